@@ -1,0 +1,213 @@
+// The one result object every rtbench run produces. Every output (terminal table, Markdown, HTML,
+// JSON, the CI gate) is a pure function of it. Units are in the field names.
+import type { Transport } from '../lib/transports.ts';
+
+/** Version of this JSON shape; bump on incompatible changes. */
+export const SCHEMA_VERSION = 1;
+
+/** Latency summary in microseconds, from an HdrHistogram. */
+export interface LatencySummaryUs {
+  /** Number of recorded samples (deliveries in the measured window). */
+  count: number;
+  minUs: number;
+  meanUs: number;
+  p50Us: number;
+  p90Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+}
+
+/** One second of a transport's measured window (latency over time). */
+export interface TimelinePoint {
+  /** Milliseconds since the publisher started. */
+  tMs: number;
+  /** Deliveries recorded in this interval. */
+  delivered: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+}
+
+/** What the load generator (driver and client processes) did; a saturated generator invalidates a run. */
+export interface DriverHealth {
+  /** True when any client process crossed a CPU or event-loop-delay threshold: figures show the generator's limits. */
+  saturated: boolean;
+  /** One sentence per threshold crossed. */
+  reasons: string[];
+  /** Highest CPU use of one client process during the measured window, percent of one core. */
+  maxCpuPercent: number;
+  /** Highest event-loop delay p99 of one client process during the measured window, µs. */
+  maxEventLoopDelayP99Us: number;
+  /** Client processes used. */
+  processes: number;
+}
+
+/** Server figures from its /stats endpoint. */
+export interface ServerFigures {
+  /** Highest resident set size seen during the run, bytes. */
+  peakRssBytes: number;
+  /** RSS before any client connected, bytes. */
+  baselineRssBytes: number;
+  /** RSS once every client was connected, before publishing, bytes. */
+  connectedRssBytes: number;
+  /** (connectedRss - baselineRss) / clients, bytes; noisy below ~1 000 clients. */
+  rssPerConnectionBytes: number;
+  /** V8 heap used at the end of the measured window, bytes. */
+  heapUsedBytes: number;
+  /** Server CPU (user + system) during the measured window, seconds. */
+  cpuSeconds: number;
+  /** Server CPU per 1 000 delivered events, milliseconds. */
+  cpuMsPer1kEvents: number;
+  /** Server event-loop delay p99 during the run, µs. */
+  eventLoopDelayP99Us: number;
+}
+
+/** Connection churn during the measured window. */
+export interface ChurnFigures {
+  /** TCP connections the server accepted. */
+  connectionsOpened: number;
+  /** TCP connections that closed. */
+  connectionsClosed: number;
+  /** HTTP requests the server received (a WebSocket upgrade counts as one). */
+  httpRequests: number;
+  /** httpRequests / delivered events. */
+  requestsPerEvent: number;
+}
+
+/** Delivery correctness and throughput. */
+export interface DeliveryFigures {
+  /** Events the publisher sent (warm-up + measured). */
+  publishedEvents: number;
+  /** Deliveries expected: publishedEvents x clients. */
+  expectedDeliveries: number;
+  /** Unique deliveries received, over the whole run. */
+  deliveredEvents: number;
+  /** Deliveries of events scheduled in the measured window, per second of that window. */
+  eventsPerSec: number;
+  /** Expected deliveries never received. */
+  lost: number;
+  /** Deliveries of an event a client had already received. */
+  duplicates: number;
+  /** Deliveries that arrived after a later event. */
+  outOfOrder: number;
+  /** Gaps the server announced (events older than its retention). */
+  gaps: number;
+}
+
+/** Bytes on the wire, counted at the server's sockets. */
+export interface WireFigures {
+  /** Bytes the server wrote during the run (headers and framing included). */
+  serverBytesWritten: number;
+  /** Bytes the server read during the run. */
+  serverBytesRead: number;
+  /** serverBytesWritten / delivered events. */
+  bytesPerEvent: number;
+}
+
+/** Outcome of one transport. */
+export type TransportStatus = 'ok' | 'errored' | 'interrupted';
+
+/** Everything measured for one transport. Figures are absent when the transport errored before measuring. */
+export interface TransportResult {
+  transport: Transport;
+  status: TransportStatus;
+  /** Why the transport errored or was interrupted. */
+  error?: string;
+  /** Wall time spent on this transport, ms. */
+  wallMs: number;
+  latency?: LatencySummaryUs;
+  /** The merged latency HdrHistogram (µs), compressed base64, so any percentile can be recomputed. */
+  histogram?: string;
+  timeline?: TimelinePoint[];
+  delivery?: DeliveryFigures;
+  churn?: ChurnFigures;
+  wire?: WireFigures;
+  server?: ServerFigures;
+  driver?: DriverHealth;
+}
+
+/** Options of a fan-out comparison, as run. */
+export interface FanoutOptions {
+  scenario: string;
+  transports: Transport[];
+  /** Subscribers per transport. */
+  clients: number;
+  /** Events per second the publisher emits. */
+  rate: number;
+  /** Payload bytes per event (the `data` string length). */
+  payloadBytes: number;
+  /** Warm-up before measuring, ms. */
+  warmupMs: number;
+  /** Measured window, ms. */
+  durationMs: number;
+  /** Short-poll interval, ms. */
+  pollIntervalMs: number;
+  /** Long-poll wait, ms. */
+  longPollWaitMs: number;
+  /** Client processes. */
+  workers: number;
+  /** Per-message deflate for WebSocket. */
+  wsCompression: boolean;
+  /** Longest wait for stragglers after the publisher stops, ms. */
+  drainMs: number;
+  /** Test knob: extra delay the server adds before delivering each publish tick, ms (0 = off). */
+  injectDelayMs: number;
+  /** Test knob: CPU the server burns per event per subscriber, µs (0 = off). */
+  injectCpuUs: number;
+}
+
+/** Where the run happened. */
+export interface Environment {
+  node: string;
+  platform: string;
+  osRelease: string;
+  arch: string;
+  cpus: number;
+  cpuModel: string;
+  totalMemBytes: number;
+  hostname: string;
+  /** Commit of the working directory, when it is a git checkout. */
+  gitCommit?: string;
+  rtbenchVersion: string;
+}
+
+/** The result of one rtbench run. */
+export interface RunResult {
+  schemaVersion: typeof SCHEMA_VERSION;
+  scenario: string;
+  startedAt: string;
+  finishedAt: string;
+  /** True when the run was stopped early (Ctrl-C); what was measured is kept. */
+  interrupted: boolean;
+  options: FanoutOptions;
+  environment: Environment;
+  transports: TransportResult[];
+}
+
+/** Phases of one transport's run, in order. */
+export type Phase = 'starting' | 'connecting' | 'warmup' | 'measuring' | 'draining' | 'done';
+
+/** A live progress sample, emitted about once per second while a transport runs. */
+export interface Progress {
+  transport: Transport;
+  /** Index of this transport in the run (0-based) and how many there are. */
+  index: number;
+  total: number;
+  phase: Phase;
+  /** Time since this transport's publisher started, ms, and the planned warm-up + duration, ms. */
+  elapsedMs: number;
+  plannedMs: number;
+  /** Deliveries so far over the run. */
+  delivered: number;
+  /** p99 latency of the last second, µs (0 before the first delivery). */
+  currentP99Us: number;
+}
+
+/** Hooks of a run. */
+export interface RunHooks {
+  /** Called about once per second with live figures. */
+  onProgress?: (progress: Progress) => void;
+  /** Aborting stops the run; what was measured so far is returned with `interrupted: true`. */
+  signal?: AbortSignal;
+}
