@@ -125,6 +125,53 @@ export interface TransportResult {
   wire?: WireFigures;
   server?: ServerFigures;
   driver?: DriverHealth;
+  /** Idle scenario: memory versus held connections. */
+  idle?: IdleSweep;
+  /** Capacity scenario: latency versus load, and the knee. */
+  capacity?: CapacitySearch;
+}
+
+/** One point of the idle sweep. */
+export interface IdlePoint {
+  connections: number;
+  rssBytes: number;
+  /** Heap used after a forced GC, bytes. */
+  heapUsedBytes: number;
+  /** Kernel TCP socket memory from /proc/net/sockstat (mem pages x page size), bytes. */
+  kernelSocketBytes: number;
+  /** Short polling only: requests/s and bytes/s spent while nothing was published. */
+  wastedRequestsPerSec?: number;
+  wastedBytesPerSec?: number;
+}
+
+/** Idle sweep and its least-squares slopes. */
+export interface IdleSweep {
+  points: IdlePoint[];
+  rssBytesPerConnection: number;
+  heapBytesPerConnection: number;
+  kernelBytesPerConnection: number;
+}
+
+/** One load step of the capacity search. */
+export interface CapacityStep {
+  clients: number;
+  rate: number;
+  p99Us: number;
+  eventsPerSec: number;
+  lost: number;
+  /** True when the step held the SLO with no loss. */
+  held: boolean;
+}
+
+/** Capacity search: steps until the SLO broke, and the last step that held. */
+export interface CapacitySearch {
+  /** The p99 latency SLO, µs. */
+  sloP99Us: number;
+  /** What was stepped up. */
+  axis: 'clients' | 'rate';
+  steps: CapacityStep[];
+  /** The highest step that held, or null when none did. */
+  knee: { clients: number; rate: number } | null;
 }
 
 /** Options of a fan-out comparison, as run. */

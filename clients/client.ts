@@ -1,0 +1,52 @@
+// The one contract every transport client implements (hono's adapter pattern: one small file per transport).
+import type { Transport } from '../lib/transports.ts';
+
+/** Where a client reports what it receives. Called on the hot path: no allocation expected of the sink. */
+export interface EventSink {
+  /** One event arrived: its `seq`, its scheduled publish time `tsUs` and the receive time `nowUs` (both µs, monotonic). */
+  event(seq: number, tsUs: number, nowUs: number): void;
+  /** The server said events older than its retention were skipped (a gap). */
+  gap(): void;
+}
+
+/** Options shared by every client. */
+export interface ClientOptions {
+  /** Server origin, e.g. "http://127.0.0.1:43210". */
+  baseUrl: string;
+  /** Resume cursor: receive events with seq > after. Undefined: only events published from now on. */
+  after?: number;
+  /** SSE only: send the cursor as a `Last-Event-ID` header instead of `?after=`. */
+  useLastEventId?: boolean;
+  sink: EventSink;
+  /** Short polling: pause between the end of one poll and the next, ms (default 1000). */
+  pollIntervalMs?: number;
+  /** Long polling: how long the server may hold a poll, ms (default 30000). */
+  longPollWaitMs?: number;
+  /** WebSocket: ask for per-message deflate (default false). */
+  wsCompression?: boolean;
+  /** Called when the connection fails after connect() resolved (the client then stops). */
+  onError?: (err: Error) => void;
+}
+
+/** A subscriber of one transport. */
+export interface Client {
+  readonly transport: Transport;
+  /** Resolves once subscribed: socket open, response headers received, or first poll answered. */
+  connect(): Promise<void>;
+  /** Sends one upstream message: a text frame on WebSocket, `POST /publish` on the HTTP transports. */
+  send(data: string): Promise<void>;
+  /** Stops receiving and closes the connection; resolves when closed. Safe to call twice. */
+  close(): Promise<void>;
+  /** Highest seq received so far (0 before any), usable as the next `after`. */
+  readonly lastSeq: number;
+}
+
+/** Builds a client of one transport. */
+export type ClientFactory = (options: ClientOptions) => Client;
+
+/** Microseconds of the host's monotonic clock, comparable with the servers' `ts` (process.hrtime.bigint() / 1000). */
+export const nowUs: () => number = (() => {
+  // performance.now() runs on the same monotonic clock as hrtime; one offset avoids a BigInt per call.
+  const offsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+  return () => Math.round(performance.now() * 1000 + offsetUs);
+})();
