@@ -1,0 +1,98 @@
+// The lifecycle every client shares: connect once, report the first later failure once, close idempotently.
+import type { Transport } from '../lib/transports.ts';
+import type { Client, ClientOptions, EventSink } from './client.ts';
+
+/** One message on the wire: an event `{"seq","ts","data"}` or a gap notice `{"gap":true,...}`. */
+export interface WireMessage {
+  seq?: number;
+  ts?: number;
+  data?: string;
+  gap?: boolean;
+}
+
+/** A poll answer: `{"events":[...],"next":S,"gap"?:true}`. */
+export interface PollAnswer {
+  events: WireMessage[];
+  next: number;
+  gap?: boolean;
+}
+
+/** Lifecycle of a client, in order; a client never goes back. */
+export type ClientState = 'idle' | 'connecting' | 'open' | 'closed';
+
+/** `?after=S` for a cursor, or '' to start at the newest event. */
+export function afterQuery(after: number | undefined): string {
+  return after === undefined ? '' : `?after=${after}`;
+}
+
+/** Shared part of every client: subclasses provide `open()`, `shutdown()` and `send()`. */
+export abstract class BaseClient implements Client {
+  abstract readonly transport: Transport;
+  /** Highest seq received so far (0 before any). */
+  lastSeq = 0;
+  /** Where the current state of the lifecycle is. */
+  protected state: ClientState = 'idle';
+  protected readonly sink: EventSink;
+  private pendingError: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(protected readonly options: ClientOptions) {
+    this.sink = options.sink;
+  }
+
+  /** Opens the subscription; resolves once subscribed (what that means is transport specific). */
+  protected abstract open(): Promise<void>;
+  /** Releases every socket and timer; resolves when the sockets are closed. Called once; must not reject. */
+  protected abstract shutdown(): Promise<void>;
+  abstract send(data: string): Promise<void>;
+
+  async connect(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`${this.transport} client: connect() called twice`);
+    this.state = 'connecting';
+    try {
+      await this.open();
+      const pending = this.pendingError;
+      if (pending !== undefined) throw pending;
+      if ((this.state as ClientState) === 'closed') throw new Error(`${this.transport} client closed while connecting`);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.state = 'open';
+  }
+
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.state = 'closed';
+      this.closing = this.shutdown().catch(() => undefined);
+    }
+    return this.closing;
+  }
+
+  /**
+   * The connection failed: while connecting the error fails connect(); once open it goes to
+   * `options.onError` (once) and the client stops. Ignored after close().
+   */
+  protected fail(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.state === 'connecting') {
+      this.pendingError ??= error;
+    } else if (this.state === 'open') {
+      void this.close();
+      this.options.onError?.(error);
+    }
+  }
+
+  /** Hands one parsed wire message to the sink, stamped with the receive time `nowUs` (µs). */
+  protected deliver(msg: WireMessage, nowUs: number): void {
+    const seq = msg.seq;
+    if (typeof seq === 'number') {
+      if (seq > this.lastSeq) this.lastSeq = seq;
+      this.sink.event(seq, msg.ts as number, nowUs);
+    } else if (msg.gap === true) {
+      this.sink.gap();
+    } else {
+      throw new Error(`${this.transport} client: malformed message (no seq, no gap)`);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// Long polling client: GET /long-poll?after=S&wait=MS on one keep-alive connection, re-issued at once.
+import { Client as UndiciClient } from 'undici';
+import { afterQuery } from './base.ts';
+import type { ClientFactory, ClientOptions } from './client.ts';
+import { originOf, publish } from './http.ts';
+import { PollingClient } from './poll.ts';
+
+class LongPollClient extends PollingClient {
+  readonly transport = 'long-poll' as const;
+  /** How long the server may hold a poll, ms. */
+  private readonly waitMs: number;
+  /** Upstream connection for send(), opened on first use: the polling one is busy with a held request. */
+  private upstream: UndiciClient | undefined;
+
+  constructor(options: ClientOptions) {
+    // A held poll sends nothing for up to waitMs: no headers or body timeout.
+    super(options, { headersTimeout: 0, bodyTimeout: 0 });
+    this.waitMs = options.longPollWaitMs ?? 30_000;
+  }
+
+  protected pollPath(): string {
+    const after = afterQuery(this.cursor);
+    return `/long-poll${after === '' ? '?' : `${after}&`}wait=${this.waitMs}`;
+  }
+
+  /**
+   * Resolves on the undici Client's 'connect' (TCP established). undici writes the queued first request in
+   * the same tick, right after emitting 'connect', so by the time connect() resumes its caller the request
+   * headers are on the socket. Waiting for the first answer instead could take the whole `wait`.
+   */
+  protected open(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.http.once('connect', () => resolve());
+      this.loop().catch((err: unknown) => {
+        reject(err as Error);
+        this.fail(err);
+      });
+    });
+  }
+
+  /** Polls until closed; rejects with the first failure (a destroyed client's rejection is then ignored). */
+  private async loop(): Promise<void> {
+    while (this.state !== 'closed') await this.poll();
+  }
+
+  send(data: string): Promise<void> {
+    this.upstream ??= new UndiciClient(originOf(this.options.baseUrl), { pipelining: 1 });
+    return publish(this.upstream, this.options.baseUrl, data);
+  }
+
+  protected override async shutdown(): Promise<void> {
+    await Promise.all([super.shutdown(), this.upstream?.destroy()]);
+  }
+}
+
+/** Builds a long-polling client (default wait 30 000 ms). */
+export const createLongPollClient: ClientFactory = (options) => new LongPollClient(options);

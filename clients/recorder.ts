@@ -1,0 +1,246 @@
+// What a client receives, recorded: delivery correctness (SequenceTracker, ~1 bit per event) and
+// publish-to-delivery latency (LatencyRecorder, HdrHistograms in µs that merge across worker processes).
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import type { LatencySummaryUs, TimelinePoint } from '../driver/result.ts';
+import type { EventSink } from './client.ts';
+
+/** Bits of seq state the tracker allocates at first, before growing by doubling. */
+const INITIAL_BITS = 1 << 12;
+/** Largest span of seqs one tracker covers (2^31 bits = 256 MiB): a seq beyond it is a bug, not an event. */
+const MAX_BITS = 2 ** 31;
+
+/** Counts of 32-bit words' set bits. */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/**
+ * Per-client delivery bookkeeping over seqs >= `firstSeq`: one bit per seq in a growable bitset.
+ * `received` counts unique seqs; a seq seen before is a duplicate; a new seq below the highest seen is
+ * also out of order. Seqs below `firstSeq` cannot be tracked and are only counted in `early`.
+ */
+export class SequenceTracker {
+  /** Unique seqs received. */
+  received = 0;
+  /** Deliveries of a seq already received. */
+  duplicates = 0;
+  /** Unique seqs that arrived after a higher one. */
+  outOfOrder = 0;
+  /** Gap notices from the server (events older than its retention were skipped). */
+  gaps = 0;
+  /** Deliveries of seqs below `firstSeq` (not tracked). */
+  early = 0;
+  /** Highest seq received (0 before any). */
+  highest = 0;
+  private bits: Uint32Array;
+
+  /** `firstSeq`: the first seq this client is expected to receive (the bitset starts there). */
+  constructor(readonly firstSeq = 1) {
+    if (!Number.isSafeInteger(firstSeq) || firstSeq < 0) throw new RangeError(`firstSeq must be an integer >= 0, got ${firstSeq}`);
+    this.bits = new Uint32Array(INITIAL_BITS >>> 5);
+  }
+
+  /** Records one delivery; returns true when it is the first delivery of a tracked seq. */
+  record(seq: number): boolean {
+    const index = seq - this.firstSeq;
+    if (index < 0) {
+      this.early++;
+      return false;
+    }
+    const word = index >>> 5;
+    if (word >= this.bits.length) this.grow(index);
+    const mask = 1 << (index & 31);
+    const bits = this.bits;
+    const old = bits[word] as number;
+    if ((old & mask) !== 0) {
+      this.duplicates++;
+      return false;
+    }
+    bits[word] = old | mask;
+    this.received++;
+    if (seq < this.highest) this.outOfOrder++;
+    else this.highest = seq;
+    return true;
+  }
+
+  /** Records a gap notice. */
+  gap(): void {
+    this.gaps++;
+  }
+
+  /** True when `seq` was received. */
+  has(seq: number): boolean {
+    const index = seq - this.firstSeq;
+    if (index < 0 || index >>> 5 >= this.bits.length) return false;
+    return ((this.bits[index >>> 5] as number) & (1 << (index & 31))) !== 0;
+  }
+
+  /** Seqs of the expected range [first..last] never received (seqs below `firstSeq` count as lost). */
+  lost(first: number, last: number): number {
+    if (last < first) return 0;
+    return last - first + 1 - this.receivedIn(first, last);
+  }
+
+  /** Unique seqs received within [first..last]. */
+  receivedIn(first: number, last: number): number {
+    const lo = Math.max(first, this.firstSeq) - this.firstSeq;
+    const hi = Math.min(last - this.firstSeq, this.bits.length * 32 - 1);
+    if (hi < lo) return 0;
+    const bits = this.bits;
+    const loWord = lo >>> 5;
+    const hiWord = hi >>> 5;
+    // Masks of the bits of the edge words that lie inside [lo..hi].
+    const loMask = ~0 << (lo & 31);
+    const hiMask = (hi & 31) === 31 ? ~0 : (1 << ((hi & 31) + 1)) - 1;
+    if (loWord === hiWord) return popcount32((bits[loWord] as number) & loMask & hiMask);
+    let count = popcount32((bits[loWord] as number) & loMask) + popcount32((bits[hiWord] as number) & hiMask);
+    for (let w = loWord + 1; w < hiWord; w++) count += popcount32(bits[w] as number);
+    return count;
+  }
+
+  /** Bytes held by the bitset. */
+  get footprintBytes(): number {
+    return this.bits.byteLength;
+  }
+
+  private grow(index: number): void {
+    if (index >= MAX_BITS) throw new RangeError(`seq ${index + this.firstSeq} is too far past firstSeq ${this.firstSeq}`);
+    let words = this.bits.length;
+    while (words * 32 <= index) words *= 2;
+    const bits = new Uint32Array(Math.min(words, MAX_BITS >>> 5));
+    bits.set(this.bits);
+    this.bits = bits;
+  }
+}
+
+/** Highest latency a histogram holds, µs (60 s); longer ones are recorded as 60 s. */
+export const HIGHEST_LATENCY_US = 60_000_000;
+
+/** A latency histogram as rtbench builds them: 1 µs .. 60 s, 3 significant digits, pure JS (no WebAssembly). */
+export function createHistogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_LATENCY_US,
+    numberOfSignificantValueDigits: 3,
+    autoResize: false,
+    useWebAssembly: false,
+  });
+}
+
+/** Figures of one interval (about one second): a TimelinePoint without its time. */
+export type IntervalFigures = Omit<TimelinePoint, 'tMs'>;
+
+/**
+ * Publish-to-delivery latency, µs: a histogram over the whole run and one over the current interval (for
+ * timelines and progress). One record() costs one record into each. About 140 KB: share one recorder
+ * among the clients of a worker process rather than keeping one per client.
+ */
+export class LatencyRecorder {
+  private readonly total: Histogram = createHistogram();
+  private readonly interval: Histogram = createHistogram();
+
+  /** Records one latency in integer µs; negative values (clock skew) count as 0, values above 60 s as 60 s. */
+  record(valueUs: number): void {
+    const v = valueUs < 0 ? 0 : valueUs > HIGHEST_LATENCY_US ? HIGHEST_LATENCY_US : valueUs;
+    this.total.recordValue(v);
+    this.interval.recordValue(v);
+  }
+
+  /** Latencies recorded over the whole run. */
+  get count(): number {
+    return this.total.totalCount;
+  }
+
+  /** The whole-run histogram, compressed base64 (HdrHistogram V2), for another process to merge. */
+  encode(): string {
+    return encodeIntoCompressedBase64(this.total);
+  }
+
+  /** Summary of the whole run. */
+  summary(): LatencySummaryUs {
+    return LatencyRecorder.summarize(this.total);
+  }
+
+  /** Figures of the interval since the previous call, then starts a new interval. */
+  takeInterval(): IntervalFigures {
+    const h = this.interval;
+    const figures: IntervalFigures = {
+      delivered: h.totalCount,
+      p50Us: h.totalCount === 0 ? 0 : h.getValueAtPercentile(50),
+      p99Us: h.totalCount === 0 ? 0 : h.getValueAtPercentile(99),
+      maxUs: h.maxValue,
+    };
+    h.reset();
+    return figures;
+  }
+
+  /** The interval's histogram, compressed base64, then starts a new interval (to merge intervals across processes). */
+  takeIntervalEncoded(): string {
+    const encoded = encodeIntoCompressedBase64(this.interval);
+    this.interval.reset();
+    return encoded;
+  }
+
+  /** Clears both histograms (e.g. at the end of a warm-up). */
+  reset(): void {
+    this.total.reset();
+    this.interval.reset();
+  }
+
+  /** Decodes and adds up encoded histograms (from encode() or takeIntervalEncoded()) into a new one. */
+  static merge(encoded: readonly string[]): Histogram {
+    const merged = createHistogram();
+    for (const e of encoded) merged.add(decodeFromCompressedBase64(e));
+    return merged;
+  }
+
+  /** Summary of a histogram in µs (all zero when empty). */
+  static summarize(h: Histogram): LatencySummaryUs {
+    if (h.totalCount === 0) return { count: 0, minUs: 0, meanUs: 0, p50Us: 0, p90Us: 0, p99Us: 0, p999Us: 0, maxUs: 0 };
+    return {
+      count: h.totalCount,
+      minUs: h.getValueAtPercentile(0),
+      meanUs: Math.round(h.mean * 10) / 10,
+      p50Us: h.getValueAtPercentile(50),
+      p90Us: h.getValueAtPercentile(90),
+      p99Us: h.getValueAtPercentile(99),
+      p999Us: h.getValueAtPercentile(99.9),
+      maxUs: h.maxValue,
+    };
+  }
+
+  /** Summary of merged encoded histograms. */
+  static summarizeEncoded(encoded: readonly string[]): LatencySummaryUs {
+    return LatencyRecorder.summarize(LatencyRecorder.merge(encoded));
+  }
+}
+
+/**
+ * An EventSink that records into a client's SequenceTracker and a (shared) LatencyRecorder. Latency is
+ * recorded for first deliveries of events scheduled within [measureFromTsUs, measureToTsUs] (µs), so a
+ * warm-up can be left out by moving the window.
+ */
+export class RecordingSink implements EventSink {
+  /** Earliest scheduled time whose latency is recorded, µs (default: all). */
+  measureFromTsUs = -Infinity;
+  /** Latest scheduled time whose latency is recorded, µs (default: all). */
+  measureToTsUs = Infinity;
+
+  constructor(
+    readonly tracker: SequenceTracker,
+    readonly latency: LatencyRecorder,
+  ) {}
+
+  event(seq: number, tsUs: number, nowUs: number): void {
+    if (this.tracker.record(seq) && tsUs >= this.measureFromTsUs && tsUs <= this.measureToTsUs) {
+      this.latency.record(nowUs - tsUs);
+    }
+  }
+
+  gap(): void {
+    this.tracker.gap();
+  }
+}

@@ -1,0 +1,54 @@
+// Short polling client: GET /poll?after=S on one keep-alive connection, then wait pollIntervalMs, repeat.
+import { afterQuery } from './base.ts';
+import type { ClientFactory, ClientOptions } from './client.ts';
+import { publish } from './http.ts';
+import { PollingClient } from './poll.ts';
+
+class ShortPollClient extends PollingClient {
+  readonly transport = 'short-poll' as const;
+  /** Pause between the end of one poll and the start of the next, ms. */
+  private readonly intervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(options: ClientOptions) {
+    super(options, {});
+    this.intervalMs = options.pollIntervalMs ?? 1000;
+  }
+
+  protected pollPath(): string {
+    return `/poll${afterQuery(this.cursor)}`;
+  }
+
+  /** Resolves once the first poll is answered (its events already delivered); the loop then runs on timers. */
+  protected async open(): Promise<void> {
+    await this.poll();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.state === 'closed') return;
+    this.timer = setTimeout(this.tick, this.intervalMs);
+  }
+
+  private readonly tick = (): void => {
+    this.timer = undefined;
+    this.poll().then(
+      () => this.schedule(),
+      (err: unknown) => this.fail(err),
+    );
+  };
+
+  /** `POST /publish` on the same connection (queued behind a poll in flight, which is answered at once). */
+  send(data: string): Promise<void> {
+    return publish(this.http, this.options.baseUrl, data);
+  }
+
+  protected override async shutdown(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await super.shutdown();
+  }
+}
+
+/** Builds a short-polling client (default interval 1000 ms, measured from the end of each poll). */
+export const createShortPollClient: ClientFactory = (options) => new ShortPollClient(options);

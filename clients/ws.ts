@@ -1,0 +1,60 @@
+// WebSocket client: `ws`, GET /ws?after=S (Upgrade); one event JSON (or gap notice) per text frame down,
+// `{"data":...}` text frames up.
+import WebSocket from 'ws';
+import { BaseClient, afterQuery, type WireMessage } from './base.ts';
+import { nowUs, type ClientFactory } from './client.ts';
+
+class WsClient extends BaseClient {
+  readonly transport = 'ws' as const;
+  private socket: WebSocket | undefined;
+
+  /** Resolves on the socket's 'open' (the server has accepted the upgrade and subscribed us). */
+  protected open(): Promise<void> {
+    const url = `${this.options.baseUrl.replace(/^http/, 'ws')}/ws${afterQuery(this.options.after)}`;
+    const socket = new WebSocket(url, { perMessageDeflate: this.options.wsCompression === true });
+    this.socket = socket;
+    socket.on('message', this.onMessage);
+    return new Promise<void>((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.on('error', (err) => {
+        reject(err);
+        this.fail(err);
+      });
+      socket.once('close', (code: number) => {
+        const err = new Error(`server closed the WebSocket (code ${code})`);
+        reject(err);
+        this.fail(err);
+      });
+    });
+  }
+
+  private readonly onMessage = (data: WebSocket.RawData): void => {
+    const now = nowUs();
+    try {
+      this.deliver(JSON.parse((data as Buffer).toString()) as WireMessage, now);
+    } catch (err) {
+      this.fail(err);
+    }
+  };
+
+  /** Sends `{"data":...}` as one text frame (the same body as `POST /publish`); resolves once written. */
+  async send(data: string): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN) throw new Error('ws client: not connected');
+    const frame = JSON.stringify({ data });
+    await new Promise<void>((resolve, reject) => socket.send(frame, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Close handshake (code 1000); an unfinished handshake is aborted. Resolves on the socket's 'close'. */
+  protected async shutdown(): Promise<void> {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    if (socket.readyState === WebSocket.CONNECTING) socket.terminate();
+    else if (socket.readyState === WebSocket.OPEN) socket.close(1000);
+    await closed;
+  }
+}
+
+/** Builds a WebSocket client (per-message deflate only with `wsCompression`). */
+export const createWsClient: ClientFactory = (options) => new WsClient(options);

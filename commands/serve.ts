@@ -1,0 +1,92 @@
+// `rtbench serve [transport...]`: start reference servers side by side and print their URLs; Ctrl-C stops them.
+import type { Command } from 'commander';
+import { parseIntIn, parseTransports } from '../lib/validate.ts';
+import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
+import { TRANSPORTS, type Transport } from '../lib/transports.ts';
+import { RtbenchError } from '../lib/errors.ts';
+
+interface ServeFlags {
+  rate: string;
+  payload: string;
+  port: string;
+  retention: string;
+  heartbeat: string;
+  wsCompression: boolean;
+}
+
+const ENDPOINT: Record<Transport, string> = {
+  'short-poll': '/poll?after=0',
+  'long-poll': '/long-poll?after=0&wait=30000',
+  ws: '/ws?after=0',
+  sse: '/sse',
+  'fetch-stream': '/stream',
+};
+
+/** Registers `rtbench serve`. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('start the reference servers (all five by default) and print their URLs; Ctrl-C stops them')
+    .argument('[transports...]', `transports to serve: ${TRANSPORTS.join(', ')}`)
+    .option('-r, --rate <n>', 'events each server publishes per second (0: only POST /publish)', '1')
+    .option('-p, --payload <bytes>', 'payload bytes per event', '100')
+    .option('--port <n>', 'first port; the others follow (0: ephemeral ports)', '0')
+    .option('--retention <n>', 'events kept for resumption', '10000')
+    .option('--heartbeat <ms>', 'SSE heartbeat interval, ms', '15000')
+    .option('--ws-compression', 'enable WebSocket per-message deflate', false)
+    .action(async (names: string[], flags: ServeFlags) => {
+      const transports = parseTransports('transports', names);
+      const rate = parseIntIn('--rate', flags.rate, 0, 100_000);
+      const payloadBytes = parseIntIn('--payload', flags.payload, 0, 1_048_576);
+      const port = parseIntIn('--port', flags.port, 0, 65_535 - transports.length);
+      const retention = parseIntIn('--retention', flags.retention, 1, 10_000_000);
+      const heartbeatMs = parseIntIn('--heartbeat', flags.heartbeat, 100, 3_600_000);
+      await serve(transports, { rate, payloadBytes, port, retention, heartbeatMs, wsCompression: flags.wsCompression });
+    });
+}
+
+async function serve(
+  transports: Transport[],
+  o: { rate: number; payloadBytes: number; port: number; retention: number; heartbeatMs: number; wsCompression: boolean },
+): Promise<void> {
+  const servers: ServerProcess[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => (stopping ??= Promise.all(servers.map((s) => s.stop())).then(() => undefined));
+  const onSignal = (): void => {
+    process.stderr.write('\nstopping servers\n');
+    void stopAll();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    for (const [i, transport] of transports.entries()) {
+      servers.push(
+        await spawnServer({
+          transport,
+          port: o.port === 0 ? 0 : o.port + i,
+          retention: o.retention,
+          heartbeatMs: o.heartbeatMs,
+          wsCompression: o.wsCompression,
+          publishRate: o.rate,
+          payloadBytes: o.payloadBytes,
+        }),
+      );
+    }
+  } catch (err) {
+    await stopAll();
+    throw new RtbenchError('ESERVER', err instanceof Error ? err.message : String(err));
+  }
+  const width = Math.max(...transports.map((t) => t.length));
+  process.stdout.write(`rtbench reference servers (${o.rate > 0 ? `${o.rate} event(s)/s each` : 'publishing only on POST /publish'}); Ctrl-C stops them\n`);
+  for (const s of servers) {
+    const endpoint = s.transport === 'ws' ? `ws://127.0.0.1:${s.port}${ENDPOINT.ws}` : `${s.url}${ENDPOINT[s.transport]}`;
+    process.stdout.write(`  ${s.transport.padEnd(width)}  ${endpoint}   (also ${s.url}/publish, /stats, /time, /healthz)\n`);
+  }
+  // Stay up until a signal stops every server, or one of them dies.
+  const died = Promise.race(servers.map((s) => s.exited.then((e) => ({ s, e }))));
+  const first = await Promise.race([died, new Promise<undefined>((r) => process.once('SIGINT', () => r(undefined)))]);
+  await stopAll();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (first && !stopping) throw new RtbenchError('ESERVER', `${first.s.transport} server exited (code ${first.e.code})`);
+}

@@ -1,0 +1,183 @@
+// The driver's side of its client processes: split the subscribers, connect, gather ticks, finish, merge.
+import type { ChildProcess } from 'node:child_process';
+import { forkTs } from '../lib/children.ts';
+import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import { LatencyRecorder } from '../clients/recorder.ts';
+import type { Transport } from '../lib/transports.ts';
+import type { ClientMessage, ClientProcessConfig, ClientReport, ClientTick, DriverMessage } from './protocol.ts';
+
+/** Options of a pool: the process config plus how many subscribers and processes in all. */
+export interface PoolOptions extends Omit<ClientProcessConfig, 'clients' | 'connectConcurrency'> {
+  transport: Transport;
+  clients: number;
+  workers: number;
+  connectConcurrency?: number;
+}
+
+/** One second across every client process. */
+export interface PoolSecond {
+  /** Unique deliveries so far. */
+  delivered: number;
+  intervalDelivered: number;
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  maxCpuPercent: number;
+  maxEventLoopDelayP99Us: number;
+}
+
+/** What every client process measured, merged. */
+export interface PoolReport extends Omit<ClientReport, 'type'> {
+  processes: number;
+  /** CPU use of each process in its last second, percent of one core. */
+  cpuPercents: number[];
+}
+
+/** Client processes of one transport. */
+export class ClientPool {
+  private readonly children: ChildProcess[] = [];
+  private readonly shares: number[];
+  private readonly ticks = new Map<ChildProcess, ClientTick>();
+  private listener: ((s: PoolSecond) => void) | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: PoolOptions) {
+    const n = Math.max(1, Math.min(o.workers, o.clients));
+    this.shares = Array.from({ length: n }, (_, i) => Math.floor(o.clients / n) + (i < o.clients % n ? 1 : 0));
+  }
+
+  /** Called once a second with the merged figures of every process. */
+  onSecond(listener: (s: PoolSecond) => void): void {
+    this.listener = listener;
+  }
+
+  /** Starts the processes and resolves when every subscriber is connected. */
+  async connect(): Promise<void> {
+    await Promise.all(
+      this.shares.map((clients) => {
+        const child = forkTs(new URL('./client-process.ts', import.meta.url), []);
+        this.children.push(child);
+        child.on('message', (msg: ClientMessage) => {
+          if (msg.type === 'tick') this.onTick(child, msg);
+        });
+        const config: ClientProcessConfig = {
+          transport: this.o.transport,
+          baseUrl: this.o.baseUrl,
+          clients,
+          after: this.o.after,
+          measureFromSeq: this.o.measureFromSeq,
+          measureToSeq: this.o.measureToSeq,
+          pollIntervalMs: this.o.pollIntervalMs,
+          longPollWaitMs: this.o.longPollWaitMs,
+          wsCompression: this.o.wsCompression,
+          connectConcurrency: this.o.connectConcurrency ?? 200,
+        };
+        return this.request(child, { type: 'start', config }, (m) => {
+          if (m.type === 'connected') return true;
+          if (m.type === 'connect-failed') throw new Error(`${this.o.transport} clients could not connect: ${m.error}`);
+          return undefined;
+        });
+      }),
+    );
+  }
+
+  /** Waits for every process to receive up to `lastSeq` (at most `drainMs`), then merges their reports. */
+  async finish(lastSeq: number, drainMs: number): Promise<PoolReport> {
+    const reports = await Promise.all(
+      this.children.map((child) =>
+        this.request(child, { type: 'finish', lastSeq, drainMs }, (m) => (m.type === 'report' ? m : undefined)),
+      ),
+    );
+    const cpuPercents = this.children.map((c) => this.ticks.get(c)?.cpuPercent ?? 0);
+    return {
+      histogram: reports.length === 1 ? (reports[0] as ClientReport).histogram : encodeMerged(reports.map((r) => r.histogram)),
+      received: sum(reports, 'received'),
+      lost: sum(reports, 'lost'),
+      duplicates: sum(reports, 'duplicates'),
+      outOfOrder: sum(reports, 'outOfOrder'),
+      gaps: sum(reports, 'gaps'),
+      failedClients: sum(reports, 'failedClients'),
+      stragglers: sum(reports, 'stragglers'),
+      ...(reports.find((r) => r.firstError) ? { firstError: reports.find((r) => r.firstError)?.firstError } : {}),
+      processes: this.children.length,
+      cpuPercents,
+    };
+  }
+
+  /** Stops every process. */
+  async close(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    await Promise.all(
+      this.children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            if (child.connected) child.disconnect();
+            const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
+            child.once('exit', () => clearTimeout(kill));
+          }),
+      ),
+    );
+  }
+
+  private onTick(child: ChildProcess, tick: ClientTick): void {
+    this.ticks.set(child, tick);
+    // Processes tick independently: merge once every process has reported this second (or 200 ms later).
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flush(), this.children.length === 1 ? 0 : 200);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const ticks = [...this.ticks.values()];
+    const merged = LatencyRecorder.merge(ticks.map((t) => t.interval).filter((e) => e !== ''));
+    const summary = LatencyRecorder.summarize(merged);
+    this.listener?.({
+      delivered: ticks.reduce((a, t) => a + t.delivered, 0),
+      intervalDelivered: summary.count,
+      p50Us: summary.p50Us,
+      p99Us: summary.p99Us,
+      maxUs: summary.maxUs,
+      maxCpuPercent: Math.max(0, ...ticks.map((t) => t.cpuPercent)),
+      maxEventLoopDelayP99Us: Math.max(0, ...ticks.map((t) => t.eventLoopDelayP99Us)),
+    });
+    for (const t of ticks) t.interval = '';
+  }
+
+  /** Sends `msg` and resolves with the first reply `accept` returns a value for; rejects if the process dies. */
+  private request<T>(child: ChildProcess, msg: DriverMessage, accept: (m: ClientMessage) => T | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onMessage = (m: ClientMessage): void => {
+        try {
+          const value = accept(m);
+          if (value === undefined) return;
+          cleanup();
+          resolve(value);
+        } catch (err) {
+          cleanup();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        cleanup();
+        reject(new Error(`${this.o.transport} client process exited (code ${code}, signal ${signal})`));
+      };
+      const cleanup = (): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send(msg);
+    });
+  }
+}
+
+function sum<K extends keyof ClientReport>(reports: ClientReport[], key: K): number {
+  return reports.reduce((a, r) => a + (r[key] as number), 0);
+}
+
+function encodeMerged(encoded: string[]): string {
+  return encodeIntoCompressedBase64(LatencyRecorder.merge(encoded));
+}

@@ -1,0 +1,30 @@
+// The machine a run happened on, recorded in every result.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import type { Environment } from './result.ts';
+
+/** rtbench's version. */
+export const RTBENCH_VERSION = '0.1.0';
+
+/** Describes this machine; `gitCommit` when the working directory is a git checkout. */
+export function describeEnvironment(): Environment {
+  const cpus = os.cpus();
+  let gitCommit: string | undefined;
+  try {
+    gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim() || undefined;
+  } catch {
+    gitCommit = undefined;
+  }
+  return {
+    node: process.version,
+    platform: process.platform,
+    osRelease: os.release(),
+    arch: process.arch,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemBytes: os.totalmem(),
+    hostname: os.hostname(),
+    ...(gitCommit ? { gitCommit } : {}),
+    rtbenchVersion: RTBENCH_VERSION,
+  };
+}

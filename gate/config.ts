@@ -1,0 +1,271 @@
+// rtbench.config.json: which scenarios the gate runs, how many rounds, alpha, strictness, and per-metric
+// floors, directions and tolerances. Validated up front; every error is one sentence naming the field.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FanoutOptions } from '../driver/result.ts';
+import { UsageError } from '../lib/errors.ts';
+import { TRANSPORTS, isTransport, type Transport } from '../lib/transports.ts';
+import { DEFAULT_FANOUT, workersFor } from '../scenarios/fanout.ts';
+import { DEFAULT_RULES, METRIC_PATHS, defaultDirection, isMetricPath, uniformTolerance, type Direction, type GateKind, type MetricRule } from './metrics.ts';
+import { minRoundsFor } from './stats.ts';
+
+/** File name the gate looks for in the working directory when --config is not given. */
+export const CONFIG_FILE = 'rtbench.config.json';
+
+/** Default rounds per side. */
+export const DEFAULT_ROUNDS = 10;
+/** Default significance level of the statistical gates. */
+export const DEFAULT_ALPHA = 0.01;
+
+/** One scenario the gate runs: a name and the complete fan-out options (transports included). */
+export interface GateScenario {
+  name: string;
+  options: FanoutOptions;
+}
+
+/** The gate's configuration with every default filled in. */
+export interface GateConfig {
+  scenarios: GateScenario[];
+  /** Rounds per side when the gate runs them. */
+  rounds: number;
+  /** Significance level of the Mann–Whitney U tests (two-sided). */
+  alpha: number;
+  /** When true an inconclusive metric fails the gate. */
+  strict: boolean;
+  /** Metrics checked, in report order. */
+  rules: MetricRule[];
+}
+
+/** Fan-out options a scenario may override, with their allowed ranges (mirrors `rtbench compare`). */
+const OPTION_RANGES: Record<Exclude<keyof FanoutOptions, 'scenario' | 'transports'>, { min: number; max: number } | 'boolean'> = {
+  clients: { min: 1, max: 100_000 },
+  rate: { min: 1, max: 1_000_000 },
+  payloadBytes: { min: 0, max: 1_048_576 },
+  warmupMs: { min: 0, max: 3_600_000 },
+  durationMs: { min: 100, max: 3_600_000 },
+  pollIntervalMs: { min: 0, max: 600_000 },
+  longPollWaitMs: { min: 1, max: 120_000 },
+  workers: { min: 1, max: 64 },
+  wsCompression: 'boolean',
+  drainMs: { min: 0, max: 600_000 },
+  injectDelayMs: { min: 0, max: 60_000 },
+  injectCpuUs: { min: 0, max: 1_000_000 },
+};
+type OptionKey = keyof typeof OPTION_RANGES;
+const OPTION_KEYS = Object.keys(OPTION_RANGES) as OptionKey[];
+
+const TOP_KEYS = ['$schema', 'rounds', 'alpha', 'strict', 'transports', 'profiles', 'scenarios', 'metrics'];
+const SCENARIO_KEYS = ['name', 'profile', 'transports', 'options'];
+const RULE_KEYS = ['gate', 'direction', 'floorPercent', 'tolerancePercent'];
+const GATES: readonly GateKind[] = ['statistical', 'exact', 'zero'];
+const DIRECTIONS: readonly Direction[] = ['higher-is-worse', 'lower-is-worse'];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+/** Validates the parsed contents of a config file; `source` names it in errors. */
+export function parseConfig(data: unknown, source = CONFIG_FILE): GateConfig {
+  const fail = (field: string, expected: string, got: unknown): UsageError => new UsageError(`${source}: "${field}" must be ${expected}, got ${show(got)}`);
+  if (!isObject(data)) throw new UsageError(`${source} must hold a JSON object, got ${show(data)}`);
+  checkKeys(data, TOP_KEYS, '', source);
+
+  const alpha = data.alpha === undefined ? DEFAULT_ALPHA : data.alpha;
+  if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 0.5)) throw fail('alpha', 'a number above 0 and at most 0.5', data.alpha);
+  const rounds = data.rounds === undefined ? DEFAULT_ROUNDS : data.rounds;
+  if (typeof rounds !== 'number' || !Number.isInteger(rounds) || rounds < 1 || rounds > 1000) throw fail('rounds', 'an integer between 1 and 1000', data.rounds);
+  checkRounds(rounds, alpha, `${source}: "rounds"`);
+  const strict = data.strict === undefined ? false : data.strict;
+  if (typeof strict !== 'boolean') throw fail('strict', 'true or false', data.strict);
+
+  const transports = data.transports === undefined ? [...TRANSPORTS] : parseTransportList(data.transports, 'transports', source);
+  const profiles = data.profiles === undefined ? {} : data.profiles;
+  if (!isObject(profiles)) throw fail('profiles', 'an object of named option sets', data.profiles);
+  const profileOptions = new Map<string, Partial<FanoutOptions>>();
+  for (const [name, value] of Object.entries(profiles)) profileOptions.set(name, parseOptions(value, `profiles.${name}`, source));
+
+  const rawScenarios = data.scenarios === undefined ? [{ name: DEFAULT_FANOUT.scenario }] : data.scenarios;
+  if (!Array.isArray(rawScenarios) || rawScenarios.length === 0) throw fail('scenarios', 'a non-empty array', data.scenarios);
+  const scenarios = rawScenarios.map((raw: unknown, i: number): GateScenario => {
+    const at = `scenarios[${i}]`;
+    if (!isObject(raw)) throw fail(at, 'an object', raw);
+    checkKeys(raw, SCENARIO_KEYS, `${at}.`, source);
+    if (typeof raw.name !== 'string' || !/^[\w.-]{1,64}$/.test(raw.name)) throw fail(`${at}.name`, 'a name of 1 to 64 letters, digits, ".", "_" or "-"', raw.name);
+    let fromProfile: Partial<FanoutOptions> = {};
+    if (raw.profile !== undefined) {
+      const p = typeof raw.profile === 'string' ? profileOptions.get(raw.profile) : undefined;
+      if (!p) {
+        const known = [...profileOptions.keys()];
+        throw fail(`${at}.profile`, known.length > 0 ? `one of the profiles: ${known.join(', ')}` : 'the name of an entry of "profiles" (there are none)', raw.profile);
+      }
+      fromProfile = p;
+    }
+    const own = raw.options === undefined ? {} : parseOptions(raw.options, `${at}.options`, source);
+    const merged = { ...DEFAULT_FANOUT, ...fromProfile, ...own };
+    const explicitWorkers = own.workers ?? fromProfile.workers;
+    const options: FanoutOptions = {
+      ...merged,
+      scenario: DEFAULT_FANOUT.scenario,
+      transports: raw.transports === undefined ? [...transports] : parseTransportList(raw.transports, `${at}.transports`, source),
+      workers: workersFor(merged.clients, explicitWorkers),
+    };
+    return { name: raw.name, options };
+  });
+  const seen = new Set<string>();
+  for (const [i, s] of scenarios.entries()) {
+    if (seen.has(s.name)) throw new UsageError(`${source}: "scenarios[${i}].name" repeats the scenario name "${s.name}"; names must be unique`);
+    seen.add(s.name);
+  }
+
+  const rules = parseRules(data.metrics, source);
+  return { scenarios, rounds, alpha, strict, rules };
+}
+
+/** Throws UsageError when `rounds` per side can never reach significance at `alpha`; `what` names the setting. */
+export function checkRounds(rounds: number, alpha: number, what: string): void {
+  const min = minRoundsFor(alpha);
+  if (rounds < min) throw new UsageError(`${what} is ${rounds}, but at alpha ${alpha} the test needs at least ${min} rounds per side to ever find a significant change`);
+}
+
+function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], prefix: string, source: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) throw new UsageError(`${source}: unknown field "${prefix}${key}"; expected one of: ${allowed.join(', ')}`);
+  }
+}
+
+function parseTransportList(raw: unknown, field: string, source: string): Transport[] {
+  if (raw === 'all') return [...TRANSPORTS];
+  if (!Array.isArray(raw) || raw.length === 0) throw new UsageError(`${source}: "${field}" must be "all" or a non-empty array of transport names, got ${show(raw)}`);
+  const out: Transport[] = [];
+  for (const item of raw) {
+    if (typeof item !== 'string' || !isTransport(item)) throw new UsageError(`${source}: unknown transport ${show(item)} in "${field}"; expected one of: ${TRANSPORTS.join(', ')}`);
+    if (!out.includes(item)) out.push(item);
+  }
+  return out;
+}
+
+function parseOptions(raw: unknown, field: string, source: string): Partial<FanoutOptions> {
+  if (!isObject(raw)) throw new UsageError(`${source}: "${field}" must be an object of fan-out options, got ${show(raw)}`);
+  const out: Partial<Record<OptionKey, number | boolean>> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const range = OPTION_RANGES[key as OptionKey] as (typeof OPTION_RANGES)[OptionKey] | undefined;
+    if (range === undefined) {
+      const hint = key === 'transports' ? ' (set "transports" on the scenario, not in its options)' : '';
+      throw new UsageError(`${source}: unknown option "${field}.${key}"${hint}; expected one of: ${OPTION_KEYS.join(', ')}`);
+    }
+    if (range === 'boolean') {
+      if (typeof value !== 'boolean') throw new UsageError(`${source}: "${field}.${key}" must be true or false, got ${show(value)}`);
+    } else if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+      throw new UsageError(`${source}: "${field}.${key}" must be an integer between ${range.min} and ${range.max}, got ${show(value)}`);
+    }
+    out[key as OptionKey] = value;
+  }
+  return out as Partial<FanoutOptions>;
+}
+
+function parseRules(raw: unknown, source: string): MetricRule[] {
+  if (raw !== undefined && !isObject(raw)) throw new UsageError(`${source}: "metrics" must be an object keyed by metric path, got ${show(raw)}`);
+  const entries = raw ?? {};
+  const rules: MetricRule[] = [];
+  for (const def of DEFAULT_RULES) {
+    const override = entries[def.metric];
+    if (override === false) continue;
+    rules.push(parseRule(def.metric, override, def, source));
+  }
+  for (const [metric, override] of Object.entries(entries)) {
+    if (DEFAULT_RULES.some((d) => d.metric === metric)) continue;
+    if (!isMetricPath(metric)) {
+      throw new UsageError(`${source}: unknown metric "${metric}" in "metrics"; expected a path such as latency.p99Us, one of: ${METRIC_PATHS.join(', ')}`);
+    }
+    if (override === false) continue;
+    rules.push(parseRule(metric, override, undefined, source));
+  }
+  return rules;
+}
+
+function parseRule(metric: string, raw: unknown, def: MetricRule | undefined, source: string): MetricRule {
+  const at = `metrics.${metric}`;
+  if (raw === undefined && def) return { ...def, tolerancePercent: { ...def.tolerancePercent } };
+  if (!isObject(raw)) throw new UsageError(`${source}: "${at}" must be false (off) or an object with ${RULE_KEYS.join(', ')}, got ${show(raw)}`);
+  checkKeys(raw, RULE_KEYS, `${at}.`, source);
+  const gate = raw.gate ?? def?.gate;
+  if (typeof gate !== 'string' || !GATES.includes(gate as GateKind)) {
+    throw new UsageError(`${source}: "${at}.gate" must be one of: ${GATES.join(', ')}, got ${show(raw.gate)}`);
+  }
+  const direction = raw.direction ?? def?.direction ?? defaultDirection(metric);
+  if (typeof direction !== 'string' || !DIRECTIONS.includes(direction as Direction)) {
+    throw new UsageError(`${source}: "${at}.direction" must be one of: ${DIRECTIONS.join(', ')}, got ${show(raw.direction)}`);
+  }
+  const floor = raw.floorPercent ?? def?.floorPercent ?? 10;
+  if (typeof floor !== 'number' || !(floor >= 0 && floor <= 1000)) throw new UsageError(`${source}: "${at}.floorPercent" must be a number between 0 and 1000, got ${show(raw.floorPercent)}`);
+  const tolerance = def ? { ...def.tolerancePercent } : uniformTolerance(0);
+  const rawTol = raw.tolerancePercent;
+  const checkPercent = (v: unknown, field: string): number => {
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1000)) throw new UsageError(`${source}: "${field}" must be a number between 0 and 1000, got ${show(v)}`);
+    return v;
+  };
+  if (typeof rawTol === 'number' || (rawTol !== undefined && !isObject(rawTol))) {
+    const v = checkPercent(rawTol, `${at}.tolerancePercent`);
+    for (const t of TRANSPORTS) tolerance[t] = v;
+  } else if (isObject(rawTol)) {
+    for (const [t, v] of Object.entries(rawTol)) {
+      if (!isTransport(t)) throw new UsageError(`${source}: unknown transport "${t}" in "${at}.tolerancePercent"; expected one of: ${TRANSPORTS.join(', ')}`);
+      tolerance[t] = checkPercent(v, `${at}.tolerancePercent.${t}`);
+    }
+  }
+  return { metric, gate: gate as GateKind, direction: direction as Direction, floorPercent: floor, tolerancePercent: tolerance };
+}
+
+/** The configuration used when there is no config file: `rtbench compare`'s defaults, every default metric. */
+export function defaultConfig(): GateConfig {
+  return parseConfig({}, 'built-in defaults');
+}
+
+/** Reads and validates a config file; throws UsageError naming the file when it is missing or invalid. */
+export function loadConfig(file: string): GateConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read config file "${file}": ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config file "${file}" is not valid JSON (${(err as Error).message})`);
+  }
+  return parseConfig(data, file);
+}
+
+/** The config file in `cwd` when there is one, else undefined. */
+export function findConfig(cwd: string): string | undefined {
+  const path = join(cwd, CONFIG_FILE);
+  return existsSync(path) ? path : undefined;
+}
+
+/**
+ * The raw JSON form of a resolved config (what a baseline stores): every scenario's full options and every
+ * metric spelled out, disabled defaults as false, so parseConfig(toRawConfig(c)) equals c.
+ */
+export function toRawConfig(config: GateConfig): Record<string, unknown> {
+  const metrics: Record<string, unknown> = {};
+  for (const def of DEFAULT_RULES) if (!config.rules.some((r) => r.metric === def.metric)) metrics[def.metric] = false;
+  for (const r of config.rules) {
+    metrics[r.metric] = { gate: r.gate, direction: r.direction, floorPercent: r.floorPercent, tolerancePercent: { ...r.tolerancePercent } };
+  }
+  return {
+    rounds: config.rounds,
+    alpha: config.alpha,
+    strict: config.strict,
+    scenarios: config.scenarios.map((s) => {
+      const options: Record<string, unknown> = {};
+      for (const key of OPTION_KEYS) options[key] = s.options[key];
+      return { name: s.name, transports: [...s.options.transports], options };
+    }),
+    metrics,
+  };
+}

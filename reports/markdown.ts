@@ -1,0 +1,136 @@
+// Markdown report: the summary table, winners and warnings, fit for a pull-request comment or
+// $GITHUB_STEP_SUMMARY. Pure: (results) => string.
+import type { RunResult, TransportResult } from '../driver/result.ts';
+import type { Transport } from '../lib/transports.ts';
+import { NONE, formatDelta } from './format.ts';
+import { bestIndexes, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, winners, type MetricDef, type Warning } from './metrics.ts';
+
+/** How several results are shown together. */
+export type Layout = 'single' | 'before-after' | 'side-by-side';
+
+/** Two results of the same scenario are a before/after pair; anything else is shown side by side. */
+export function layoutFor(results: readonly RunResult[]): Layout {
+  if (results.length === 1) return 'single';
+  const [a, b] = results;
+  if (results.length === 2 && a && b && a.scenario === b.scenario) return 'before-after';
+  return 'side-by-side';
+}
+
+/** Escapes text for a Markdown table cell (pipes, newlines). */
+function cell(text: string): string {
+  return text.replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** Renders one or more runs as GitHub-flavoured Markdown. */
+export function renderMarkdown(results: readonly RunResult[]): string {
+  const layout = layoutFor(results);
+  const parts: string[] = [];
+  const [before, after] = results;
+  if (layout === 'before-after' && before && after) {
+    parts.push(renderBeforeAfter(before, after));
+  } else {
+    results.forEach((r, i) => parts.push(renderOne(r, results.length > 1 ? `Run ${i + 1} of ${results.length}: ` : '')));
+  }
+  if (results.length === 0) parts.push('No results.\n');
+  return parts.join('\n');
+}
+
+function renderOne(result: RunResult, prefix: string): string {
+  const ts = orderedTransports(result);
+  const lines: string[] = [];
+  lines.push(`## ${prefix}rtbench ${cell(result.scenario)}: ${ts.map((t) => t.transport).join(' vs ')}`);
+  lines.push('');
+  lines.push(`${settingsLine(result)}.  `);
+  lines.push(`${environmentLine(result)}. Started ${result.startedAt}${result.interrupted ? ', **interrupted**' : ''}.`);
+  lines.push('');
+  lines.push(...warningBlock(warningsFor(result)));
+
+  const win = winners(result);
+  if (win.length > 0) {
+    lines.push('**Who won:** ' + win.filter((w) => ['p50', 'p99', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEvent', 'rssPerConnection', 'cpuPer1k'].includes(w.metric.id)).map((w) => `${w.metric.label}: **${w.transports.join(', ')}** (${w.value})`).join(' · '));
+    lines.push('');
+  }
+
+  if (ts.length === 0) {
+    lines.push('No transports were run.');
+    lines.push('');
+    return lines.join('\n');
+  }
+  lines.push(`| metric | ${ts.map((t) => t.transport).join(' | ')} | what it means |`);
+  lines.push(`|---|${ts.map(() => '--:').join('|')}|---|`);
+  lines.push(`| status | ${ts.map((t) => cell(statusText(t))).join(' | ')} | ok, or why the transport failed. |`);
+  for (const def of visibleMetrics(ts)) {
+    const best = new Set(bestIndexes(def, ts));
+    const cells = ts.map((t, i) => {
+      const v = def.value(t);
+      if (v === undefined) return NONE;
+      return best.has(i) ? `**${def.format(v)}**` : def.format(v);
+    });
+    lines.push(`| ${def.label} | ${cells.join(' | ')} | ${def.explain} |`);
+  }
+  lines.push(`| driver saturated | ${ts.map((t) => cell(saturatedText(t))).join(' | ')} | yes means the load generator, not the transport, was the limit: the run is invalid. |`);
+  lines.push('');
+  lines.push('**Bold** = best in row.');
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** A GitHub alert block listing the warnings, or nothing. */
+function warningBlock(warnings: readonly Warning[]): string[] {
+  if (warnings.length === 0) return [];
+  const kind = warnings.some((w) => w.level !== 'warning') ? 'CAUTION' : 'WARNING';
+  return [`> [!${kind}]`, ...warnings.map((w) => `> - ${w.level === 'invalid' ? '**Invalid:** ' : w.level === 'error' ? '**Error:** ' : ''}${w.message}`), ''];
+}
+
+/** "better" / "worse" for a change of a metric, or "" when the change is under 1% or has no direction. */
+export function verdict(def: MetricDef, before: number, after: number): '' | 'better' | 'worse' {
+  if (def.better === null || before === after) return '';
+  if (before !== 0 && Math.abs(after / before - 1) < 0.01) return '';
+  const lower = after < before;
+  return (def.better === 'lower') === lower ? 'better' : 'worse';
+}
+
+function renderBeforeAfter(before: RunResult, after: RunResult): string {
+  const names: Transport[] = [];
+  for (const t of [...orderedTransports(before), ...orderedTransports(after)]) if (!names.includes(t.transport)) names.push(t.transport);
+  const find = (r: RunResult, name: Transport): TransportResult | undefined => r.transports.find((t) => t.transport === name);
+  const lines: string[] = [];
+  lines.push(`## rtbench ${cell(after.scenario)}: before → after`);
+  lines.push('');
+  lines.push(`Before: ${before.startedAt}${before.environment.gitCommit ? ` (commit ${before.environment.gitCommit.slice(0, 12)})` : ''}, ${settingsLine(before)}.  `);
+  lines.push(`After: ${after.startedAt}${after.environment.gitCommit ? ` (commit ${after.environment.gitCommit.slice(0, 12)})` : ''}, ${settingsLine(after)}.`);
+  lines.push('');
+  const warnings = [...warningsFor(before).map((w) => ({ ...w, message: `before: ${w.message}` })), ...warningsFor(after).map((w) => ({ ...w, message: `after: ${w.message}` }))];
+  lines.push(...warningBlock(warnings));
+  if (names.length === 0) {
+    lines.push('No transports were run.');
+    lines.push('');
+    return lines.join('\n');
+  }
+  lines.push(`| metric | ${names.join(' | ')} |`);
+  lines.push(`|---|${names.map(() => '--:').join('|')}|`);
+  lines.push(`| status | ${names.map((n) => cell(`${statusOf(find(before, n))} → ${statusOf(find(after, n))}`)).join(' | ')} |`);
+  const all = [...before.transports, ...after.transports];
+  for (const def of visibleMetrics(all)) {
+    const cells = names.map((n) => {
+      const b = find(before, n);
+      const a = find(after, n);
+      const bv = b ? def.value(b) : undefined;
+      const av = a ? def.value(a) : undefined;
+      if (bv === undefined && av === undefined) return NONE;
+      if (bv === undefined || av === undefined) return `${bv === undefined ? NONE : def.format(bv)} → ${av === undefined ? NONE : def.format(av)}`;
+      const v = verdict(def, bv, av);
+      const delta = formatDelta(bv, av);
+      return `${def.format(bv)} → ${def.format(av)} (${v === 'better' ? `**${delta}**` : v === 'worse' ? `_${delta}_` : delta})`;
+    });
+    lines.push(`| ${def.label} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  lines.push('Change shown as after relative to before; **bold** = better, _italic_ = worse (changes under 1% are unmarked).');
+  lines.push('');
+  return lines.join('\n');
+}
+
+function statusOf(t: TransportResult | undefined): string {
+  return t ? t.status : 'not run';
+}

@@ -1,0 +1,112 @@
+// Terminal report: one column per transport, one row per metric, the best value per row marked,
+// warnings below. Pure: (result) => string.
+import type { RunResult, TransportResult } from '../driver/result.ts';
+import { NONE } from './format.ts';
+import { bestIndexes, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, type Warning } from './metrics.ts';
+
+/** Options of the terminal table. */
+export interface TerminalOptions {
+  /** Use ANSI colours (best value green, warnings yellow/red). Default false. */
+  color?: boolean;
+}
+
+/** Widest a status or saturation cell may grow before it is cut with "…" (the full text is in the warnings). */
+const MAX_TEXT_CELL = 22;
+
+const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m' } as const;
+
+/** Visible width of a string (code points; every character rtbench prints is one column wide). */
+function width(s: string): number {
+  return [...s].length;
+}
+
+/** Cuts `s` to `max` columns with a trailing ellipsis. */
+function truncate(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+function padStart(s: string, w: number): string {
+  return ' '.repeat(Math.max(0, w - width(s))) + s;
+}
+
+function padEnd(s: string, w: number): string {
+  return s + ' '.repeat(Math.max(0, w - width(s)));
+}
+
+/** One rendered cell: its text and how to paint it. */
+interface Cell {
+  text: string;
+  paint?: 'best' | 'bad' | 'warn';
+}
+
+/** Renders a run as a side-by-side table with warnings, for a terminal. */
+export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): string {
+  const color = opts.color === true;
+  const paint = (text: string, how: Cell['paint'] | 'bold' | 'dim'): string => {
+    if (!color || how === undefined) return text;
+    const code = how === 'best' ? ANSI.green + ANSI.bold : how === 'bad' ? ANSI.red : how === 'warn' ? ANSI.yellow : how === 'bold' ? ANSI.bold : ANSI.dim;
+    return `${code}${text}${ANSI.reset}`;
+  };
+
+  const ts = orderedTransports(result);
+  const rows: Array<{ label: string; cells: Cell[] }> = [];
+
+  rows.push({
+    label: 'status',
+    cells: ts.map((t) => ({ text: truncate(statusText(t), MAX_TEXT_CELL), paint: t.status === 'ok' ? undefined : t.status === 'errored' ? 'bad' : 'warn' })),
+  });
+  for (const def of visibleMetrics(ts)) {
+    const best = new Set(bestIndexes(def, ts));
+    rows.push({
+      label: def.label,
+      cells: ts.map((t, i) => {
+        const v = def.value(t);
+        if (v === undefined) return { text: NONE };
+        const text = def.format(v);
+        if (best.has(i)) return { text: color ? text : `${text} *`, paint: 'best' };
+        if (def.id === 'lost' && v > 0) return { text, paint: 'bad' };
+        return { text };
+      }),
+    });
+  }
+  rows.push({
+    label: 'driver saturated',
+    cells: ts.map((t: TransportResult) => ({ text: truncate(saturatedText(t), MAX_TEXT_CELL), paint: t.driver?.saturated ? 'bad' : undefined })),
+  });
+
+  const labelWidth = Math.max(...rows.map((r) => width(r.label)));
+  const colWidths = ts.map((t, i) => Math.max(width(t.transport), ...rows.map((r) => width(r.cells[i]?.text ?? ''))));
+  const gap = '  ';
+
+  const lines: string[] = [];
+  lines.push(paint(`rtbench ${result.scenario}: ${ts.map((t) => t.transport).join(', ')}`, 'bold'));
+  lines.push(`${result.startedAt} → ${result.finishedAt}${result.interrupted ? ' (interrupted)' : ''}`);
+  lines.push(settingsLine(result));
+  lines.push(paint(environmentLine(result), 'dim'));
+  lines.push('');
+  if (ts.length === 0) {
+    lines.push('No transports were run.');
+  } else {
+    lines.push(padEnd('', labelWidth) + ts.map((t, i) => gap + paint(padStart(t.transport, colWidths[i] ?? 0), 'bold')).join(''));
+    for (const row of rows) {
+      const cells = row.cells.map((c, i) => gap + paint(padStart(c.text, colWidths[i] ?? 0), c.paint)).join('');
+      lines.push(padEnd(row.label, labelWidth) + cells);
+    }
+    lines.push('');
+    lines.push(paint(color ? 'green = best in row (lowest, or highest for events/s)' : '* = best in row (lowest, or highest for events/s)', 'dim'));
+  }
+
+  const warnings = warningsFor(result);
+  if (warnings.length > 0) {
+    lines.push('');
+    lines.push(paint('Warnings:', 'bold'));
+    for (const w of warnings) lines.push(paint(`  ${warningMark(w)} ${w.message}`, w.level === 'warning' ? 'warn' : 'bad'));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Short tag in front of a warning line. */
+function warningMark(w: Warning): string {
+  return w.level === 'invalid' ? 'INVALID' : w.level === 'error' ? 'ERROR' : 'WARNING';
+}

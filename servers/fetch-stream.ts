@@ -1,0 +1,48 @@
+// fetch() streaming: GET /stream answers chunked NDJSON, one event JSON per line, flushed every publish tick.
+import type { ServerResponse } from 'node:http';
+import type { TransportModule } from './transport.ts';
+import type { HubEvent } from './hub.ts';
+import { CORS_HEADERS, gapMessage, intParam } from './http-util.ts';
+
+const HEADERS = {
+  ...CORS_HEADERS,
+  'content-type': 'application/x-ndjson',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};
+
+/** NDJSON lines for events. */
+export function ndjsonLines(events: readonly HubEvent[]): string {
+  let out = '';
+  for (const e of events) out += `${e.json}\n`;
+  return out;
+}
+
+/** The NDJSON streaming endpoint. */
+export const fetchStream: TransportModule = ({ hub }) => {
+  const subscribers = new Set<ServerResponse>();
+  hub.onBatch((batch) => {
+    const chunk = Buffer.from(ndjsonLines(batch));
+    for (const res of subscribers) res.write(chunk);
+  });
+  return {
+    path: '/stream',
+    request(req, res, url) {
+      const after = intParam(url, 'after') ?? hub.lastSeq;
+      res.writeHead(200, HEADERS);
+      const backlog = hub.since(after);
+      let head = backlog.gap ? `${gapMessage(after, hub.oldestSeq)}\n` : '';
+      head += ndjsonLines(backlog.events);
+      if (head === '') res.flushHeaders();
+      else res.write(head);
+      subscribers.add(res);
+      res.once('close', () => subscribers.delete(res));
+      req.resume();
+    },
+    subscribers: () => subscribers.size,
+    close() {
+      for (const res of subscribers) res.end();
+      subscribers.clear();
+    },
+  };
+};

@@ -1,0 +1,54 @@
+// Child-process entry of one reference server: `node --import tsx servers/host.ts '<ServerOptions JSON>'`.
+// Reports readiness over IPC (or prints the URL without IPC) and exits when its parent goes away.
+import { startServer } from './server.ts';
+import { startPublisher, type Publisher } from './publisher.ts';
+import type { ServerOptions } from './options.ts';
+import type { ServerReply, ServerRequest } from './ipc.ts';
+
+const send = (msg: ServerReply): void => {
+  if (process.send) process.send(msg);
+};
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
+  // Ctrl-C reaches the whole process group; the parent decides when servers stop.
+  if (process.send) process.on('SIGINT', () => {});
+  const server = await startServer(options);
+  let publisher: Publisher | undefined;
+  if (options.publishRate && options.publishRate > 0) {
+    publisher = startPublisher(server.hub, { rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 });
+  }
+  const shutdown = (): void => {
+    publisher?.stop();
+    void server.close().finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('disconnect', shutdown);
+
+  process.on('message', (msg: ServerRequest) => {
+    switch (msg.type) {
+      case 'publish':
+        publisher?.stop();
+        publisher = startPublisher(server.hub, msg.plan);
+        void publisher.done.then((lastSeq) => send({ type: 'published', id: msg.id, lastSeq }));
+        break;
+      case 'stop-publisher':
+        publisher?.stop();
+        send({ type: 'published', id: msg.id, lastSeq: server.hub.lastSeq });
+        break;
+      case 'stats':
+        if (msg.gc && typeof globalThis.gc === 'function') globalThis.gc();
+        send({ type: 'stats', id: msg.id, stats: server.stats.snapshot(msg.reset) });
+        break;
+    }
+  });
+  send({ type: 'ready', port: server.port, pid: process.pid });
+  if (!process.send) process.stdout.write(`${options.transport} listening on ${server.url}\n`);
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+  process.stderr.write(`server failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

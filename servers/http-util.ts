@@ -1,0 +1,69 @@
+// Small HTTP helpers shared by the control endpoints and every transport: CORS, JSON errors, cursors.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Backlog } from './hub.ts';
+
+/** Headers every response carries so a browser page from any origin can subscribe and publish. */
+export const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'Content-Type, Last-Event-ID',
+  'access-control-max-age': '86400',
+} as const;
+
+/** Headers of a JSON response. */
+export const JSON_HEADERS = { ...CORS_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+
+/** Sends `{"error": message}` with a 4xx status; the connection stays usable. */
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, JSON_HEADERS);
+  res.end(`${JSON.stringify({ error: message })}\n`);
+}
+
+/** Sends a JSON body with status 200. */
+export function sendJson(res: ServerResponse, body: unknown): void {
+  res.writeHead(200, JSON_HEADERS);
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+/** Thrown for a malformed query; the caller answers 400 with its message. */
+export class BadRequest extends Error {}
+
+/** Parses a non-negative integer query parameter; undefined when absent. */
+export function intParam(url: URL, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return undefined;
+  if (!/^\d{1,16}$/.test(raw) || Number(raw) > max) {
+    throw new BadRequest(`query parameter "${name}" must be an integer between 0 and ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+/** The resume cursor of a request: `Last-Event-ID` (when `useLastEventId`) wins over `?after=`. */
+export function cursorOf(req: IncomingMessage, url: URL, useLastEventId = false): number | undefined {
+  if (useLastEventId) {
+    const header = req.headers['last-event-id'];
+    if (typeof header === 'string' && header !== '') {
+      if (!/^\d{1,16}$/.test(header)) throw new BadRequest(`Last-Event-ID must be an integer >= 0, got "${header}"`);
+      return Number(header);
+    }
+  }
+  return intParam(url, 'after');
+}
+
+/** The body of a polling response: `{"events":[...],"next":S2}` plus `"gap":true` when events were lost. */
+export function pollBody(backlog: Backlog, after: number): string {
+  const last = backlog.events.at(-1);
+  const next = last ? last.seq : after;
+  let events = '';
+  for (const e of backlog.events) events += events === '' ? e.json : `,${e.json}`;
+  return `{"events":[${events}],"next":${next}${backlog.gap ? ',"gap":true' : ''}}`;
+}
+
+/** The gap notice of the streaming transports. */
+export function gapMessage(after: number, oldest: number): string {
+  return `{"gap":true,"after":${after},"oldest":${oldest}}`;
+}

@@ -1,0 +1,41 @@
+// Options of one reference server process.
+import type { Transport } from '../lib/transports.ts';
+
+/** How a reference server is configured. */
+export interface ServerOptions {
+  transport: Transport;
+  /** Listen address (default 127.0.0.1). */
+  host: string;
+  /** Listen port (0: an ephemeral port). */
+  port: number;
+  /** Events kept for resumption. */
+  retention: number;
+  /** SSE heartbeat comment interval, ms. */
+  heartbeatMs: number;
+  /** SSE `retry:` field sent first, ms (0: none). */
+  sseRetryMs: number;
+  /** Offer per-message deflate on WebSocket. */
+  wsCompression: boolean;
+  /** Largest accepted request body / upstream WebSocket message, bytes. */
+  maxBodyBytes: number;
+  /** Longest long-poll wait a client may ask for, ms. */
+  maxWaitMs: number;
+  /** Test knob: hold each publish tick this long, ms. */
+  injectDelayMs: number;
+  /** Test knob: burn this much CPU per event per subscriber, µs. */
+  injectCpuUs: number;
+}
+
+/** Defaults of every reference server. */
+export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
+  host: '127.0.0.1',
+  port: 0,
+  retention: 10_000,
+  heartbeatMs: 15_000,
+  sseRetryMs: 0,
+  wsCompression: false,
+  maxBodyBytes: 64 * 1024,
+  maxWaitMs: 120_000,
+  injectDelayMs: 0,
+  injectCpuUs: 0,
+};

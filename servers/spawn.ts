@@ -1,0 +1,117 @@
+// Parent side of a reference server process: spawn, wait for readiness, publish, read stats, stop.
+import type { ChildProcess } from 'node:child_process';
+import { forkTs } from '../lib/children.ts';
+import type { ServerOptions } from './options.ts';
+import type { ServerReply, ServerRequest } from './ipc.ts';
+import type { StatsSnapshot } from './stats.ts';
+import type { PublishPlan } from './publisher.ts';
+import type { Transport } from '../lib/transports.ts';
+
+/** A reference server running in its own process. */
+export interface ServerProcess {
+  readonly transport: Transport;
+  readonly port: number;
+  readonly pid: number;
+  /** e.g. http://127.0.0.1:43210 */
+  readonly url: string;
+  /** Publishes per `plan`; resolves with the last seq when done. */
+  publish(plan: PublishPlan): Promise<number>;
+  /** Stops a running publisher. */
+  stopPublisher(): Promise<number>;
+  /** The server's /stats snapshot; `reset` restarts its peak-RSS and event-loop-delay windows. */
+  stats(opts?: { reset?: boolean; gc?: boolean }): Promise<StatsSnapshot>;
+  /** Resolves when the process exits; rejects never. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Stops the process (SIGTERM, then SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Options of a spawned server: ServerOptions plus an optional continuous publisher (for `rtbench serve`). */
+export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
+
+/** Starts a reference server process and resolves once it listens. */
+export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
+  const child = forkTs(new URL('./host.ts', import.meta.url), [JSON.stringify(options)], ['--expose-gc']);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return new Promise<ServerProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${options.transport} server did not report ready within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    const onMessage = (msg: ServerReply): void => {
+      if (msg.type === 'ready') {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(wrap(child, options.transport, msg.port, exited));
+      } else if (msg.type === 'failed') {
+        clearTimeout(timer);
+        reject(new Error(`${options.transport} server failed to start: ${msg.error}`));
+      }
+    };
+    child.on('message', onMessage);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${options.transport} server exited before it was ready (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+/** Omit distributed over a union. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+function wrap(child: ChildProcess, transport: Transport, port: number, exited: ServerProcess['exited']): ServerProcess {
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (msg: ServerReply) => void; reject: (err: Error) => void }>();
+  child.on('message', (msg: ServerReply) => {
+    if ('id' in msg) {
+      const p = pending.get(msg.id);
+      pending.delete(msg.id);
+      p?.resolve(msg);
+    }
+  });
+  void exited.then(({ code, signal }) => {
+    const err = new Error(`${transport} server process exited (code ${code}, signal ${signal})`);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  });
+  let gone = false;
+  void exited.then(() => (gone = true));
+
+  const request = (msg: WithoutId<ServerRequest>): Promise<ServerReply> =>
+    new Promise((resolve, reject) => {
+      if (gone || !child.connected) return reject(new Error(`${transport} server process is not running`));
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ ...msg, id } as ServerRequest);
+    });
+
+  return {
+    transport,
+    port,
+    pid: child.pid ?? 0,
+    url: `http://127.0.0.1:${port}`,
+    exited,
+    async publish(plan) {
+      const reply = await request({ type: 'publish', plan });
+      return reply.type === 'published' ? reply.lastSeq : 0;
+    },
+    async stopPublisher() {
+      const reply = await request({ type: 'stop-publisher' });
+      return reply.type === 'published' ? reply.lastSeq : 0;
+    },
+    async stats(opts = {}) {
+      const reply = await request({ type: 'stats', reset: opts.reset, gc: opts.gc });
+      if (reply.type !== 'stats') throw new Error(`${transport} server answered ${reply.type} to a stats request`);
+      return reply.stats;
+    },
+    async stop(graceMs = 3000) {
+      if (gone) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

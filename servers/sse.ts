@@ -1,0 +1,59 @@
+// Server-Sent Events: GET /sse streams `id: <seq>\ndata: <event JSON>\n\n` frames.
+import type { ServerResponse } from 'node:http';
+import type { TransportModule } from './transport.ts';
+import type { HubEvent } from './hub.ts';
+import { CORS_HEADERS, cursorOf, gapMessage } from './http-util.ts';
+
+const HEADERS = {
+  ...CORS_HEADERS,
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+/** One SSE frame per event. */
+export function sseFrames(events: readonly HubEvent[]): string {
+  let out = '';
+  for (const e of events) out += `id: ${e.seq}\ndata: ${e.json}\n\n`;
+  return out;
+}
+
+/** The heartbeat comment. */
+export const SSE_HEARTBEAT = ': heartbeat\n\n';
+
+/** The SSE endpoint. */
+export const sse: TransportModule = ({ hub, options }) => {
+  const subscribers = new Set<ServerResponse>();
+  hub.onBatch((batch) => {
+    // One encoded buffer per publish tick, written to every subscriber.
+    const frame = Buffer.from(sseFrames(batch));
+    for (const res of subscribers) res.write(frame);
+  });
+  const heartbeat = setInterval(() => {
+    for (const res of subscribers) res.write(SSE_HEARTBEAT);
+  }, options.heartbeatMs).unref();
+
+  return {
+    path: '/sse',
+    request(req, res, url) {
+      const cursor = cursorOf(req, url, true);
+      const after = cursor ?? hub.lastSeq;
+      res.writeHead(200, HEADERS);
+      let head = options.sseRetryMs > 0 ? `retry: ${options.sseRetryMs}\n\n` : '';
+      const backlog = hub.since(after);
+      if (backlog.gap) head += `event: gap\ndata: ${gapMessage(after, hub.oldestSeq)}\n\n`;
+      head += sseFrames(backlog.events);
+      if (head === '') res.flushHeaders();
+      else res.write(head);
+      subscribers.add(res);
+      res.once('close', () => subscribers.delete(res));
+    },
+    subscribers: () => subscribers.size,
+    close() {
+      clearInterval(heartbeat);
+      for (const res of subscribers) res.end();
+      subscribers.clear();
+    },
+  };
+};

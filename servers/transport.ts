@@ -1,0 +1,28 @@
+// The contract between the shared HTTP server and each transport module.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Hub } from './hub.ts';
+import type { ServerOptions } from './options.ts';
+
+/** What a transport module gets: the hub and the server's options. */
+export interface TransportContext {
+  hub: Hub;
+  options: ServerOptions;
+}
+
+/** One transport's endpoint on the shared server. */
+export interface TransportHandler {
+  /** The path it serves, e.g. "/sse". */
+  readonly path: string;
+  /** Handles a GET to `path`; `url` is already parsed. */
+  request(req: IncomingMessage, res: ServerResponse, url: URL): void;
+  /** Handles an Upgrade request to `path` (WebSocket only). */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
+  /** Subscribers currently attached. */
+  subscribers(): number;
+  /** Ends every subscription. */
+  close(): void;
+}
+
+/** Builds a transport's handler. */
+export type TransportModule = (ctx: TransportContext) => TransportHandler;
