@@ -20,22 +20,23 @@ class LongPollClient extends PollingClient {
 
   protected pollPath(): string {
     const after = afterQuery(this.cursor);
-    return `/long-poll${after === '' ? '?' : `${after}&`}wait=${this.waitMs}`;
+    // The first poll is answered at once (wait=0): it tells the cursor, so connect() resolving means subscribed.
+    const wait = this.polled ? this.waitMs : 0;
+    return `/long-poll${after === '' ? '?' : `${after}&`}wait=${wait}`;
   }
 
+  /** True once the first (immediate) poll was answered. */
+  private polled = false;
+
   /**
-   * Resolves on the undici Client's 'connect' (TCP established). undici writes the queued first request in
-   * the same tick, right after emitting 'connect', so by the time connect() resumes its caller the request
-   * headers are on the socket. Waiting for the first answer instead could take the whole `wait`.
+   * Resolves after a first poll with wait=0 is answered (its events delivered, the cursor known), like short
+   * polling. Resolving on the TCP connect instead would race: with no cursor, an event published before the
+   * held request reached the server would be missed.
    */
-  protected open(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.http.once('connect', () => resolve());
-      this.loop().catch((err: unknown) => {
-        reject(err as Error);
-        this.fail(err);
-      });
-    });
+  protected async open(): Promise<void> {
+    await this.poll();
+    this.polled = true;
+    this.loop().catch((err: unknown) => this.fail(err));
   }
 
   /** Polls until closed; rejects with the first failure (a destroyed client's rejection is then ignored). */

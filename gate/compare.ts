@@ -237,7 +237,7 @@ type Decision = Pick<GateRow, 'verdict' | 'baseline' | 'current' | 'reason' | 't
 
 const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
 const pct = (n: number): string => `${n > 0 ? '+' : ''}${Number(n.toPrecision(3))}%`;
-const fmtP = (p: number): string => (p < 0.0001 ? '< 0.0001' : String(Number(p.toPrecision(2))));
+const pText = (p: number): string => (p < 0.0001 ? 'p < 0.0001' : `p = ${Number(p.toPrecision(2))}`);
 
 /** Correctness counters: every current round must be 0. */
 function zeroGate(rule: MetricRule, x: readonly number[], y: readonly number[]): Decision {
@@ -247,7 +247,7 @@ function zeroGate(rule: MetricRule, x: readonly number[], y: readonly number[]):
   const verdict: Verdict = bad > 0 ? 'fail' : 'pass';
   const reason =
     bad > 0
-      ? `${rule.metric} was ${worst} in the worst of ${bad} of ${y.length} current rounds that were not 0${baseWorst !== null && baseWorst > 0 ? ` (the baseline also had ${baseWorst})` : ''}; it must be 0.`
+      ? `${rule.metric} was above 0 in ${bad} of ${y.length} current rounds (worst ${worst})${baseWorst !== null && baseWorst > 0 ? `, as in the baseline (worst ${baseWorst})` : ''}; it must be 0.`
       : `${rule.metric} was 0 in every current round.`;
   return { ...blank, verdict, baseline: baseWorst, current: worst, thresholdPercent: 0, reason };
 }
@@ -306,7 +306,7 @@ function statisticalGate(rule: MetricRule, x: readonly number[], y: readonly num
     pMethod: mw.method,
     thresholdPercent: floor,
   };
-  const p = `p = ${fmtP(mw.pValue)}`;
+  const p = pText(mw.pValue);
   if (significant && worse > floor) {
     return { ...base, verdict: 'regression', moreRounds: null, reason: `${rule.metric} got worse by ${pct(change)} (floor ${floor}%, ${p}).` };
   }

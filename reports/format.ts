@@ -88,14 +88,15 @@ export function formatPercent(fraction: number): string {
   return `${formatSig(fraction * 100)}%`;
 }
 
-/** Formats a signed relative change (after/before - 1) as "+12.3%" / "-4.00%" / "±0%". */
+/** Formats a signed relative change (after/before - 1) as "+12.3%" / "-0.4%" / "+250%" / "±0%". */
 export function formatDelta(before: number, after: number): string {
   if (!Number.isFinite(before) || !Number.isFinite(after)) return NONE;
   if (before === after) return '±0%';
   if (before === 0) return after > 0 ? '+∞' : '-∞';
-  const change = after / before - 1;
-  const text = formatSig(Math.abs(change) * 100);
-  return `${change > 0 ? '+' : '-'}${text}%`;
+  const pct = (after / before - 1) * 100;
+  const abs = Math.abs(pct);
+  const text = abs >= 99.95 ? formatCount(abs) : abs.toFixed(1);
+  return `${pct > 0 ? '+' : '-'}${text}%`;
 }
 
 /** Formats a percentile (0..100) as an axis label: "50%", "99.9%", "99.999%". */

@@ -203,7 +203,7 @@ function renderSummaryTable(ts: readonly TransportResult[]): string {
     });
     rows.push(`<tr id="row-${def.id}"><td>${esc(def.label)}</td>${cells.join('')}<td class="explain">${esc(def.explain)}</td></tr>`);
   }
-  rows.push(
+  if (ts.some((t) => t.driver)) rows.push(
     `<tr><td>driver saturated</td>${ts.map((t) => `<td class="status${t.driver?.saturated ? ' bad' : ''}">${esc(saturatedText(t))}</td>`).join('')}<td class="explain">yes means the load generator, not the transport, was the limit: that transport's figures are invalid.</td></tr>`,
   );
   return `<div class="table-wrap"><table class="summary">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
@@ -348,6 +348,7 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
       const bv = b ? def.value(b) : undefined;
       const av = a ? def.value(a) : undefined;
       if (bv === undefined && av === undefined) return `<td>${NONE}</td>`;
+      if (bv !== undefined && bv === av) return `<td>${esc(def.format(av))}</td>`;
       const text = `${bv === undefined ? NONE : def.format(bv)} → ${av === undefined ? NONE : def.format(av)}`;
       if (bv === undefined || av === undefined) return `<td>${esc(text)}</td>`;
       const v = verdict(def, bv, av);
@@ -362,7 +363,7 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
     `<p class="muted">Before: ${esc(before.startedAt)}${before.environment.gitCommit ? ` (commit ${esc(before.environment.gitCommit.slice(0, 12))})` : ''} · After: ${esc(after.startedAt)}${after.environment.gitCommit ? ` (commit ${esc(after.environment.gitCommit.slice(0, 12))})` : ''} · ${esc(shortSettings(after))}</p>`,
     renderWarnings(warnings),
     '<h2>What changed</h2>',
-    '<p class="muted">Each cell: before → after, and the change relative to before. Green = better, red = worse (changes under 1% unmarked).</p>',
+    '<p class="muted">Each cell: before → after, and the change relative to before (one value when nothing changed). Green = better, red = worse (changes under 1% unmarked).</p>',
     `<div class="table-wrap"><table class="summary">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`,
     '<h2>Who won in the after run</h2>',
     renderGlance(after),

@@ -68,7 +68,7 @@ function renderOne(result: RunResult, prefix: string): string {
     });
     lines.push(`| ${def.label} | ${cells.join(' | ')} | ${def.explain} |`);
   }
-  lines.push(`| driver saturated | ${ts.map((t) => cell(saturatedText(t))).join(' | ')} | yes means the load generator, not the transport, was the limit: the run is invalid. |`);
+  if (ts.some((t) => t.driver)) lines.push(`| driver saturated | ${ts.map((t) => cell(saturatedText(t))).join(' | ')} | yes means the load generator, not the transport, was the limit: the run is invalid. |`);
   lines.push('');
   lines.push('**Bold** = best in row.');
   lines.push('');
@@ -119,6 +119,7 @@ function renderBeforeAfter(before: RunResult, after: RunResult): string {
       const av = a ? def.value(a) : undefined;
       if (bv === undefined && av === undefined) return NONE;
       if (bv === undefined || av === undefined) return `${bv === undefined ? NONE : def.format(bv)} → ${av === undefined ? NONE : def.format(av)}`;
+      if (bv === av) return def.format(av);
       const v = verdict(def, bv, av);
       const delta = formatDelta(bv, av);
       return `${def.format(bv)} → ${def.format(av)} (${v === 'better' ? `**${delta}**` : v === 'worse' ? `_${delta}_` : delta})`;

@@ -1,7 +1,7 @@
 // Terminal report: one column per transport, one row per metric, the best value per row marked,
 // warnings below. Pure: (result) => string.
 import type { RunResult, TransportResult } from '../driver/result.ts';
-import { NONE } from './format.ts';
+import { NONE, formatBytes, formatCount, formatRate } from './format.ts';
 import { bestIndexes, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, type Warning } from './metrics.ts';
 
 /** Options of the terminal table. */
@@ -12,6 +12,9 @@ export interface TerminalOptions {
 
 /** Widest a status or saturation cell may grow before it is cut with "…" (the full text is in the warnings). */
 const MAX_TEXT_CELL = 22;
+
+/** Marks the best value of a row when there is no colour. */
+const MARK = ' *';
 
 const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m' } as const;
 
@@ -64,19 +67,41 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
         const v = def.value(t);
         if (v === undefined) return { text: NONE };
         const text = def.format(v);
-        if (best.has(i)) return { text: color ? text : `${text} *`, paint: 'best' };
+        if (best.has(i)) return { text: color ? text : `${text}${MARK}`, paint: 'best' };
         if (def.id === 'lost' && v > 0) return { text, paint: 'bad' };
         return { text };
       }),
     });
   }
-  rows.push({
+  if (ts.some((t) => t.driver)) rows.push({
     label: 'driver saturated',
     cells: ts.map((t: TransportResult) => ({ text: truncate(saturatedText(t), MAX_TEXT_CELL), paint: t.driver?.saturated ? 'bad' : undefined })),
   });
 
+  const withIdle = ts.some((t) => t.idle);
+  if (withIdle) {
+    rows.push({ label: 'idle RSS / connection', cells: ts.map((t) => ({ text: t.idle ? formatBytes(t.idle.rssBytesPerConnection) : NONE })) });
+    rows.push({ label: 'idle heap / connection', cells: ts.map((t) => ({ text: t.idle ? formatBytes(t.idle.heapBytesPerConnection) : NONE })) });
+  }
+  if (ts.some((t) => t.capacity)) {
+    rows.push({
+      label: 'capacity knee',
+      cells: ts.map((t) => {
+        const c = t.capacity;
+        if (!c) return { text: NONE };
+        if (!c.knee) return { text: 'none held', paint: 'bad' };
+        return { text: c.axis === 'clients' ? `${formatCount(c.knee.clients)} clients` : formatRate(c.knee.rate, ' ev/s') };
+      }),
+    });
+  }
+  // without colour the best-value mark takes its own 2-column slot, so numbers stay right-aligned
+  if (!color) {
+    for (const row of rows) for (const c of row.cells) if (!c.text.endsWith(MARK)) c.text += ' '.repeat(MARK.length);
+  }
+
   const labelWidth = Math.max(...rows.map((r) => width(r.label)));
-  const colWidths = ts.map((t, i) => Math.max(width(t.transport), ...rows.map((r) => width(r.cells[i]?.text ?? ''))));
+  const pad = color ? '' : ' '.repeat(MARK.length);
+  const colWidths = ts.map((t, i) => Math.max(width(t.transport + pad), ...rows.map((r) => width(r.cells[i]?.text ?? ''))));
   const gap = '  ';
 
   const lines: string[] = [];
@@ -88,7 +113,7 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
   if (ts.length === 0) {
     lines.push('No transports were run.');
   } else {
-    lines.push(padEnd('', labelWidth) + ts.map((t, i) => gap + paint(padStart(t.transport, colWidths[i] ?? 0), 'bold')).join(''));
+    lines.push(padEnd('', labelWidth) + ts.map((t, i) => gap + paint(padStart(t.transport, (colWidths[i] ?? 0) - pad.length), 'bold') + pad).join(''));
     for (const row of rows) {
       const cells = row.cells.map((c, i) => gap + paint(padStart(c.text, colWidths[i] ?? 0), c.paint)).join('');
       lines.push(padEnd(row.label, labelWidth) + cells);
@@ -103,7 +128,7 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
     lines.push(paint('Warnings:', 'bold'));
     for (const w of warnings) lines.push(paint(`  ${warningMark(w)} ${w.message}`, w.level === 'warning' ? 'warn' : 'bad'));
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map((l) => l.replace(/ +$/, '')).join('\n')}\n`;
 }
 
 /** Short tag in front of a warning line. */

@@ -19,14 +19,16 @@ export function sendError(res: ServerResponse, status: number, message: string):
     res.destroy();
     return;
   }
-  res.writeHead(status, JSON_HEADERS);
-  res.end(`${JSON.stringify({ error: message })}\n`);
+  const text = `${JSON.stringify({ error: message })}\n`;
+  res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /** Sends a JSON body with status 200. */
 export function sendJson(res: ServerResponse, body: unknown): void {
-  res.writeHead(200, JSON_HEADERS);
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(200, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /** Thrown for a malformed query; the caller answers 400 with its message. */

@@ -1,0 +1,136 @@
+// The CLI as a user meets it: bad input, a tiny end-to-end compare, Ctrl-C, a server dying, no orphans.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, startCli, rtbenchChildren, waitForProcs } from './helpers/cli.ts';
+import type { RunResult } from '../driver/result.ts';
+import { TRANSPORTS } from '../lib/transports.ts';
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'rtbench-test-'));
+
+describe('bad input: one sentence, exit 2, nothing started', () => {
+  const cases: [string[], RegExp][] = [
+    [['compare', '--transports', 'websockets'], /^rtbench: unknown transport "websockets" in --transports; expected one of: short-poll, long-poll, ws, sse, fetch-stream\n$/],
+    [['compare', '--clients', '0'], /^rtbench: --clients must be an integer between 1 and 100000, got "0"\n$/],
+    [['compare', '--clients', 'ten'], /^rtbench: --clients must be an integer between 1 and 100000, got "ten"\n$/],
+    [['compare', '--rate', '-5'], /^rtbench: --rate must be an integer between 1 and 1000000, got "-5"\n$/],
+    [['compare', '--payload', '1.5'], /^rtbench: --payload must be an integer between 0 and 1048576, got "1.5"\n$/],
+    [['compare', '--duration', 'forever'], /^rtbench: --duration must be a duration like 500ms, 10s or 2m between 100 ms and 86400000 ms, got "forever"\n$/],
+    [['compare', '--poll-interval', '10x'], /^rtbench: --poll-interval must be a duration/],
+    [['compare', '--scenario', 'nope'], /^rtbench: unknown scenario "nope"/],
+    [['compare', '--bogus'], /error: unknown option '--bogus'/],
+    [['serve', 'websocket'], /^rtbench: unknown transport "websocket" in transports; expected one of/],
+    [['serve', '--rate', 'x'], /^rtbench: --rate must be an integer between 0 and 100000, got "x"\n$/],
+    [['frobnicate'], /error: unknown command 'frobnicate'/],
+  ];
+  for (const [args, expected] of cases) {
+    it(`rtbench ${args.join(' ')}`, async () => {
+      const out = tmp();
+      try {
+        const r = await runCli([...args, ...(args[0] === 'compare' ? ['--out', out] : [])]);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, expected);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+        assert.equal(r.stdout, '');
+        assert.deepEqual(readdirSync(out), [], 'no result written');
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('rtbench compare on a tiny profile', () => {
+  it('writes a result with every transport, every metric, and zero loss', async () => {
+    const out = tmp();
+    try {
+      const r = await runCli(['compare', '--clients', '3', '--rate', '40', '--warmup', '200ms', '--duration', '1s', '--poll-interval', '100ms', '--out', out, '--quiet']);
+      assert.equal(r.code, 0, r.stderr);
+      const files = readdirSync(out).sort();
+      assert.equal(files.length, 2);
+      assert.match(files[0] as string, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-fanout\.html$/);
+      assert.match(files[1] as string, /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z-fanout\.json$/);
+      const result = JSON.parse(readFileSync(join(out, files[1] as string), 'utf8')) as RunResult;
+      assert.equal(result.schemaVersion, 1);
+      assert.equal(result.scenario, 'fanout');
+      assert.equal(result.interrupted, false);
+      assert.deepEqual(
+        { clients: result.options.clients, rate: result.options.rate, warmupMs: result.options.warmupMs, durationMs: result.options.durationMs, pollIntervalMs: result.options.pollIntervalMs },
+        { clients: 3, rate: 40, warmupMs: 200, durationMs: 1000, pollIntervalMs: 100 },
+      );
+      assert.equal(result.environment.node, process.version);
+      assert.ok(result.environment.cpus >= 1);
+      assert.deepEqual(result.transports.map((t) => t.transport), [...TRANSPORTS]);
+      for (const t of result.transports) {
+        assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
+        // 40 events/s x 1.2 s = 48 events, each to 3 clients, exactly once.
+        assert.deepEqual(t.delivery, { ...t.delivery, publishedEvents: 48, expectedDeliveries: 144, deliveredEvents: 144, lost: 0, duplicates: 0, outOfOrder: 0, gaps: 0 });
+        assert.equal(t.latency?.count, 120, 'the 40 measured events x 3 clients');
+        for (const key of ['p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs'] as const) assert.equal(typeof t.latency?.[key], 'number');
+        assert.equal(typeof t.histogram, 'string');
+        for (const key of ['connectionsOpened', 'connectionsClosed', 'httpRequests', 'requestsPerEvent'] as const) assert.equal(typeof t.churn?.[key], 'number');
+        assert.ok((t.wire?.bytesPerEvent ?? 0) > 0);
+        for (const key of ['peakRssBytes', 'heapUsedBytes', 'cpuSeconds', 'rssPerConnectionBytes'] as const) assert.equal(typeof t.server?.[key], 'number');
+        assert.equal(typeof t.driver?.saturated, 'boolean');
+      }
+      // WebSocket, SSE and streams make no HTTP request while measuring; short polling makes some.
+      const byName = Object.fromEntries(result.transports.map((t) => [t.transport, t]));
+      assert.equal(byName.ws?.churn?.httpRequests, 0);
+      assert.equal(byName.sse?.churn?.httpRequests, 0);
+      assert.ok((byName['short-poll']?.churn?.httpRequests ?? 0) > 0);
+      assert.match(r.stdout, /short-poll/);
+      assert.match(r.stdout, /fetch-stream/);
+      assert.deepEqual(rtbenchChildren(), [], 'no server or client process survives');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('faults', () => {
+  it('Ctrl-C stops every child process and still writes what was measured', async () => {
+    const out = tmp();
+    try {
+      const run = startCli(['compare', '--transports', 'ws,sse', '--clients', '2', '--rate', '20', '--warmup', '0', '--duration', '60s', '--out', out, '--quiet', '--no-html']);
+      // Interrupt once the ws clients are running.
+      await waitForProcs((procs) => procs.some((p) => p.ppid === run.child.pid && p.cmd.includes('client-process')));
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /interrupted/);
+      const files = readdirSync(out);
+      assert.equal(files.length, 1);
+      const result = JSON.parse(readFileSync(join(out, files[0] as string), 'utf8')) as RunResult;
+      assert.equal(result.interrupted, true);
+      assert.deepEqual(result.transports.map((t) => [t.transport, t.status]), [['ws', 'interrupted'], ['sse', 'interrupted']]);
+      assert.deepEqual(rtbenchChildren(), []);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('a server that dies mid-run is recorded as errored and the next transport still runs', async () => {
+    const out = tmp();
+    try {
+      const run = startCli(['compare', '--transports', 'ws,sse', '--clients', '2', '--rate', '20', '--warmup', '0', '--duration', '3s', '--out', out, '--quiet', '--no-html']);
+      const procs = await waitForProcs((ps) => ps.some((p) => p.ppid === run.child.pid && p.cmd.includes('client-process')));
+      const server = procs.find((p) => p.ppid === run.child.pid && p.cmd.includes('servers/host.ts'));
+      assert.ok(server, 'the ws server process');
+      process.kill(server.pid, 'SIGKILL');
+      const r = await run.done;
+      assert.equal(r.code, 0, r.stderr);
+      const files = readdirSync(out);
+      const result = JSON.parse(readFileSync(join(out, files[0] as string), 'utf8')) as RunResult;
+      const [ws, sse] = result.transports;
+      assert.equal(ws?.status, 'errored');
+      assert.match(ws?.error ?? '', /server process exited mid-run \(code null, signal SIGKILL\)/);
+      assert.equal(sse?.status, 'ok');
+      assert.equal(sse?.delivery?.lost, 0);
+      assert.deepEqual(rtbenchChildren(), []);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,70 @@
+// Helpers for tests that run the rtbench CLI as a user would, and look for processes it left behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of bin/rtbench.js. */
+export const BIN = fileURLToPath(new URL('../../bin/rtbench.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** What a finished CLI run printed. */
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `rtbench ...args`; the caller waits on `done`. */
+export function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<CliRun>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+/** Runs `rtbench ...args` to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return startCli(args, env).done;
+}
+
+/** A process of rtbench's: its pid, parent pid and command line. */
+export interface Proc {
+  pid: number;
+  ppid: number;
+  cmd: string;
+}
+
+/** Every live process running one of rtbench's child entry points (servers/host.ts, driver/client-process.ts). */
+export function rtbenchChildren(): Proc[] {
+  const out: Proc[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!cmd.includes(ROOT) || !/servers\/host\.ts|driver\/client-process\.ts/.test(cmd)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+      if (state === 'Z') continue; // exited, waiting to be reaped
+      out.push({ pid: Number(name), ppid, cmd });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** Resolves once `predicate` holds for the process table, checking whenever `child` writes output or every 50 ms. */
+export async function waitForProcs(predicate: (procs: Proc[]) => boolean, timeoutMs = 60_000): Promise<Proc[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const procs = rtbenchChildren();
+    if (predicate(procs)) return procs;
+    if (Date.now() > deadline) throw new Error(`process table never matched; rtbench children: ${JSON.stringify(procs)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
