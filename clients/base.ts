@@ -83,6 +83,70 @@ export abstract class BaseClient implements Client {
     }
   }
 
+  /**
+   * Delivers the event JSON in `text[start..end)`. The hot path reads `{"seq":N,"ts":T,` (the reference
+   * servers' field order) digit by digit without allocating; any other shape (a gap notice, another server's
+   * field order) goes through JSON.parse.
+   */
+  protected deliverText(text: string, now: number, start = 0, end = text.length): void {
+    if (text.startsWith('{"seq":', start)) {
+      let i = start + 7;
+      let seq = 0;
+      let c = text.charCodeAt(i);
+      while (c >= 48 && c <= 57) {
+        seq = seq * 10 + (c - 48);
+        c = text.charCodeAt(++i);
+      }
+      if (c === 44 && i > start + 7 && text.startsWith('"ts":', i + 1)) {
+        i += 6;
+        const tsStart = i;
+        let ts = 0;
+        c = text.charCodeAt(i);
+        while (c >= 48 && c <= 57) {
+          ts = ts * 10 + (c - 48);
+          c = text.charCodeAt(++i);
+        }
+        if (i > tsStart && (c === 44 || c === 125)) {
+          if (seq > this.lastSeq) this.lastSeq = seq;
+          this.sink.event(seq, ts, now);
+          return;
+        }
+      }
+    }
+    this.deliver(JSON.parse(start === 0 && end === text.length ? text : text.slice(start, end)) as WireMessage, now);
+  }
+
+  /** The same fast path over bytes (a WebSocket frame), without decoding them to a string first. */
+  protected deliverBytes(buf: Buffer, now: number): void {
+    // {"seq":
+    if (buf.length > 7 && buf[0] === 123 && buf[1] === 34 && buf[2] === 115 && buf[3] === 101 && buf[4] === 113 && buf[5] === 34 && buf[6] === 58) {
+      let i = 7;
+      let seq = 0;
+      let c = buf[i] ?? 0;
+      while (c >= 48 && c <= 57) {
+        seq = seq * 10 + (c - 48);
+        c = buf[++i] ?? 0;
+      }
+      // ,"ts":
+      if (c === 44 && i > 7 && buf[i + 1] === 34 && buf[i + 2] === 116 && buf[i + 3] === 115 && buf[i + 4] === 34 && buf[i + 5] === 58) {
+        i += 6;
+        const tsStart = i;
+        let ts = 0;
+        c = buf[i] ?? 0;
+        while (c >= 48 && c <= 57) {
+          ts = ts * 10 + (c - 48);
+          c = buf[++i] ?? 0;
+        }
+        if (i > tsStart && (c === 44 || c === 125)) {
+          if (seq > this.lastSeq) this.lastSeq = seq;
+          this.sink.event(seq, ts, now);
+          return;
+        }
+      }
+    }
+    this.deliver(JSON.parse(buf.toString()) as WireMessage, now);
+  }
+
   /** Hands one parsed wire message to the sink, stamped with the receive time `nowUs` (µs). */
   protected deliver(msg: WireMessage, nowUs: number): void {
     const seq = msg.seq;

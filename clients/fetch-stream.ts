@@ -1,6 +1,6 @@
 // fetch() streaming client: undici fetch, GET /stream?after=S, NDJSON read incrementally from the body.
 import { fetch, type Agent } from 'undici';
-import { BaseClient, afterQuery, type WireMessage } from './base.ts';
+import { BaseClient, afterQuery } from './base.ts';
 import { nowUs, type ClientFactory } from './client.ts';
 import { publish, streamingAgent } from './http.ts';
 
@@ -47,12 +47,12 @@ class FetchStreamClient extends BaseClient {
     if (nl === end - 1 && nl > 0) {
       // The common case, one whole line: parse the text as is (JSON.parse skips the trailing newline).
       this.partial = '';
-      this.deliver(JSON.parse(text) as WireMessage, now);
+      this.deliverText(text, now, 0, nl);
       return;
     }
     let start = 0;
     while (nl !== -1) {
-      if (nl > start) this.deliver(JSON.parse(text.slice(start, nl)) as WireMessage, now);
+      if (nl > start) this.deliverText(text, now, start, nl);
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }

@@ -1,7 +1,7 @@
 // Server-Sent Events client: `eventsource` v4 over undici's fetch, GET /sse with `?after=S` or `Last-Event-ID: S`.
 import { EventSource, type ErrorEvent, type FetchLike, type ReaderLike } from 'eventsource';
 import { fetch, type Agent } from 'undici';
-import { BaseClient, afterQuery, type WireMessage } from './base.ts';
+import { BaseClient, afterQuery } from './base.ts';
 import { nowUs, type ClientFactory } from './client.ts';
 import { publish, streamingAgent } from './http.ts';
 
@@ -74,7 +74,7 @@ class SseClient extends BaseClient {
 
   private readonly onMessage = (ev: MessageEvent): void => {
     try {
-      this.deliver(JSON.parse(ev.data as string) as WireMessage, this.chunkNowUs);
+      this.deliverText(ev.data as string, this.chunkNowUs);
     } catch (err) {
       this.fail(err);
     }

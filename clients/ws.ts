@@ -1,7 +1,7 @@
 // WebSocket client: `ws`, GET /ws?after=S (Upgrade); one event JSON (or gap notice) per text frame down,
 // `{"data":...}` text frames up.
 import WebSocket from 'ws';
-import { BaseClient, afterQuery, type WireMessage } from './base.ts';
+import { BaseClient, afterQuery } from './base.ts';
 import { nowUs, type ClientFactory } from './client.ts';
 
 class WsClient extends BaseClient {
@@ -31,7 +31,7 @@ class WsClient extends BaseClient {
   private readonly onMessage = (data: WebSocket.RawData): void => {
     const now = nowUs();
     try {
-      this.deliver(JSON.parse((data as Buffer).toString()) as WireMessage, now);
+      this.deliverBytes(data as Buffer, now);
     } catch (err) {
       this.fail(err);
     }

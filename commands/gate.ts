@@ -100,9 +100,9 @@ export function planGate(flags: GateFlags, io: Pick<GateIo, 'cwd'>): GatePlan {
   const baseline = flags.baseline === undefined ? undefined : loadBaseline(flags.baseline);
   const fileConfig = resolveConfig(flags.config, io.cwd, baseline);
   const config: GateConfig = { ...fileConfig, alpha: alpha ?? fileConfig.alpha, strict: flags.strict === true || fileConfig.strict, rounds: roundsFlag ?? fileConfig.rounds };
-  checkRounds(config.rounds, config.alpha, roundsFlag === undefined ? 'the configured rounds' : '--rounds');
   const currentRounds = current.flatMap((f) => loadRounds(f));
 
+  if (currentRounds.length === 0) checkRounds(config, roundsFlag === undefined ? 'the configured rounds' : '--rounds');
   if (flags.ab) {
     if (config.scenarios.length !== 1) throw new UsageError(`--ab runs one scenario, but the config names ${config.scenarios.length}; keep one in "scenarios"`);
     return { mode: 'ab', config, current: [], rounds: config.rounds };
@@ -177,8 +177,8 @@ export async function runBaselineSave(flags: BaselineSaveFlags, io: GateIo): Pro
   if (flags.config !== undefined || findConfig(io.cwd)) config = resolveConfig(flags.config, io.cwd);
   else config = fromRounds.length > 0 ? configFromRounds(fromRounds) : defaultConfig();
   if (roundsFlag !== undefined) {
-    checkRounds(roundsFlag, config.alpha, '--rounds');
     config = { ...config, rounds: roundsFlag };
+    if (fromRounds.length === 0) checkRounds(config, '--rounds');
   }
   const rounds = fromRounds.length > 0 ? fromRounds : await runRounds(config.scenarios, config.rounds, { run: io.run, signal: io.signal, onRound: progressLine(io) });
   writeTextFile(flags.out, renderBaseline(makeBaseline(config, rounds, io.now())), 'baseline file');

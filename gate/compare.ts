@@ -4,9 +4,10 @@
 import type { FanoutOptions, RunResult, TransportResult } from '../driver/result.ts';
 import { UsageError } from '../lib/errors.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
-import type { GateConfig } from './config.ts';
+import type { Correction, GateConfig } from './config.ts';
 import { metricValue, type Direction, type GateKind, type MetricRule } from './metrics.ts';
 import {
+  holmAdjust,
   hodgesLehmann,
   mannWhitneyU,
   median,
@@ -14,6 +15,7 @@ import {
   moreRoundsForSignificance,
   moreRoundsForWidth,
   shiftInterval,
+  type MannWhitneyResult,
   type PMethod,
 } from './stats.ts';
 
@@ -40,8 +42,10 @@ export interface GateRow {
   changePercent: number | null;
   /** Statistical gates: the 1 - alpha confidence interval of the change, percent; null bounds are unbounded. */
   ciPercent: { lower: number | null; upper: number | null } | null;
-  /** Statistical gates: two-sided Mann–Whitney U p-value. */
+  /** Statistical gates: two-sided Mann–Whitney U p-value of this comparison alone. */
   pValue: number | null;
+  /** Statistical gates: the p-value that decides, Holm-adjusted over the report's statistical comparisons (= pValue without correction). */
+  pAdjusted: number | null;
   pMethod: PMethod | null;
   /** The floor (statistical) or tolerance (exact) that applied, percent; 0 for zero gates. */
   thresholdPercent: number;
@@ -68,6 +72,10 @@ export interface GateReport {
   outcome: 'pass' | 'regression';
   alpha: number;
   strict: boolean;
+  /** Multiple-comparison correction of the statistical gates. */
+  correction: Correction;
+  /** Statistical comparisons in the family (rows with a p-value). */
+  comparisons: number;
   scenarios: GateScenarioSummary[];
   /** Rows per verdict. */
   counts: Record<Verdict, number>;
@@ -77,7 +85,7 @@ export interface GateReport {
 }
 
 /** What compareRuns needs of the config. */
-export type CompareConfig = Pick<GateConfig, 'alpha' | 'strict' | 'rules'> & { scenarios?: GateConfig['scenarios'] };
+export type CompareConfig = Pick<GateConfig, 'alpha' | 'strict' | 'rules' | 'correction'> & { scenarios?: GateConfig['scenarios'] };
 
 /** Options that define a workload: two runs are comparable only when these match (test knobs excluded). */
 export const WORKLOAD_KEYS = ['scenario', 'clients', 'rate', 'payloadBytes', 'warmupMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'workers', 'wsCompression'] as const satisfies readonly (keyof FanoutOptions)[];
@@ -116,7 +124,7 @@ function groupRounds(rounds: readonly RunResult[], config: CompareConfig): Group
   return [...groups.values()];
 }
 
-const blank = { ciPercent: null, pValue: null, pMethod: null, moreRounds: null, changePercent: null } as const;
+const blank = { ciPercent: null, pValue: null, pAdjusted: null, pMethod: null, moreRounds: null, changePercent: null } as const;
 
 /**
  * Compares baseline rounds with current rounds. Rounds are grouped by workload (scenario options); each group
@@ -152,6 +160,7 @@ export function compareRuns(baseline: readonly RunResult[], current: readonly Ru
   }
 
   const rows: GateRow[] = [];
+  const pending: PendingTest[] = [];
   const scenarios: GateScenarioSummary[] = [];
   for (const { base, cur } of pairs) {
     scenarios.push({ name: cur.label, baselineRounds: base.rounds.length, currentRounds: cur.rounds.length });
@@ -161,13 +170,39 @@ export function compareRuns(baseline: readonly RunResult[], current: readonly Ru
       const b = base.rounds.flatMap((r) => r.transports.filter((t) => t.transport === transport));
       const c = cur.rounds.flatMap((r) => r.transports.filter((t) => t.transport === transport));
       if (b.length === 0 && c.length === 0) continue;
-      rows.push(...compareTransport(cur.label, transport, b, c, config, warnings));
+      rows.push(...compareTransport(cur.label, transport, b, c, config, warnings, pending));
     }
   }
+  // Statistical rows are decided together: their p-values are adjusted for the number of comparisons.
+  const raw = pending.map((t) => t.mw.pValue);
+  const adjusted = config.correction === 'holm' ? holmAdjust(raw) : raw;
+  const family = pending.length;
+  pending.forEach((t, i) => Object.assign(t.row, statisticalGate(t.rule, t.x, t.y, t.mw, adjusted[i] ?? 1, config, family)));
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const r of rows) counts[r.verdict] += 1;
   const failed = counts.fail + counts.regression > 0 || (config.strict && counts.inconclusive > 0);
-  return { kind: 'rtbench-gate-report', schemaVersion: 1, outcome: failed ? 'regression' : 'pass', alpha: config.alpha, strict: config.strict, scenarios, counts, rows, warnings };
+  return {
+    kind: 'rtbench-gate-report',
+    schemaVersion: 1,
+    outcome: failed ? 'regression' : 'pass',
+    alpha: config.alpha,
+    strict: config.strict,
+    correction: config.correction,
+    comparisons: family,
+    scenarios,
+    counts,
+    rows,
+    warnings,
+  };
+}
+
+/** A statistical row waiting for the family's adjusted p-values. */
+interface PendingTest {
+  row: GateRow;
+  rule: MetricRule;
+  x: readonly number[];
+  y: readonly number[];
+  mw: MannWhitneyResult;
 }
 
 function compareTransport(
@@ -177,6 +212,7 @@ function compareTransport(
   cur: readonly TransportResult[],
   config: CompareConfig,
   warnings: string[],
+  pending: PendingTest[],
 ): GateRow[] {
   const statusRow = (verdict: Verdict, reason: string): GateRow => ({
     scenario,
@@ -228,7 +264,11 @@ function compareTransport(
     }
     if (rule.gate === 'zero') rows.push({ ...row, ...zeroGate(rule, x, y) });
     else if (rule.gate === 'exact') rows.push({ ...row, ...exactGate(rule, transport, x, y) });
-    else rows.push({ ...row, ...statisticalGate(rule, x, y, config.alpha) });
+    else {
+      const placeholder: GateRow = { ...row, ...blank, pAdjusted: null, verdict: 'skipped', baseline: null, current: null, thresholdPercent: 0, reason: '' };
+      rows.push(placeholder);
+      pending.push({ row: placeholder, rule, x, y, mw: mannWhitneyU(x, y) });
+    }
   }
   return rows;
 }
@@ -276,15 +316,25 @@ function exactGate(rule: MetricRule, transport: Transport, x: readonly number[],
 }
 
 /**
- * Noisy figures. Regression: p < alpha and the Hodges–Lehmann shift is worse than the floor. Improvement: the
- * same, better. Pass: the worse-side bound of the 1 - alpha confidence interval of the shift is within the
- * floor (a regression beyond the floor is ruled out). Otherwise inconclusive.
+ * Noisy figures. Regression: significant (adjusted p < alpha) and the Hodges–Lehmann shift is worse than the
+ * floor. Improvement: the same, better. Pass: the worse-side bound of the 1 - alpha confidence interval of
+ * the shift is within the floor (a regression beyond the floor is ruled out). Otherwise inconclusive.
  */
-function statisticalGate(rule: MetricRule, x: readonly number[], y: readonly number[], alpha: number): Decision {
+function statisticalGate(
+  rule: MetricRule,
+  x: readonly number[],
+  y: readonly number[],
+  mw: MannWhitneyResult,
+  pAdjusted: number,
+  config: CompareConfig,
+  family: number,
+): Decision {
+  const { alpha } = config;
+  // the level a single comparison must reach: Bonferroni's alpha / m bounds Holm's from below
+  const alphaEach = config.correction === 'holm' ? alpha / Math.max(1, family) : alpha;
   const mb = median(x);
   const mc = median(y);
   const floor = rule.floorPercent;
-  const mw = mannWhitneyU(x, y);
   const shift = hodgesLehmann(x, y);
   const ci = shiftInterval(x, y, alpha);
   const ref = Math.abs(mb);
@@ -295,7 +345,7 @@ function statisticalGate(rule: MetricRule, x: readonly number[], y: readonly num
   const sign = rule.direction === 'higher-is-worse' ? 1 : -1;
   const worse = sign * change;
   const worseBound = sign === 1 ? upper : -lower;
-  const significant = mw.pValue < alpha;
+  const significant = pAdjusted < alpha;
   const level = `${Number(((1 - alpha) * 100).toPrecision(4))}%`;
   const base = {
     baseline: mb,
@@ -303,10 +353,11 @@ function statisticalGate(rule: MetricRule, x: readonly number[], y: readonly num
     changePercent: finiteOrNull(change),
     ciPercent: { lower: finiteOrNull(lower), upper: finiteOrNull(upper) },
     pValue: mw.pValue,
+    pAdjusted,
     pMethod: mw.method,
     thresholdPercent: floor,
   };
-  const p = pText(mw.pValue);
+  const p = `${config.correction === 'holm' ? 'adjusted ' : ''}${pText(pAdjusted)}`;
   if (significant && worse > floor) {
     return { ...base, verdict: 'regression', moreRounds: null, reason: `${rule.metric} got worse by ${pct(change)} (floor ${floor}%, ${p}).` };
   }
@@ -319,14 +370,13 @@ function statisticalGate(rule: MetricRule, x: readonly number[], y: readonly num
   }
   const n1 = x.length;
   const n2 = y.length;
-  if (!Number.isFinite(worseBound)) {
-    const need = minRoundsFor(alpha);
-    if (Math.min(n1, n2) < need) {
-      return { ...base, verdict: 'inconclusive', moreRounds: need - Math.min(n1, n2), reason: `${rule.metric}: ${n1} baseline and ${n2} current rounds are too few at alpha ${alpha}; at least ${need} per side are needed.` };
-    }
+  const need = minRoundsFor(alphaEach);
+  if (Math.min(n1, n2) < need) {
+    const at = config.correction === 'holm' && family > 1 ? `alpha ${alpha} over ${family} comparisons` : `alpha ${alpha}`;
+    return { ...base, verdict: 'inconclusive', moreRounds: need - Math.min(n1, n2), reason: `${rule.metric}: ${n1} baseline and ${n2} current rounds are too few at ${at}; at least ${need} per side are needed.` };
   }
   if (Math.abs(worse) > floor) {
-    const more = moreRoundsForSignificance(mw.z, n1, n2, alpha);
+    const more = moreRoundsForSignificance(mw.z, n1, n2, alphaEach);
     return {
       ...base,
       verdict: 'inconclusive',

@@ -17,6 +17,13 @@ export const DEFAULT_ROUNDS = 10;
 /** Default significance level of the statistical gates. */
 export const DEFAULT_ALPHA = 0.01;
 
+/**
+ * How the statistical gates share alpha: `holm` (default) keeps the chance of any false regression in a whole
+ * gate run below alpha (Holm–Bonferroni over every transport x metric); `none` applies alpha to each alone.
+ */
+export type Correction = 'holm' | 'none';
+const CORRECTIONS: readonly Correction[] = ['holm', 'none'];
+
 /** One scenario the gate runs: a name and the complete fan-out options (transports included). */
 export interface GateScenario {
   name: string;
@@ -32,6 +39,8 @@ export interface GateConfig {
   alpha: number;
   /** When true an inconclusive metric fails the gate. */
   strict: boolean;
+  /** Multiple-comparison correction over the statistical comparisons of one gate run. */
+  correction: Correction;
   /** Metrics checked, in report order. */
   rules: MetricRule[];
 }
@@ -54,7 +63,7 @@ const OPTION_RANGES: Record<Exclude<keyof FanoutOptions, 'scenario' | 'transport
 type OptionKey = keyof typeof OPTION_RANGES;
 const OPTION_KEYS = Object.keys(OPTION_RANGES) as OptionKey[];
 
-const TOP_KEYS = ['$schema', 'rounds', 'alpha', 'strict', 'transports', 'profiles', 'scenarios', 'metrics'];
+const TOP_KEYS = ['$schema', 'rounds', 'alpha', 'correction', 'strict', 'transports', 'profiles', 'scenarios', 'metrics'];
 const SCENARIO_KEYS = ['name', 'profile', 'transports', 'options'];
 const RULE_KEYS = ['gate', 'direction', 'floorPercent', 'tolerancePercent'];
 const GATES: readonly GateKind[] = ['statistical', 'exact', 'zero'];
@@ -76,7 +85,8 @@ export function parseConfig(data: unknown, source = CONFIG_FILE): GateConfig {
   if (typeof alpha !== 'number' || !(alpha > 0 && alpha <= 0.5)) throw fail('alpha', 'a number above 0 and at most 0.5', data.alpha);
   const rounds = data.rounds === undefined ? DEFAULT_ROUNDS : data.rounds;
   if (typeof rounds !== 'number' || !Number.isInteger(rounds) || rounds < 1 || rounds > 1000) throw fail('rounds', 'an integer between 1 and 1000', data.rounds);
-  checkRounds(rounds, alpha, `${source}: "rounds"`);
+  const correction = data.correction === undefined ? 'holm' : data.correction;
+  if (typeof correction !== 'string' || !CORRECTIONS.includes(correction as Correction)) throw fail('correction', `one of: ${CORRECTIONS.join(', ')}`, data.correction);
   const strict = data.strict === undefined ? false : data.strict;
   if (typeof strict !== 'boolean') throw fail('strict', 'true or false', data.strict);
 
@@ -120,13 +130,28 @@ export function parseConfig(data: unknown, source = CONFIG_FILE): GateConfig {
   }
 
   const rules = parseRules(data.metrics, source);
-  return { scenarios, rounds, alpha, strict, rules };
+  const config: GateConfig = { scenarios, rounds, alpha, correction: correction as Correction, strict, rules };
+  checkRounds(config, `${source}: "rounds"`);
+  return config;
 }
 
-/** Throws UsageError when `rounds` per side can never reach significance at `alpha`; `what` names the setting. */
-export function checkRounds(rounds: number, alpha: number, what: string): void {
-  const min = minRoundsFor(alpha);
-  if (rounds < min) throw new UsageError(`${what} is ${rounds}, but at alpha ${alpha} the test needs at least ${min} rounds per side to ever find a significant change`);
+/** Statistical comparisons one gate run of `config` makes: statistical metrics x transports, over all scenarios. */
+export function familySize(config: Pick<GateConfig, 'scenarios' | 'rules'>): number {
+  const perTransport = config.rules.filter((r) => r.gate === 'statistical').length;
+  return config.scenarios.reduce((n, s) => n + s.options.transports.length * perTransport, 0);
+}
+
+/**
+ * Throws UsageError when `config.rounds` per side can never reach significance at its alpha (divided among the
+ * comparisons under the Holm correction); `what` names the setting in the message.
+ */
+export function checkRounds(config: Pick<GateConfig, 'rounds' | 'alpha' | 'correction' | 'scenarios' | 'rules'>, what: string): void {
+  const family = config.correction === 'holm' ? Math.max(1, familySize(config)) : 1;
+  const min = minRoundsFor(config.alpha / family);
+  if (config.rounds < min) {
+    const at = family > 1 ? `alpha ${config.alpha} shared by ${family} comparisons` : `alpha ${config.alpha}`;
+    throw new UsageError(`${what} is ${config.rounds}, but at ${at} the test needs at least ${min} rounds per side to ever find a significant change`);
+  }
 }
 
 function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], prefix: string, source: string): void {
@@ -260,6 +285,7 @@ export function toRawConfig(config: GateConfig): Record<string, unknown> {
   return {
     rounds: config.rounds,
     alpha: config.alpha,
+    correction: config.correction,
     strict: config.strict,
     scenarios: config.scenarios.map((s) => {
       const options: Record<string, unknown> = {};

@@ -54,7 +54,8 @@ export function verdictText(row: GateRow): string {
 export function summaryLine(report: GateReport): string {
   const parts = VERDICTS.filter((v) => report.counts[v] > 0).map((v) => `${report.counts[v]} ${v}`);
   const strict = report.strict ? ', strict' : '';
-  return `rtbench gate: ${report.outcome === 'regression' ? 'REGRESSION' : 'PASS'} (${parts.join(', ') || 'nothing compared'}; alpha ${report.alpha}${strict})`;
+  const holm = report.correction === 'holm' ? `, Holm over ${report.comparisons} comparisons` : '';
+  return `rtbench gate: ${report.outcome === 'regression' ? 'REGRESSION' : 'PASS'} (${parts.join(', ') || 'nothing compared'}; alpha ${report.alpha}${holm}${strict})`;
 }
 
 const COLUMNS = ['transport', 'metric', 'baseline', 'current', 'change', 'CI', 'p-value', 'verdict'] as const;
@@ -68,7 +69,7 @@ function cells(row: GateRow): string[] {
     formatMetric(row.metric, row.current),
     formatChange(row.changePercent),
     stat ? formatInterval(row.ciPercent) : NONE,
-    stat ? formatP(row.pValue) : row.gate === 'exact' ? `±${row.thresholdPercent}%` : NONE,
+    stat ? formatP(row.pAdjusted) : row.gate === 'exact' ? `±${row.thresholdPercent}%` : NONE,
     verdictText(row),
   ];
 }
@@ -79,10 +80,15 @@ function levelOf(report: GateReport): string {
   return `${Number(((1 - report.alpha) * 100).toPrecision(4))}% CI`;
 }
 
+/** Column headers; "p (Holm)" when the p-values are Holm-adjusted. */
+function headerOf(report: GateReport): string[] {
+  return COLUMNS.map((c) => (c === 'CI' ? levelOf(report) : c === 'p-value' && report.correction === 'holm' ? 'p (Holm)' : c));
+}
+
 /** Renders the report as plain-text tables, one per scenario, then the reasons of notable rows and the warnings. */
 export function renderGateTable(report: GateReport): string {
   const lines: string[] = [summaryLine(report), ''];
-  const header = COLUMNS.map((c) => (c === 'CI' ? levelOf(report) : c));
+  const header = headerOf(report);
   const right = new Set([2, 3, 4, 6]);
   for (const s of report.scenarios) {
     lines.push(`${s.name}: ${s.baselineRounds} baseline rounds, ${s.currentRounds} current rounds`);
@@ -115,7 +121,7 @@ function md(text: string): string {
 }
 
 function mdTable(report: GateReport, rows: readonly GateRow[]): string[] {
-  const header = COLUMNS.map((c) => (c === 'CI' ? levelOf(report) : c));
+  const header = headerOf(report);
   const out = [`| ${header.join(' | ')} |`, '|---|---|--:|--:|--:|--:|--:|---|'];
   for (const r of rows) {
     const c = cells(r).map(md);

@@ -312,3 +312,20 @@ function roundsFromRatio(nEff: number, ratio: number): number | null {
   const more = Math.ceil(nEff * ratio * ratio - nEff - 1e-9);
   return more > MAX_MORE_ROUNDS ? null : Math.max(1, more);
 }
+
+/**
+ * Holm–Bonferroni adjusted p-values (Holm 1979), in the input order: sorted ascending, the i-th smallest
+ * (0-based) becomes max over j <= i of min(1, (m - j) p_(j)). Rejecting where adjusted p < alpha keeps the
+ * chance of any false positive among the m tests below alpha.
+ */
+export function holmAdjust(pValues: readonly number[]): number[] {
+  const m = pValues.length;
+  const order = pValues.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p || a.i - b.i);
+  const out = new Array<number>(m).fill(1);
+  let running = 0;
+  order.forEach(({ p, i }, rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    out[i] = running;
+  });
+  return out;
+}

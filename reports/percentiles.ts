@@ -28,13 +28,20 @@ export function percentileCurveFromHistogram(encoded: string): PercentilePoint[]
     if (count <= 0) return [];
     // beyond x = count the percentiles only repeat the maximum: stop there, then end on the max itself
     const maxX = Math.max(1, count);
-    const points: PercentilePoint[] = [];
+    const xs: number[] = [];
     for (let k = 0; ; k += 1) {
-      const x = 10 ** (k / TICKS_PER_DECADE);
+      const x = tidy(10 ** (k / TICKS_PER_DECADE));
       if (x >= maxX) break;
-      const percentile = 100 * (1 - 1 / x);
-      points.push({ percentile: tidy(percentile), x: tidy(x), valueUs: h.getValueAtPercentile(percentile) });
+      xs.push(x);
     }
+    // the median (x = 2) is a labelled tick too: make sure it is an exact point
+    if (maxX > 2 && !xs.includes(2)) xs.push(2);
+    xs.sort((a, b) => a - b);
+    const points: PercentilePoint[] = xs.map((x) => {
+      // tidied, so that 90, 99, 99.9 are asked for exactly and match the latency summary
+      const percentile = tidy(100 * (1 - 1 / x));
+      return { percentile, x, valueUs: h.getValueAtPercentile(percentile) };
+    });
     points.push({ percentile: tidy(100 * (1 - 1 / maxX)), x: tidy(maxX), valueUs: h.maxValue });
     return points;
   } finally {
@@ -47,6 +54,9 @@ export function percentileCurve(t: TransportResult): PercentilePoint[] {
   if (t.histogram) {
     try {
       const points = percentileCurveFromHistogram(t.histogram);
+      const last = points[points.length - 1];
+      // a decoded histogram knows the maximum only to its bucket; the summary has it exactly
+      if (last && t.latency && t.latency.maxUs > 0) last.valueUs = t.latency.maxUs;
       if (points.length > 0) return points;
     } catch {
       // a damaged histogram falls back to the summary below

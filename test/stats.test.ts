@@ -6,6 +6,7 @@ import {
   binomial,
   erfc,
   hodgesLehmann,
+  holmAdjust,
   mannWhitneyU,
   median,
   midranks,
@@ -246,4 +247,12 @@ test('more rounds: z grows with sqrt(n), a confidence width shrinks with 1/sqrt(
   assert.equal(moreRoundsForWidth(0.05, 0.1, 10, 10), 0);
   assert.equal(moreRoundsForWidth(0.2, 0, 10, 10), null);
   assert.equal(moreRoundsForWidth(Number.POSITIVE_INFINITY, 0.1, 2, 2), null);
+});
+
+test('Holm adjustment, by hand: p = [0.01, 0.04, 0.03, 0.005]', () => {
+  // sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1 = 0.02, 0.03, 0.06, 0.04 -> running max 0.02, 0.03, 0.06, 0.06
+  const adjusted = holmAdjust([0.01, 0.04, 0.03, 0.005]);
+  [0.03, 0.06, 0.06, 0.02].forEach((expected, i) => near(adjusted[i] as number, expected, 1e-15, `adjusted[${i}]`));
+  assert.deepEqual(holmAdjust([0.5, 0.9]), [1, 1]);
+  assert.deepEqual(holmAdjust([]), []);
 });

@@ -1,0 +1,134 @@
+// Opens generated reports in real headless Chromium with the network blocked: no console errors, every
+// chart's canvas has drawn pixels in the transports' colours, the summary lists every transport.
+// Screenshots go to test-artifacts/. Chromium: RTBENCH_CHROMIUM or /usr/bin/chromium (Debian's `chromium`).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import type { RunResult } from '../driver/result.ts';
+import { TRANSPORTS } from '../lib/transports.ts';
+import { TRANSPORT_COLORS } from '../reports/charts.ts';
+import { renderHtml } from '../reports/html.ts';
+
+const executablePath = process.env.RTBENCH_CHROMIUM ?? '/usr/bin/chromium';
+const haveChromium = existsSync(executablePath);
+// in CI a missing browser is a failure, not a skip
+const skip = !haveChromium && !process.env.CI ? `no Chromium at ${executablePath} (apt-get install chromium, or set RTBENCH_CHROMIUM)` : false;
+
+const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+let browser: Browser | undefined;
+
+function fixture(name: string): RunResult {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as RunResult;
+}
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** What a page showed: console errors, blocked requests, per-canvas pixel counts, table headers. */
+interface Seen {
+  errors: string[];
+  blocked: string[];
+  drawn: string | null;
+  canvases: Array<{ id: string; painted: number; colors: string[] }>;
+  headers: string[];
+}
+
+/** Writes `html` to test-artifacts/<name>.html, opens it offline, screenshots it, and reports what it saw. */
+async function open(name: string, html: string): Promise<Seen> {
+  assert.ok(browser, 'browser launched');
+  const file = new URL(`${name}.html`, ARTIFACTS);
+  writeFileSync(file, html);
+  const context = await browser.newContext({ viewport: { width: 1300, height: 900 }, deviceScaleFactor: 1, offline: true });
+  try {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.route('**/*', (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+      blocked.push(url);
+      return route.abort();
+    });
+    await page.goto(file.href, { waitUntil: 'load' });
+    const drawn = await page.getAttribute('html', 'data-charts-drawn');
+    const colors = Object.entries(TRANSPORT_COLORS).map(([t, hex]) => {
+      const n = Number.parseInt(hex.slice(1), 16);
+      return { t, rgb: [(n >> 16) & 255, (n >> 8) & 255, n & 255] };
+    });
+    const canvases = await page.$$eval(
+      'canvas',
+      (els, palette) =>
+        els.map((el) => {
+          const canvas = el as HTMLCanvasElement;
+          const ctx = canvas.getContext('2d');
+          const data = ctx ? ctx.getImageData(0, 0, canvas.width, canvas.height).data : new Uint8ClampedArray();
+          let painted = 0;
+          const found = new Set<string>();
+          for (let i = 0; i < data.length; i += 4) {
+            if ((data[i + 3] ?? 0) === 0) continue;
+            painted += 1;
+            for (const c of palette) {
+              if (Math.abs((data[i] ?? 0) - (c.rgb[0] ?? 0)) <= 2 && Math.abs((data[i + 1] ?? 0) - (c.rgb[1] ?? 0)) <= 2 && Math.abs((data[i + 2] ?? 0) - (c.rgb[2] ?? 0)) <= 2) found.add(c.t);
+            }
+          }
+          return { id: canvas.id, painted, colors: [...found].sort() };
+        }),
+      colors,
+    );
+    const headers = await page.$$eval('table.summary thead th', (ths) => ths.map((th) => (th.textContent ?? '').trim()));
+    await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
+    return { errors, blocked, drawn, canvases, headers };
+  } finally {
+    await context.close();
+  }
+}
+
+function assertClean(seen: Seen, expectedCharts: number): void {
+  assert.deepEqual(seen.errors, [], 'no console errors');
+  assert.deepEqual(seen.blocked, [], 'no network requests');
+  assert.equal(seen.drawn, String(expectedCharts), 'every chart drawn');
+  assert.equal(seen.canvases.length, expectedCharts);
+  for (const c of seen.canvases) {
+    assert.ok(c.painted > 0, `${c.id} has drawn pixels`);
+    assert.ok(c.colors.length > 0, `${c.id} shows at least one transport's colour`);
+  }
+}
+
+test('the fan-out report draws every chart offline and lists every transport', { skip }, async () => {
+  const seen = await open('report', renderHtml([fixture('result-small.json')], { generatedAt: '2025-06-01T12:05:00.000Z' }));
+  assertClean(seen, 8);
+  for (const t of TRANSPORTS) assert.ok(seen.headers.includes(t), `summary shows ${t}`);
+  const percentiles = seen.canvases.find((c) => c.id === 'chart-r0-percentiles');
+  assert.deepEqual(percentiles?.colors, [...TRANSPORTS].sort(), 'one curve per transport');
+  const timeline = seen.canvases.find((c) => c.id === 'chart-r0-timeline');
+  assert.deepEqual(timeline?.colors, [...TRANSPORTS].sort());
+});
+
+test('a run with warnings, a before/after pair and idle + capacity runs side by side all render cleanly', { skip }, async () => {
+  const warned = await open('report-warnings', renderHtml([fixture('result-warnings.json')], { generatedAt: 'x' }));
+  assertClean(warned, 8);
+  for (const t of TRANSPORTS) assert.ok(warned.headers.includes(t), `summary shows ${t}`);
+
+  const pair = await open('report-before-after', renderHtml([fixture('result-small.json'), fixture('result-after.json')], { generatedAt: 'x' }));
+  assertClean(pair, 8);
+  for (const t of TRANSPORTS) assert.ok(pair.headers.includes(t), `before/after shows ${t}`);
+
+  const sbs = await open('report-side-by-side', renderHtml([fixture('result-small.json'), fixture('result-idle.json'), fixture('result-capacity.json')], { generatedAt: 'x' }));
+  assertClean(sbs, 8 + 3 + 2);
+  const capacity = sbs.canvases.find((c) => c.id === 'chart-r2-capacity');
+  assert.deepEqual(capacity?.colors, [...TRANSPORTS].sort());
+  const idle = sbs.canvases.find((c) => c.id === 'chart-r1-idle');
+  assert.deepEqual(idle?.colors, [...TRANSPORTS].sort());
+});

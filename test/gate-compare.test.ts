@@ -1,0 +1,274 @@
+// The gate's decision on synthetic rounds (seeded noise, no servers): every verdict, the exit outcome, the
+// warnings, and the three views of the report.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunResult } from '../driver/result.ts';
+import { UsageError } from '../lib/errors.ts';
+import type { Transport } from '../lib/transports.ts';
+import { compareRuns, type GateReport, type GateRow } from '../gate/compare.ts';
+import { defaultConfig, parseConfig, type GateConfig } from '../gate/config.ts';
+import { formatChange, formatInterval, formatMetric, formatP, renderGateJson, renderGateMarkdown, renderGateTable, summaryLine } from '../gate/render.ts';
+import { SYNTHETIC_TYPICAL, noisyRounds, syntheticRun, type SyntheticFigures } from '../gate/synthetic.ts';
+
+const config: GateConfig = defaultConfig();
+
+function row(report: GateReport, transport: Transport, metric: string): GateRow {
+  const r = report.rows.find((x) => x.transport === transport && x.metric === metric);
+  assert.ok(r, `no row for ${transport} ${metric}`);
+  return r;
+}
+
+/** Rows whose verdict is not pass, as "transport metric verdict". */
+function notPassing(report: GateReport): string[] {
+  return report.rows.filter((r) => r.verdict !== 'pass').map((r) => `${r.transport} ${r.metric} ${r.verdict}`);
+}
+
+const tight = (seed: number, change?: (t: Transport, f: SyntheticFigures, round: number) => SyntheticFigures): RunResult[] =>
+  noisyRounds({ rounds: 10, seed, spreadPercent: 2, change });
+
+test('identical samples pass every metric', () => {
+  const rounds = tight(1);
+  const report = compareRuns(rounds, rounds, config);
+  assert.equal(report.outcome, 'pass');
+  assert.deepEqual(notPassing(report), []);
+  assert.equal(report.rows.length, 5 * config.rules.length);
+  assert.equal(row(report, 'ws', 'latency.p99Us').changePercent, 0);
+  assert.equal(row(report, 'ws', 'latency.p99Us').pValue, 1);
+  assert.deepEqual(report.scenarios, [{ name: 'fanout', baselineRounds: 10, currentRounds: 10 }]);
+  assert.deepEqual(report.warnings, []);
+});
+
+test('A/A with tight noise passes: two independent sets of the same figures', () => {
+  const report = compareRuns(tight(1), tight(2), config);
+  assert.equal(report.outcome, 'pass');
+  assert.deepEqual(notPassing(report), []);
+});
+
+test('p99 latency 30% worse with a tight spread is a regression on that transport and metric only', () => {
+  const report = compareRuns(tight(1), tight(2, (t, f) => (t === 'ws' ? { ...f, p99Us: Math.round(f.p99Us * 1.3) } : f)), config);
+  assert.equal(report.outcome, 'regression');
+  assert.deepEqual(notPassing(report), ['ws latency.p99Us regression']);
+  const r = row(report, 'ws', 'latency.p99Us');
+  assert.equal(r.pMethod, 'exact');
+  assert.ok(r.pValue !== null && r.pValue < 0.001, `p = ${r.pValue}`);
+  assert.ok(r.changePercent !== null && r.changePercent > 25 && r.changePercent < 35, `change ${r.changePercent}`);
+  assert.equal(r.thresholdPercent, 10);
+  assert.ok(r.pAdjusted !== null && r.pAdjusted < 0.01 && r.pAdjusted >= r.pValue, `adjusted p = ${r.pAdjusted}`);
+  assert.match(r.reason, /^latency\.p99Us got worse by \+\d+(\.\d+)?% \(floor 10%, adjusted p = 0\.\d+\)\.$/);
+});
+
+test('twice the CPU per event is a regression on server.cpuMsPer1kEvents', () => {
+  const report = compareRuns(tight(1), tight(2, (t, f) => (t === 'sse' ? { ...f, cpuMsPer1kEvents: f.cpuMsPer1kEvents * 2 } : f)), config);
+  assert.deepEqual(notPassing(report), ['sse server.cpuMsPer1kEvents regression']);
+});
+
+test('a significant 3% shift stays below the 10% floor and passes', () => {
+  const report = compareRuns(tight(1), tight(2, (_t, f) => ({ ...f, p99Us: Math.round(f.p99Us * 1.03) })), config);
+  assert.equal(report.outcome, 'pass');
+  const r = row(report, 'fetch-stream', 'latency.p99Us');
+  assert.equal(r.verdict, 'pass');
+  assert.ok(r.pValue !== null && r.pValue < 0.01, `p = ${r.pValue}`);
+  assert.match(r.reason, /within the 10% floor/);
+});
+
+test('lower throughput is a regression, higher throughput and lower latency are improvements', () => {
+  const slower = compareRuns(tight(1), tight(2, (t, f) => (t === 'long-poll' ? { ...f, eventsPerSec: f.eventsPerSec * 0.8 } : f)), config);
+  assert.deepEqual(notPassing(slower), ['long-poll delivery.eventsPerSec regression']);
+  const faster = compareRuns(tight(1), tight(2, (t, f) => (t === 'ws' ? { ...f, eventsPerSec: f.eventsPerSec * 1.2, p50Us: Math.round(f.p50Us * 0.7) } : f)), config);
+  assert.equal(faster.outcome, 'pass');
+  assert.deepEqual(notPassing(faster), ['ws latency.p50Us improvement', 'ws delivery.eventsPerSec improvement']);
+});
+
+test('any loss, duplicate or reordering fails the zero gates', () => {
+  const report = compareRuns(
+    tight(1),
+    tight(2, (t, f, round) => (t === 'sse' && round === 7 ? { ...f, lost: 3 } : t === 'ws' && round === 2 ? { ...f, duplicates: 1, outOfOrder: 2 } : f)),
+    config,
+  );
+  assert.equal(report.outcome, 'regression');
+  assert.deepEqual(notPassing(report), ['ws delivery.duplicates fail', 'ws delivery.outOfOrder fail', 'sse delivery.lost fail']);
+  const lost = row(report, 'sse', 'delivery.lost');
+  assert.equal(lost.current, 3);
+  assert.equal(lost.baseline, 0);
+  assert.equal(lost.reason, 'delivery.lost was above 0 in 1 of 10 current rounds (worst 3); it must be 0.');
+});
+
+test('exact gates: bytes per event within the per-transport tolerance, beyond it fails, below it improves', () => {
+  const bytes = (ws: number, shortPoll: number, sse: number) => (t: Transport, f: SyntheticFigures): SyntheticFigures =>
+    t === 'ws' ? { ...f, bytesPerEvent: f.bytesPerEvent * ws } : t === 'short-poll' ? { ...f, bytesPerEvent: f.bytesPerEvent * shortPoll } : t === 'sse' ? { ...f, bytesPerEvent: f.bytesPerEvent * sse } : f;
+  const report = compareRuns(tight(1), tight(2, bytes(1.02, 1.08, 0.9)), config);
+  assert.deepEqual(notPassing(report), ['ws wire.bytesPerEvent fail', 'sse wire.bytesPerEvent improvement']);
+  const ws = row(report, 'ws', 'wire.bytesPerEvent');
+  assert.equal(ws.baseline, 131);
+  assert.equal(ws.current, 131 * 1.02);
+  assert.equal(ws.thresholdPercent, 1);
+  assert.equal(ws.reason, 'wire.bytesPerEvent changed +2%, beyond the 1% tolerance for ws.');
+  assert.equal(row(report, 'short-poll', 'wire.bytesPerEvent').verdict, 'pass');
+});
+
+test('a stream that starts making requests (reconnects) fails requestsPerEvent even from a zero baseline', () => {
+  const report = compareRuns(tight(1), tight(2, (t, f) => (t === 'fetch-stream' ? { ...f, requestsPerEvent: 0.0001 } : f)), config);
+  const r = row(report, 'fetch-stream', 'churn.requestsPerEvent');
+  assert.equal(r.verdict, 'fail');
+  assert.equal(r.changePercent, null);
+  assert.equal(r.reason, 'churn.requestsPerEvent changed from 0 to 0.0001, beyond the 1% tolerance for fetch-stream.');
+});
+
+test('high noise is inconclusive, with an estimate of the rounds that would decide; strict makes it fail', () => {
+  const noisy = (seed: number, factor: number): RunResult[] =>
+    noisyRounds({ rounds: 10, seed, spreadPercent: 40, base: { ws: SYNTHETIC_TYPICAL.ws }, change: (_t, f) => ({ ...f, p99Us: Math.round(f.p99Us * factor) }) });
+  const report = compareRuns(noisy(3, 1), noisy(4, 1.15), config);
+  assert.equal(report.outcome, 'pass');
+  const r = row(report, 'ws', 'latency.p99Us');
+  assert.equal(r.verdict, 'inconclusive');
+  assert.ok(r.moreRounds !== null && r.moreRounds > 0, `more rounds ${r.moreRounds}`);
+  assert.ok(r.pValue !== null && r.pValue >= 0.01);
+  assert.match(r.reason, /about \d+ more rounds per side would decide\.$/);
+  const strict = compareRuns(noisy(3, 1), noisy(4, 1.15), { ...config, strict: true });
+  assert.equal(strict.outcome, 'regression');
+  assert.equal(strict.counts.regression, 0);
+  assert.ok(strict.counts.inconclusive > 0);
+});
+
+test('too few rounds to ever be significant is inconclusive and says how many are needed', () => {
+  const few = (seed: number): RunResult[] => noisyRounds({ rounds: 3, seed, spreadPercent: 5, base: { sse: SYNTHETIC_TYPICAL.sse } });
+  const report = compareRuns(few(1), few(2), config);
+  const r = row(report, 'sse', 'latency.p99Us');
+  assert.equal(r.verdict, 'inconclusive');
+  // 1 transport x 5 statistical metrics share alpha 0.01 (Holm): one test needs p < 0.002, so 7 rounds per side
+  assert.equal(r.moreRounds, 4);
+  assert.deepEqual(r.ciPercent, { lower: null, upper: null });
+  assert.equal(r.reason, 'latency.p99Us: 3 baseline and 3 current rounds are too few at alpha 0.01 over 5 comparisons; at least 7 per side are needed.');
+  const uncorrected = compareRuns(few(1), few(2), { ...config, correction: 'none' });
+  assert.equal(row(uncorrected, 'sse', 'latency.p99Us').reason, 'latency.p99Us: 3 baseline and 3 current rounds are too few at alpha 0.01; at least 5 per side are needed.');
+});
+
+test('A/A: 100 comparisons of independent ±15% noisy rounds never fail with the Holm correction', () => {
+  const aa = (i: number, c: GateConfig): GateReport =>
+    compareRuns(noisyRounds({ rounds: 10, seed: 1000 + 2 * i, spreadPercent: 15 }), noisyRounds({ rounds: 10, seed: 1001 + 2 * i, spreadPercent: 15 }), c);
+  let inconclusive = 0;
+  let uncorrectedFailures = 0;
+  for (let i = 0; i < 100; i += 1) {
+    const report = aa(i, config);
+    assert.equal(report.comparisons, 25);
+    assert.equal(report.outcome, 'pass', `comparison ${i}: ${notPassing(report).join(', ')}`);
+    inconclusive += report.counts.inconclusive;
+    if (aa(i, { ...config, correction: 'none' }).outcome === 'regression') uncorrectedFailures += 1;
+  }
+  assert.ok(inconclusive > 0, 'with ±15% noise some metrics should be too noisy to tell');
+  // why the correction is on by default: alpha 0.01 on each of 25 comparisons cries wolf on some A/A runs
+  assert.ok(uncorrectedFailures > 0, 'without a correction some A/A comparisons should fail');
+});
+
+test('an errored transport fails its status row; a transport missing on one side is skipped', () => {
+  const base = tight(1);
+  const cur = tight(2, (t, f, round) => (t === 'long-poll' && round === 4 ? { ...f, error: 'server process exited mid-run (code 1, signal null)' } : f));
+  const report = compareRuns(base, cur, config);
+  const status = row(report, 'long-poll', 'status');
+  assert.equal(status.verdict, 'fail');
+  assert.equal(status.reason, 'long-poll errored in 1 of 10 current rounds: server process exited mid-run (code 1, signal null).');
+  assert.equal(row(report, 'long-poll', 'latency.p99Us').nCurrent, 9);
+  const onlyWs = noisyRounds({ rounds: 10, seed: 5, spreadPercent: 2, base: { ws: SYNTHETIC_TYPICAL.ws } });
+  const partial = compareRuns(base, onlyWs, config);
+  assert.equal(partial.outcome, 'pass');
+  assert.equal(row(partial, 'sse', 'status').verdict, 'skipped');
+  assert.equal(row(partial, 'sse', 'status').reason, 'sse is in the baseline but was not run now.');
+});
+
+test('rounds of another workload are not compared: an error when nothing matches, a warning otherwise', () => {
+  const base = tight(1);
+  const other = noisyRounds({ rounds: 10, seed: 2, spreadPercent: 2, options: { clients: 50 } });
+  assert.throws(
+    () => compareRuns(base, other, config),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.message === 'the current results were run with other options than the baseline (clients: baseline 100, current 50); re-save the baseline or align the config',
+  );
+  const report = compareRuns(base, [...tight(2), ...other], config);
+  assert.equal(report.scenarios.length, 1);
+  assert.deepEqual(report.warnings, ['Current results of "fanout" have no baseline with the same options (clients: baseline 100, current 50); they were not gated.']);
+});
+
+test('injected test knobs are not a workload change, but are called out', () => {
+  const report = compareRuns(tight(1), noisyRounds({ rounds: 10, seed: 2, spreadPercent: 2, options: { injectDelayMs: 5 } }), config);
+  assert.deepEqual(report.warnings, ['fanout: the current rounds ran with the test knob injectDelayMs = 5 ms.']);
+});
+
+test('a different machine and a saturated load generator are warned about', () => {
+  const cur = tight(2, (t, f) => (t === 'ws' ? { ...f, saturated: true } : f)).map((r) => ({ ...r, environment: { ...r.environment, cpus: 2, cpuModel: 'Other CPU' } }));
+  const report = compareRuns(tight(1), cur, config);
+  assert.deepEqual(report.warnings, [
+    'fanout: the baseline ran on 4 x Synthetic CPU, Node v20.20.2, linux x64 but the current rounds on 2 x Other CPU, Node v20.20.2, linux x64; a different machine shifts every figure, so prefer the same-job A/B mode (--ab).',
+    "fanout/ws: the load generator was saturated in 0 baseline and 10 current rounds, so those figures show the generator's limits.",
+  ]);
+});
+
+test('config metrics: custom floors, directions, disabled defaults, extra metrics', () => {
+  const custom = parseConfig({
+    metrics: {
+      'latency.p99Us': { floorPercent: 40 },
+      'server.rssPerConnectionBytes': false,
+      'latency.p999Us': { gate: 'statistical', floorPercent: 10 },
+    },
+  });
+  const report = compareRuns(tight(1), tight(2, (t, f) => (t === 'ws' ? { ...f, p99Us: Math.round(f.p99Us * 1.3) } : f)), custom);
+  // +30% is under the 40% floor for p99, but p999 (2 x p99 in the synthetic data) is checked at 10%
+  assert.deepEqual(notPassing(report), ['ws latency.p999Us regression']);
+  assert.equal(report.rows.filter((r) => r.metric === 'server.rssPerConnectionBytes').length, 0);
+});
+
+test('interrupted runs are left out with a warning', () => {
+  const cur = tight(2);
+  const first = cur[0] as RunResult;
+  cur[0] = { ...first, interrupted: true };
+  const report = compareRuns(tight(1), cur, config);
+  assert.equal(report.scenarios[0]?.currentRounds, 9);
+  assert.deepEqual(report.warnings, ['1 interrupted current run(s) were left out.']);
+});
+
+test('formatters used by the views', () => {
+  assert.equal(formatMetric('latency.p99Us', 1234), '1.23 ms');
+  assert.equal(formatMetric('latency.p99Us', null), '–');
+  assert.equal(formatMetric('wire.bytesPerEvent', 131.04), '131.0 B');
+  assert.equal(formatMetric('server.rssPerConnectionBytes', 14_000), '13.7 KiB');
+  assert.equal(formatMetric('delivery.eventsPerSec', 10_000), '10,000/s');
+  assert.equal(formatMetric('server.cpuMsPer1kEvents', 1.2), '1.20 ms');
+  assert.equal(formatMetric('delivery.lost', 3), '3');
+  assert.equal(formatMetric('churn.requestsPerEvent', 0.5), '0.500');
+  assert.equal(formatChange(12.345), '+12.3%');
+  assert.equal(formatChange(-4), '-4.00%');
+  assert.equal(formatChange(0), '±0%');
+  assert.equal(formatChange(null), '–');
+  assert.equal(formatP(0.00001), '< 0.0001');
+  assert.equal(formatP(0.01234), '0.012');
+  assert.equal(formatInterval({ lower: -3.1, upper: 8 }), '[-3.10%, +8.00%]');
+  assert.equal(formatInterval({ lower: null, upper: null }), '[-∞, +∞]');
+});
+
+test('views: table, Markdown and JSON of one report', () => {
+  const report = compareRuns(tight(1), tight(2, (t, f) => (t === 'ws' ? { ...f, p99Us: Math.round(f.p99Us * 1.3) } : f)), config);
+  assert.equal(summaryLine(report), 'rtbench gate: REGRESSION (1 regression, 49 pass; alpha 0.01, Holm over 25 comparisons)');
+  const table = renderGateTable(report);
+  const lines = table.split('\n');
+  assert.equal(lines[0], summaryLine(report));
+  assert.equal(lines[2], 'fanout: 10 baseline rounds, 10 current rounds');
+  assert.match(lines[3] ?? '', /^transport +metric +baseline +current +change +99% CI +p \(Holm\) +verdict$/);
+  assert.equal(lines.filter((l) => / REGRESSION$/.test(l)).length, 1);
+  assert.ok(table.includes('Why:\n  fanout/ws REGRESSION: latency.p99Us got worse by'));
+  const md = renderGateMarkdown(report);
+  assert.ok(md.startsWith('## rtbench gate: **REGRESSION**\n'));
+  assert.ok(md.includes('| transport | metric | baseline | current | change | 99% CI | p (Holm) | verdict |'));
+  assert.ok(md.includes('| **REGRESSION** |'));
+  assert.ok(md.includes('<details><summary>All metrics</summary>'));
+  const parsed = JSON.parse(renderGateJson(report)) as GateReport;
+  assert.equal(parsed.kind, 'rtbench-gate-report');
+  assert.equal(parsed.outcome, 'regression');
+  assert.equal(parsed.rows.length, 50);
+  assert.deepEqual(parsed, JSON.parse(JSON.stringify(report)));
+});
+
+test('a synthetic run carries only the transports it was given', () => {
+  const r = syntheticRun({ ws: SYNTHETIC_TYPICAL.ws });
+  assert.deepEqual(r.options.transports, ['ws']);
+  assert.deepEqual(r.transports.map((t) => t.transport), ['ws']);
+});
