@@ -64,10 +64,11 @@ function resolveConfig(flag: string | undefined, cwd: string, baseline?: Baselin
   return baseline?.config ?? defaultConfig();
 }
 
-function progressLine(io: GateIo): (info: RoundInfo) => void {
+/** One stderr line per run: "rtbench gate: round 3/10 fanout (baseline build): ws, sse". */
+function progressLine(io: GateIo, command: 'gate' | 'baseline', ab = false): (info: RoundInfo) => void {
   return (info) => {
-    const who = info.side === 'baseline' ? 'baseline build' : 'candidate';
-    io.stderr.write(`rtbench gate: round ${info.round}/${info.rounds} ${info.scenario} ${who}: ${info.transports.join(', ')}\n`);
+    const who = ab ? ` (${info.side === 'baseline' ? 'baseline build' : 'candidate'})` : '';
+    io.stderr.write(`rtbench ${command}: round ${info.round}/${info.rounds} ${info.scenario}${who}: ${info.transports.join(', ')}\n`);
   };
 }
 
@@ -126,7 +127,7 @@ export async function runGate(flags: GateFlags, io: GateIo): Promise<GateReport>
   const plan = planGate(flags, io);
   let baselineRounds = plan.baseline?.rounds ?? [];
   let currentRounds = plan.current;
-  const onRound = progressLine(io);
+  const onRound = progressLine(io, 'gate', plan.mode === 'ab');
   if (plan.mode === 'run') {
     currentRounds = await runRounds(plan.config.scenarios, plan.rounds, { run: io.run, signal: io.signal, onRound });
   } else if (plan.mode === 'ab') {
@@ -180,7 +181,7 @@ export async function runBaselineSave(flags: BaselineSaveFlags, io: GateIo): Pro
     config = { ...config, rounds: roundsFlag };
     if (fromRounds.length === 0) checkRounds(config, '--rounds');
   }
-  const rounds = fromRounds.length > 0 ? fromRounds : await runRounds(config.scenarios, config.rounds, { run: io.run, signal: io.signal, onRound: progressLine(io) });
+  const rounds = fromRounds.length > 0 ? fromRounds : await runRounds(config.scenarios, config.rounds, { run: io.run, signal: io.signal, onRound: progressLine(io, 'baseline') });
   writeTextFile(flags.out, renderBaseline(makeBaseline(config, rounds, io.now())), 'baseline file');
   const transports = new Set(rounds.flatMap((r) => r.transports.map((t) => t.transport)));
   io.stderr.write(`rtbench baseline: wrote ${flags.out} (${rounds.length} results, ${transports.size} transports)\n`);

@@ -41,6 +41,22 @@ export function rotate<T>(items: readonly T[], k: number): T[] {
   return [...items.slice(s), ...items.slice(0, s)];
 }
 
+/**
+ * Runs `fn` with a signal of its own that follows `parent`, so listeners that a run leaves on its signal are
+ * dropped with it instead of piling up on the gate's signal over many rounds.
+ */
+async function withChildSignal<T>(parent: AbortSignal | undefined, fn: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (!parent) return fn(undefined);
+  const child = new AbortController();
+  const forward = (): void => child.abort();
+  parent.addEventListener('abort', forward, { once: true });
+  try {
+    return await fn(child.signal);
+  } finally {
+    parent.removeEventListener('abort', forward);
+  }
+}
+
 function interrupted(done: number, total: number): RtbenchError {
   return new RtbenchError('EINTERRUPTED', `interrupted after ${done} of ${total} rounds; nothing was compared or saved`);
 }
@@ -54,7 +70,7 @@ export async function runRounds(scenarios: readonly GateScenario[], rounds: numb
       if (opts.signal?.aborted) throw interrupted(i, rounds);
       const transports = rotate(s.options.transports, i);
       opts.onRound?.({ round: i + 1, rounds, scenario: s.name, side: 'current', transports });
-      const result = await run({ ...s.options, transports }, { signal: opts.signal });
+      const result = await withChildSignal(opts.signal, (signal) => run({ ...s.options, transports }, { signal }));
       if (opts.signal?.aborted || result.interrupted) throw interrupted(i, rounds);
       out.push(result);
     }
@@ -125,7 +141,7 @@ export async function runAbRounds(scenario: GateScenario, rounds: number, opts: 
       if (opts.signal?.aborted) throw interrupted(i, rounds);
       opts.onRound?.({ round: i + 1, rounds, scenario: scenario.name, side, transports: options.transports });
       if (side === 'current') {
-        const result = await run(options, { signal: opts.signal });
+        const result = await withChildSignal(opts.signal, (signal) => run(options, { signal }));
         if (opts.signal?.aborted || result.interrupted) throw interrupted(i, rounds);
         current.push(result);
         continue;

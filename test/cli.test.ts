@@ -82,7 +82,7 @@ describe('rtbench compare on a tiny profile', () => {
       assert.ok((byName['short-poll']?.churn?.httpRequests ?? 0) > 0);
       assert.match(r.stdout, /short-poll/);
       assert.match(r.stdout, /fetch-stream/);
-      assert.deepEqual(rtbenchChildren(), [], 'no server or client process survives');
+      assert.deepEqual(rtbenchChildren(r.tag), [], 'no server or client process survives');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -105,7 +105,7 @@ describe('faults', () => {
       const result = JSON.parse(readFileSync(join(out, files[0] as string), 'utf8')) as RunResult;
       assert.equal(result.interrupted, true);
       assert.deepEqual(result.transports.map((t) => [t.transport, t.status]), [['ws', 'interrupted'], ['sse', 'interrupted']]);
-      assert.deepEqual(rtbenchChildren(), []);
+      assert.deepEqual(rtbenchChildren(r.tag), []);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -128,7 +128,7 @@ describe('faults', () => {
       assert.match(ws?.error ?? '', /server process exited mid-run \(code null, signal SIGKILL\)/);
       assert.equal(sse?.status, 'ok');
       assert.equal(sse?.delivery?.lost, 0);
-      assert.deepEqual(rtbenchChildren(), []);
+      assert.deepEqual(rtbenchChildren(r.tag), []);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

@@ -13,17 +13,24 @@ export interface CliRun {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The run's tag (see TAG_VAR). */
+  tag: string;
 }
 
-/** Starts `rtbench ...args`; the caller waits on `done`. */
-export function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Marks every process a test's rtbench starts (children inherit it), so leftovers can be found exactly. */
+export const TAG_VAR = 'RTBENCH_TEST_TAG';
+let tagCounter = 0;
+
+/** Starts `rtbench ...args`; the caller waits on `done`. `tag` is set in the environment of rtbench and its children. */
+export function startCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun>; tag: string } {
+  const tag = `${process.pid}-${++tagCounter}`;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env, [TAG_VAR]: tag }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<CliRun>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, done };
+  const done = new Promise<CliRun>((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, tag })));
+  return { child, done, tag };
 }
 
 /** Runs `rtbench ...args` to completion. */
@@ -38,14 +45,18 @@ export interface Proc {
   cmd: string;
 }
 
-/** Every live process running one of rtbench's child entry points (servers/host.ts, driver/client-process.ts). */
-export function rtbenchChildren(): Proc[] {
+/**
+ * Every live process running one of rtbench's child entry points (servers/host.ts, driver/client-process.ts);
+ * with `tag`, only those started by the test run that carries it.
+ */
+export function rtbenchChildren(tag?: string): Proc[] {
   const out: Proc[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
       if (!cmd.includes(ROOT) || !/servers\/host\.ts|driver\/client-process\.ts/.test(cmd)) continue;
+      if (tag !== undefined && !readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`${TAG_VAR}=${tag}`)) continue;
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
