@@ -46,6 +46,7 @@ function exitCodeFor(err: unknown): number {
   }
   if (err instanceof RtbenchError) {
     process.stderr.write(`rtbench: ${err.message}\n`);
+    if (err.code === 'EREGRESSION') return EXIT.regression;
     return err.code === 'EINTERRUPTED' ? EXIT.interrupted : EXIT.failure;
   }
   process.stderr.write(`rtbench: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDurationMs, parseIntIn, parseTransports } from '../lib/validate.ts';
-import { UsageError } from '../lib/errors.ts';
+import { Interrupted, UsageError } from '../lib/errors.ts';
 import { DEFAULT_FANOUT, workersFor } from '../scenarios/fanout.ts';
 import { runFanout } from '../driver/run.ts';
 import type { FanoutOptions, RunResult } from '../driver/result.ts';
@@ -122,7 +122,7 @@ async function compare(options: FanoutOptions, flags: CompareFlags): Promise<voi
   else process.stdout.write(renderTerminal(result, { color: flags.color && process.stdout.isTTY === true && !process.env.NO_COLOR }));
   const say = flags.json ? process.stderr : process.stdout;
   for (const f of files) say.write(`${f.label}: ${f.path}\n`);
-  if (result.interrupted) process.exitCode = 130;
+  if (result.interrupted) throw new Interrupted('interrupted; what was measured is in the files above');
 }
 
 /** Writes results/<timestamp>-<scenario>.json (+ .html, + .md); returns what was written. */

@@ -2,7 +2,7 @@
 // Every flag and file is validated before anything runs; the gate's verdict becomes exit code 0 or 99.
 import type { Command } from 'commander';
 import type { RunResult } from '../driver/result.ts';
-import { EXIT, UsageError } from '../lib/errors.ts';
+import { EXIT, RegressionFound, UsageError } from '../lib/errors.ts';
 import { parseIntIn } from '../lib/validate.ts';
 import { loadBaseline, loadRounds, makeBaseline, renderBaseline, writeTextFile, type Baseline } from '../gate/baseline.ts';
 import { compareRuns, describeWorkloadDiff, workloadKey, type GateReport } from '../gate/compare.ts';
@@ -233,7 +233,7 @@ export function registerGate(program: Command): void {
     )
     .action(async (flags: GateFlags) => {
       const report = await interruptible((signal) => runGate(flags, processIo(signal)));
-      if (report.outcome === 'regression') process.exitCode = EXIT.regression;
+      if (report.outcome === 'regression') throw new RegressionFound();
     });
 
   const baseline = program.command('baseline').description('manage gate baselines');

@@ -78,9 +78,11 @@ export async function runTransport(transport: Transport, index: number, o: Fanou
   // Anything that ends the run early: the server dying, or the user's Ctrl-C.
   let failure: string | undefined;
   let interrupted = false;
+  let onAbort: (() => void) | undefined;
   const aborted = new Promise<void>((resolve) => {
     if (hooks.signal?.aborted) resolve();
-    hooks.signal?.addEventListener('abort', () => resolve(), { once: true });
+    onAbort = () => resolve();
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
   }).then(() => {
     interrupted = true;
   });
@@ -160,6 +162,7 @@ export async function runTransport(transport: Transport, index: number, o: Fanou
     }
     return { transport, status, error: reason, wallMs: Date.now() - started, ...partial };
   } finally {
+    if (onAbort) hooks.signal?.removeEventListener('abort', onAbort);
     await pool?.close();
     await server?.stop();
   }

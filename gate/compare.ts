@@ -162,7 +162,13 @@ export function compareRuns(baseline: readonly RunResult[], current: readonly Ru
   const rows: GateRow[] = [];
   const pending: PendingTest[] = [];
   const scenarios: GateScenarioSummary[] = [];
+  const labels = new Set<string>();
   for (const { base, cur } of pairs) {
+    // two workloads of one scenario name (no config names them) get "fanout", "fanout#2", ...
+    let label = cur.label;
+    for (let n = 2; labels.has(label); n += 1) label = `${cur.label}#${n}`;
+    labels.add(label);
+    cur.label = label;
     scenarios.push({ name: cur.label, baselineRounds: base.rounds.length, currentRounds: cur.rounds.length });
     warnings.push(...environmentWarnings(cur.label, base.rounds, cur.rounds));
     warnings.push(...knobWarnings(cur.label, base.rounds, cur.rounds));

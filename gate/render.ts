@@ -50,12 +50,17 @@ export function verdictText(row: GateRow): string {
   }
 }
 
-/** One line saying how the gate came out: "rtbench gate: REGRESSION (1 regression, 2 fail, 40 pass)". */
-export function summaryLine(report: GateReport): string {
+/** The counts part of the summary: "1 regression, 49 pass; alpha 0.01, Holm over 25 comparisons". */
+export function summaryCounts(report: GateReport): string {
   const parts = VERDICTS.filter((v) => report.counts[v] > 0).map((v) => `${report.counts[v]} ${v}`);
   const strict = report.strict ? ', strict' : '';
   const holm = report.correction === 'holm' ? `, Holm over ${report.comparisons} comparisons` : '';
-  return `rtbench gate: ${report.outcome === 'regression' ? 'REGRESSION' : 'PASS'} (${parts.join(', ') || 'nothing compared'}; alpha ${report.alpha}${holm}${strict})`;
+  return `${parts.join(', ') || 'nothing compared'}; alpha ${report.alpha}${holm}${strict}`;
+}
+
+/** One line saying how the gate came out: "rtbench gate: REGRESSION (1 regression, 49 pass; alpha 0.01, ...)". */
+export function summaryLine(report: GateReport): string {
+  return `rtbench gate: ${report.outcome === 'regression' ? 'REGRESSION' : 'PASS'} (${summaryCounts(report)})`;
 }
 
 const COLUMNS = ['transport', 'metric', 'baseline', 'current', 'change', 'CI', 'p-value', 'verdict'] as const;
@@ -135,7 +140,7 @@ function mdTable(report: GateReport, rows: readonly GateRow[]): string[] {
 export function renderGateMarkdown(report: GateReport): string {
   const lines: string[] = [];
   lines.push(`## rtbench gate: ${report.outcome === 'regression' ? '**REGRESSION**' : 'pass'}`, '');
-  lines.push(md(summaryLine(report).replace(/^rtbench gate: \w+ /, '')), '');
+  lines.push(`${md(summaryCounts(report))}.`, '');
   for (const s of report.scenarios) {
     const rows = report.rows.filter((r) => r.scenario === s.name);
     const notable = rows.filter((r) => NOTABLE.includes(r.verdict));

@@ -176,3 +176,34 @@ for (const transport of TRANSPORTS) {
     }
   });
 }
+
+it('contract: ws closes a socket that sends a bad upstream frame (1007, 1003, 1009) and keeps serving', async () => {
+  const { WebSocket } = await import('ws');
+  const server = await startServer({ transport: 'ws', maxBodyBytes: 1024 });
+  const closeCode = (payload: string | Buffer, binary = false): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const sock = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+      sock.once('open', () => sock.send(payload, { binary }));
+      sock.once('close', (code) => resolve(code));
+      sock.once('error', reject);
+    });
+  try {
+    assert.equal(await closeCode('not json'), 1007);
+    assert.equal(await closeCode('{"data":42}'), 1007);
+    assert.equal(await closeCode(Buffer.from('{"data":"x"}'), true), 1003);
+    assert.equal(await closeCode(JSON.stringify({ data: 'x'.repeat(2000) })), 1009);
+    // A good upstream frame from a fresh socket is published and broadcast back.
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const sock = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+      sock.once('open', () => sock.send('{"data":"fine"}'));
+      sock.once('message', (data: Buffer) => {
+        sock.close();
+        resolve(data.toString());
+      });
+      sock.once('error', reject);
+    });
+    assert.match(echoed, /^\{"seq":1,"ts":\d+,"data":"fine"\}$/);
+  } finally {
+    await server.close();
+  }
+});

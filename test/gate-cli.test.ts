@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './helpers/cli.ts';
 import type { GateReport } from '../gate/compare.ts';
-import { noisyRounds } from '../gate/synthetic.ts';
+import { noisyRounds } from './helpers/synthetic.ts';
 
 interface Run {
   code: number | null;
@@ -93,7 +93,7 @@ describe('gate --current', () => {
     writeFileSync(file('summary.md'), '# earlier step\n');
     const r = await rtbench(['gate', '--baseline', 'baseline.json', '--current', 'slow-rounds.json', '--md', 'summary.md']);
     assert.equal(r.code, 99);
-    assert.equal(r.stderr, 'rtbench gate: appended the Markdown summary to summary.md\n');
+    assert.equal(r.stderr, 'rtbench gate: appended the Markdown summary to summary.md\nrtbench: the gate found a regression\n');
     assert.match(r.stdout, /^rtbench gate: REGRESSION/);
     const md = readFileSync(file('summary.md'), 'utf8');
     assert.ok(md.startsWith('# earlier step\n## rtbench gate: **REGRESSION**\n'));

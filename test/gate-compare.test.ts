@@ -8,7 +8,7 @@ import type { Transport } from '../lib/transports.ts';
 import { compareRuns, type GateReport, type GateRow } from '../gate/compare.ts';
 import { defaultConfig, parseConfig, type GateConfig } from '../gate/config.ts';
 import { formatChange, formatInterval, formatMetric, formatP, renderGateJson, renderGateMarkdown, renderGateTable, summaryLine } from '../gate/render.ts';
-import { SYNTHETIC_TYPICAL, noisyRounds, syntheticRun, type SyntheticFigures } from '../gate/synthetic.ts';
+import { SYNTHETIC_TYPICAL, noisyRounds, syntheticRun, type SyntheticFigures } from './helpers/synthetic.ts';
 
 const config: GateConfig = defaultConfig();
 
@@ -256,7 +256,7 @@ test('views: table, Markdown and JSON of one report', () => {
   assert.equal(lines.filter((l) => / REGRESSION$/.test(l)).length, 1);
   assert.ok(table.includes('Why:\n  fanout/ws REGRESSION: latency.p99Us got worse by'));
   const md = renderGateMarkdown(report);
-  assert.ok(md.startsWith('## rtbench gate: **REGRESSION**\n'));
+  assert.ok(md.startsWith('## rtbench gate: **REGRESSION**\n\n1 regression, 49 pass; alpha 0.01, Holm over 25 comparisons.\n'));
   assert.ok(md.includes('| transport | metric | baseline | current | change | 99% CI | p (Holm) | verdict |'));
   assert.ok(md.includes('| **REGRESSION** |'));
   assert.ok(md.includes('<details><summary>All metrics</summary>'));
@@ -271,4 +271,12 @@ test('a synthetic run carries only the transports it was given', () => {
   const r = syntheticRun({ ws: SYNTHETIC_TYPICAL.ws });
   assert.deepEqual(r.options.transports, ['ws']);
   assert.deepEqual(r.transports.map((t) => t.transport), ['ws']);
+});
+
+test('two workloads of one scenario name are reported as separate scenarios', () => {
+  const small = (seed: number): RunResult[] => noisyRounds({ rounds: 10, seed, spreadPercent: 2, base: { ws: SYNTHETIC_TYPICAL.ws }, options: { clients: 10 } });
+  const report = compareRuns([...tight(1), ...small(3)], [...tight(2), ...small(4)], config);
+  assert.deepEqual(report.scenarios.map((s) => s.name), ['fanout', 'fanout#2']);
+  assert.equal(report.comparisons, 30);
+  assert.equal(report.rows.filter((r) => r.scenario === 'fanout#2').length, config.rules.length);
 });

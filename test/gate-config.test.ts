@@ -10,7 +10,7 @@ import { TRANSPORTS } from '../lib/transports.ts';
 import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
 import { checkRounds, defaultConfig, familySize, findConfig, loadConfig, parseConfig, toRawConfig } from '../gate/config.ts';
 import { DEFAULT_RULES, DEFAULT_TOLERANCE_PERCENT, METRIC_PATHS, metricValue } from '../gate/metrics.ts';
-import { SYNTHETIC_TYPICAL, syntheticTransport } from '../gate/synthetic.ts';
+import { SYNTHETIC_TYPICAL, syntheticTransport } from './helpers/synthetic.ts';
 
 /** Asserts parseConfig(data) throws a UsageError with exactly `message`. */
 function rejects(data: unknown, message: string): void {

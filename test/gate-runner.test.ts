@@ -7,7 +7,7 @@ import { RtbenchError, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { defaultConfig, parseConfig, type GateScenario } from '../gate/config.ts';
 import { compareArgs, expandCommand, parseBaselineOutput, rotate, runAbRounds, runRounds, type RoundInfo } from '../gate/runner.ts';
-import { SYNTHETIC_TYPICAL, syntheticRun } from '../gate/synthetic.ts';
+import { SYNTHETIC_TYPICAL, syntheticRun } from './helpers/synthetic.ts';
 
 /** A stand-in for runFanout that records what it was asked to run. */
 function fakeRun(log: string[]): (o: FanoutOptions) => Promise<RunResult> {

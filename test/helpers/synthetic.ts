@@ -1,7 +1,7 @@
 // Synthetic RunResults with seeded noise, for the gate's tests and for simulating its false-positive rate
 // without running servers. Not used by the gate itself.
-import { SCHEMA_VERSION, type FanoutOptions, type RunResult, type TransportResult } from '../driver/result.ts';
-import { TRANSPORTS, type Transport } from '../lib/transports.ts';
+import { SCHEMA_VERSION, type FanoutOptions, type RunResult, type TransportResult } from '../../driver/result.ts';
+import { TRANSPORTS, type Transport } from '../../lib/transports.ts';
 
 /** The figures of one transport in one synthetic round. */
 export interface SyntheticFigures {
