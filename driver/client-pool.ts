@@ -12,6 +12,8 @@ export interface PoolOptions extends Omit<ClientProcessConfig, 'clients' | 'conn
   clients: number;
   workers: number;
   connectConcurrency?: number;
+  /** Client processes to start, whatever `clients` is (default: min(workers, clients)); for pools grown later with `grow()`. */
+  processes?: number;
 }
 
 /** One second across every client process. */
@@ -42,7 +44,7 @@ export class ClientPool {
   private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: PoolOptions) {
-    const n = Math.max(1, Math.min(o.workers, o.clients));
+    const n = o.processes ?? Math.max(1, Math.min(o.workers, o.clients));
     this.shares = Array.from({ length: n }, (_, i) => Math.floor(o.clients / n) + (i < o.clients % n ? 1 : 0));
   }
 
@@ -73,6 +75,35 @@ export class ClientPool {
           connectConcurrency: this.o.connectConcurrency ?? 200,
         };
         return this.request(child, { type: 'start', config }, (m) => {
+          if (m.type === 'connected') return true;
+          if (m.type === 'connect-failed') throw new Error(`${this.o.transport} clients could not connect: ${m.error}`);
+          return undefined;
+        });
+      }),
+    );
+  }
+
+  /** Subscribers the pool holds (after `connect()` and every `grow()`). */
+  get clients(): number {
+    return this.shares.reduce((a, n) => a + n, 0);
+  }
+
+  /** Connects more subscribers, up to `total` in all, spread so every process holds an even share. */
+  async grow(total: number): Promise<void> {
+    if (this.children.length === 0) throw new Error('ClientPool.grow() needs connect() first');
+    const adds = this.shares.map(() => 0);
+    for (let have = this.clients; have < total; have++) {
+      // The next subscriber goes to the process holding the fewest.
+      let i = 0;
+      for (let j = 1; j < this.shares.length; j++) if ((this.shares[j] as number) + (adds[j] as number) < (this.shares[i] as number) + (adds[i] as number)) i = j;
+      adds[i] = (adds[i] as number) + 1;
+    }
+    await Promise.all(
+      this.children.map((child, i) => {
+        const clients = adds[i] as number;
+        if (clients === 0) return undefined;
+        this.shares[i] = (this.shares[i] as number) + clients;
+        return this.request(child, { type: 'add', clients }, (m) => {
           if (m.type === 'connected') return true;
           if (m.type === 'connect-failed') throw new Error(`${this.o.transport} clients could not connect: ${m.error}`);
           return undefined;

@@ -61,8 +61,17 @@ function tick(): void {
 
 async function start(c: ClientProcessConfig): Promise<void> {
   config = c;
+  await add(c, c.clients);
+  eld = new LoopDelay();
+  ticker = setInterval(tick, 1000);
+  send({ type: 'connected', clients: clients.length });
+}
+
+/** Creates `count` more clients and connects them in bounded batches. */
+async function add(c: ClientProcessConfig, count: number): Promise<void> {
   const firstSeq = c.after + 1;
-  for (let i = 0; i < c.clients; i++) {
+  const from = clients.length;
+  for (let i = 0; i < count; i++) {
     const sink = new Sink(latency, c.measureFromSeq, c.measureToSeq, firstSeq);
     sinks.push(sink);
     clients.push(
@@ -81,14 +90,11 @@ async function start(c: ClientProcessConfig): Promise<void> {
     );
   }
   // Connect in bounded batches so the server's accept backlog is never overrun.
-  let next = 0;
+  let next = from;
   const worker = async (): Promise<void> => {
     while (next < clients.length) await (clients[next++] as Client).connect();
   };
-  await Promise.all(Array.from({ length: Math.min(c.connectConcurrency, clients.length) }, worker));
-  eld = new LoopDelay();
-  ticker = setInterval(tick, 1000);
-  send({ type: 'connected', clients: clients.length });
+  await Promise.all(Array.from({ length: Math.min(c.connectConcurrency, clients.length - from) }, worker));
 }
 
 async function finish(lastSeq: number, drainMs: number): Promise<void> {
@@ -122,6 +128,12 @@ process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: DriverMessage) => {
   if (msg.type === 'start') {
     start(msg.config).catch((err: unknown) => send({ type: 'connect-failed', error: err instanceof Error ? err.message : String(err) }));
+  } else if (msg.type === 'add') {
+    if (!config) return send({ type: 'connect-failed', error: 'add before start' });
+    add(config, msg.clients).then(
+      () => send({ type: 'connected', clients: clients.length }),
+      (err: unknown) => send({ type: 'connect-failed', error: err instanceof Error ? err.message : String(err) }),
+    );
   } else if (msg.type === 'finish') {
     // The driver closes the channel once it has the report; 'disconnect' then ends this process.
     void finish(msg.lastSeq, msg.drainMs);

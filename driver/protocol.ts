@@ -22,6 +22,8 @@ export interface ClientProcessConfig {
 /** Driver -> client process. */
 export type DriverMessage =
   | { type: 'start'; config: ClientProcessConfig }
+  /** Create and connect `clients` more subscribers with the same config; answered with 'connected'. */
+  | { type: 'add'; clients: number }
   /** Wait until every client has `lastSeq` (or `drainMs` passed), then report and close. */
   | { type: 'finish'; lastSeq: number; drainMs: number };
 
@@ -57,6 +59,7 @@ export interface ClientReport {
 
 /** Client process -> driver. */
 export type ClientMessage =
+  /** Every subscriber of the process is connected; `clients`: how many it holds now. */
   | { type: 'connected'; clients: number }
   | { type: 'connect-failed'; error: string }
   | ClientTick

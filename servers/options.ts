@@ -14,6 +14,8 @@ export interface ServerOptions {
   heartbeatMs: number;
   /** SSE `retry:` field sent first, ms (0: none). */
   sseRetryMs: number;
+  /** WebSocket ping interval (an empty ping frame to every subscriber, the pong not checked), ms (0: none). */
+  wsPingMs: number;
   /** Offer per-message deflate on WebSocket. */
   wsCompression: boolean;
   /** Largest accepted request body / upstream WebSocket message, bytes. */
@@ -33,6 +35,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   retention: 10_000,
   heartbeatMs: 15_000,
   sseRetryMs: 0,
+  wsPingMs: 0,
   wsCompression: false,
   maxBodyBytes: 64 * 1024,
   maxWaitMs: 120_000,

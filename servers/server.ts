@@ -37,10 +37,11 @@ export interface RtServer {
 /** Starts a reference server for `options.transport` and resolves once it listens. */
 export async function startServer(partial: Partial<ServerOptions> & Pick<ServerOptions, 'transport'>): Promise<RtServer> {
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
-  let handler: TransportHandler | undefined;
-  const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs }, () => handler?.subscribers() ?? 0);
-  handler = TRANSPORT_MODULES[options.transport]({ hub, options });
-  const transport = handler;
+  // The hub's CPU-injection knob needs the subscriber count of the transport built on top of it.
+  const live = { subscribers: (): number => 0 };
+  const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs }, () => live.subscribers());
+  const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options });
+  live.subscribers = () => transport.subscribers();
   const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq }));
 
   const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {

@@ -32,6 +32,14 @@ export const ws: TransportModule = ({ hub, options }) => {
     }
   });
 
+  // Idle keep-alive (off by default): one empty ping frame per subscriber every wsPingMs.
+  const pinger =
+    options.wsPingMs > 0
+      ? setInterval(() => {
+          for (const s of subscribers) s.ws.ping();
+        }, options.wsPingMs).unref()
+      : undefined;
+
   return {
     path: '/ws',
     request(_req, res) {
@@ -66,6 +74,7 @@ export const ws: TransportModule = ({ hub, options }) => {
     },
     subscribers: () => subscribers.size,
     close() {
+      clearInterval(pinger);
       for (const s of subscribers) s.ws.terminate();
       subscribers.clear();
       wss.close();
