@@ -20,6 +20,11 @@ export interface ClientOptions {
   sink: EventSink;
   /** Short polling: pause between the end of one poll and the next, ms (default 1000). */
   pollIntervalMs?: number;
+  /**
+   * Short polling: extra pause before the second poll only, ms (default 0). Spreading it over the interval
+   * keeps a population of pollers that connected together from polling in lockstep, as real users don't.
+   */
+  pollPhaseMs?: number;
   /** Long polling: how long the server may hold a poll, ms (default 30000). */
   longPollWaitMs?: number;
   /** WebSocket: ask for per-message deflate (default false). */

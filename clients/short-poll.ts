@@ -22,12 +22,12 @@ class ShortPollClient extends PollingClient {
   /** Resolves once the first poll is answered (its events already delivered); the loop then runs on timers. */
   protected async open(): Promise<void> {
     await this.poll();
-    this.schedule();
+    this.schedule(this.intervalMs + (this.options.pollPhaseMs ?? 0));
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.intervalMs): void {
     if (this.state === 'closed') return;
-    this.timer = setTimeout(this.tick, this.intervalMs);
+    this.timer = setTimeout(this.tick, delayMs);
   }
 
   private readonly tick = (): void => {

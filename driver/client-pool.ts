@@ -56,7 +56,7 @@ export class ClientPool {
   /** Starts the processes and resolves when every subscriber is connected. */
   async connect(): Promise<void> {
     await Promise.all(
-      this.shares.map((clients) => {
+      this.shares.map((clients, index) => {
         const child = forkTs(new URL('./client-process.ts', import.meta.url), []);
         this.children.push(child);
         child.on('message', (msg: ClientMessage) => {
@@ -66,6 +66,8 @@ export class ClientPool {
           transport: this.o.transport,
           baseUrl: this.o.baseUrl,
           clients,
+          clientOffset: this.shares.slice(0, index).reduce((a, b) => a + b, 0),
+          clientTotal: this.o.clients,
           after: this.o.after,
           measureFromSeq: this.o.measureFromSeq,
           measureToSeq: this.o.measureToSeq,

@@ -80,6 +80,8 @@ async function add(c: ClientProcessConfig, count: number): Promise<void> {
         after: c.after,
         sink,
         pollIntervalMs: c.pollIntervalMs,
+        // Pollers of this process spread evenly over one interval (and across processes, by their offset).
+        pollPhaseMs: Math.floor((c.pollIntervalMs * ((c.clientOffset ?? 0) + i)) / (c.clientTotal ?? c.clients)),
         longPollWaitMs: c.longPollWaitMs,
         wsCompression: c.wsCompression,
         onError: (err) => {

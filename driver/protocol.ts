@@ -7,6 +7,9 @@ export interface ClientProcessConfig {
   baseUrl: string;
   /** Subscribers in this process. */
   clients: number;
+  /** Index of this process's first subscriber among all processes, and the total (to spread poll phases). */
+  clientOffset?: number;
+  clientTotal?: number;
   /** Resume cursor every client starts from (0: from the first event). */
   after: number;
   /** Events with seq in [measureFromSeq, measureToSeq] are recorded into the latency histogram. */
