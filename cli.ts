@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, RtbenchError, UsageError } from './lib/errors.ts';
 import { registerCompare } from './commands/compare.ts';
+import { registerRun } from './commands/run.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerReport } from './commands/report.ts';
 import { registerGate } from './commands/gate.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.configureOutput({ outputError: (str, write) => write(str) });
   registerCompare(program);
+  registerRun(program);
   registerServe(program);
   registerReport(program);
   registerGate(program);

@@ -25,6 +25,12 @@ export function afterQuery(after: number | undefined): string {
   return after === undefined ? '' : `?after=${after}`;
 }
 
+/** A query string (`?a=1` or '') with `extra` parameters ("b=2&c=3") appended. */
+export function withQuery(query: string, extra: string | undefined): string {
+  if (extra === undefined || extra === '') return query;
+  return query === '' ? `?${extra}` : `${query}&${extra}`;
+}
+
 /** Shared part of every client: subclasses provide `open()`, `shutdown()` and `send()`. */
 export abstract class BaseClient implements Client {
   abstract readonly transport: Transport;
@@ -33,11 +39,14 @@ export abstract class BaseClient implements Client {
   /** Where the current state of the lifecycle is. */
   protected state: ClientState = 'idle';
   protected readonly sink: EventSink;
+  /** True when the sink wants each event's data: every event is then parsed (no fast path). */
+  protected readonly wantsData: boolean;
   private pendingError: Error | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(protected readonly options: ClientOptions) {
     this.sink = options.sink;
+    this.wantsData = typeof options.sink.data === 'function';
   }
 
   /** Opens the subscription; resolves once subscribed (what that means is transport specific). */
@@ -89,7 +98,7 @@ export abstract class BaseClient implements Client {
    * field order) goes through JSON.parse.
    */
   protected deliverText(text: string, now: number, start = 0, end = text.length): void {
-    if (text.startsWith('{"seq":', start)) {
+    if (!this.wantsData && text.startsWith('{"seq":', start)) {
       let i = start + 7;
       let seq = 0;
       let c = text.charCodeAt(i);
@@ -119,7 +128,7 @@ export abstract class BaseClient implements Client {
   /** The same fast path over bytes (a WebSocket frame), without decoding them to a string first. */
   protected deliverBytes(buf: Buffer, now: number): void {
     // {"seq":
-    if (buf.length > 7 && buf[0] === 123 && buf[1] === 34 && buf[2] === 115 && buf[3] === 101 && buf[4] === 113 && buf[5] === 34 && buf[6] === 58) {
+    if (!this.wantsData && buf.length > 7 && buf[0] === 123 && buf[1] === 34 && buf[2] === 115 && buf[3] === 101 && buf[4] === 113 && buf[5] === 34 && buf[6] === 58) {
       let i = 7;
       let seq = 0;
       let c = buf[i] ?? 0;
@@ -153,6 +162,7 @@ export abstract class BaseClient implements Client {
     if (typeof seq === 'number') {
       if (seq > this.lastSeq) this.lastSeq = seq;
       this.sink.event(seq, msg.ts as number, nowUs);
+      if (this.wantsData) this.sink.data?.(seq, msg.data ?? '', nowUs);
     } else if (msg.gap === true) {
       this.sink.gap();
     } else {

@@ -7,6 +7,11 @@ export interface EventSink {
   event(seq: number, tsUs: number, nowUs: number): void;
   /** The server said events older than its retention were skipped (a gap). */
   gap(): void;
+  /**
+   * Optional: the event's `data` too, called right after `event()`. Only sinks that need the payload (the chat
+   * scenario reads its sender's id from it) define it: clients then parse every event instead of the fast path.
+   */
+  data?(seq: number, data: string, nowUs: number): void;
 }
 
 /** Options shared by every client. */
@@ -29,6 +34,10 @@ export interface ClientOptions {
   longPollWaitMs?: number;
   /** WebSocket: ask for per-message deflate (default false). */
   wsCompression?: boolean;
+  /** Polling: keep one TCP connection alive across requests (default true); false: a new connection per request. */
+  keepAlive?: boolean;
+  /** Extra query parameters for the transport endpoint, e.g. "stream=a1&tokens=50" (the stream scenario). */
+  query?: string;
   /** Called when the connection fails after connect() resolved (the client then stops). */
   onError?: (err: Error) => void;
 }

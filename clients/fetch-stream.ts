@@ -1,6 +1,6 @@
 // fetch() streaming client: undici fetch, GET /stream?after=S, NDJSON read incrementally from the body.
 import { fetch, type Agent } from 'undici';
-import { BaseClient, afterQuery } from './base.ts';
+import { BaseClient, afterQuery, withQuery } from './base.ts';
 import { nowUs, type ClientFactory } from './client.ts';
 import { publish, streamingAgent } from './http.ts';
 
@@ -18,7 +18,7 @@ class FetchStreamClient extends BaseClient {
 
   /** Resolves when the response headers arrive with status 200; the body is then read in the background. */
   protected async open(): Promise<void> {
-    const url = `${this.options.baseUrl}/stream${afterQuery(this.options.after)}`;
+    const url = `${this.options.baseUrl}/stream${withQuery(afterQuery(this.options.after), this.options.query)}`;
     const res = await fetch(url, { signal: this.abort.signal, dispatcher: this.agent });
     if (res.status !== 200 || res.body === null) {
       const text = await res.text().catch(() => '');

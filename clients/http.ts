@@ -6,11 +6,12 @@ export function streamingAgent(): Agent {
   return new Agent({ bodyTimeout: 0, headersTimeout: 0 });
 }
 
-/** `POST /publish {"data":...}` through `dispatcher`; rejects unless the server answers 200. */
-export async function publish(dispatcher: Dispatcher, baseUrl: string, data: string): Promise<void> {
+/** `POST /publish {"data":...}` through `dispatcher` (`keepAlive` false: `connection: close`); rejects unless the server answers 200. */
+export async function publish(dispatcher: Dispatcher, baseUrl: string, data: string, keepAlive = true): Promise<void> {
   const res = await request(`${baseUrl}/publish`, {
     dispatcher,
     method: 'POST',
+    reset: !keepAlive,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ data }),
   });

@@ -1,6 +1,6 @@
 // Long polling client: GET /long-poll?after=S&wait=MS on one keep-alive connection, re-issued at once.
 import { Client as UndiciClient } from 'undici';
-import { afterQuery } from './base.ts';
+import { afterQuery, withQuery } from './base.ts';
 import type { ClientFactory, ClientOptions } from './client.ts';
 import { originOf, publish } from './http.ts';
 import { PollingClient } from './poll.ts';
@@ -22,7 +22,7 @@ class LongPollClient extends PollingClient {
     const after = afterQuery(this.cursor);
     // The first poll is answered at once (wait=0): it tells the cursor, so connect() resolving means subscribed.
     const wait = this.polled ? this.waitMs : 0;
-    return `/long-poll${after === '' ? '?' : `${after}&`}wait=${wait}`;
+    return `/long-poll${withQuery(after === '' ? `?wait=${wait}` : `${after}&wait=${wait}`, this.options.query)}`;
   }
 
   /** True once the first (immediate) poll was answered. */
@@ -46,7 +46,7 @@ class LongPollClient extends PollingClient {
 
   send(data: string): Promise<void> {
     this.upstream ??= new UndiciClient(originOf(this.options.baseUrl), { pipelining: 1 });
-    return publish(this.upstream, this.options.baseUrl, data);
+    return publish(this.upstream, this.options.baseUrl, data, this.keepAlive);
   }
 
   protected override async shutdown(): Promise<void> {

@@ -4,16 +4,22 @@ import { BaseClient, type PollAnswer, type WireMessage } from './base.ts';
 import { nowUs, type ClientOptions } from './client.ts';
 import { originOf } from './http.ts';
 
-/** A polling client: one undici Client (one TCP connection, pipelining 1) and a cursor that follows `next`. */
+/**
+ * A polling client: one undici Client (one TCP connection, pipelining 1) and a cursor that follows `next`.
+ * Without keep-alive every request asks `connection: close`, so each one opens a new TCP connection.
+ */
 export abstract class PollingClient extends BaseClient {
   /** The client's own keep-alive connection. */
   protected readonly http: UndiciClient;
   /** Cursor of the next poll: `options.after`, then each answer's `next` (undefined: start at the newest). */
   protected cursor: number | undefined;
+  /** False: every request closes its connection (`connection: close`). */
+  protected readonly keepAlive: boolean;
 
   constructor(options: ClientOptions, http: UndiciClient.Options) {
     super(options);
     this.cursor = options.after;
+    this.keepAlive = options.keepAlive !== false;
     this.http = new UndiciClient(originOf(options.baseUrl), { pipelining: 1, ...http });
   }
 
@@ -23,7 +29,7 @@ export abstract class PollingClient extends BaseClient {
   /** Issues one poll and delivers its answer; `nowUs` is taken once, when the whole body has arrived. */
   protected async poll(): Promise<void> {
     const path = this.pollPath();
-    const res = await this.http.request({ method: 'GET', path });
+    const res = await this.http.request({ method: 'GET', path, reset: !this.keepAlive });
     const text = await res.body.text();
     const now = nowUs();
     if (res.statusCode !== 200) throw new Error(`GET ${path} answered ${res.statusCode}: ${text.slice(0, 200)}`);

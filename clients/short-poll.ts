@@ -1,5 +1,5 @@
 // Short polling client: GET /poll?after=S on one keep-alive connection, then wait pollIntervalMs, repeat.
-import { afterQuery } from './base.ts';
+import { afterQuery, withQuery } from './base.ts';
 import type { ClientFactory, ClientOptions } from './client.ts';
 import { publish } from './http.ts';
 import { PollingClient } from './poll.ts';
@@ -16,7 +16,7 @@ class ShortPollClient extends PollingClient {
   }
 
   protected pollPath(): string {
-    return `/poll${afterQuery(this.cursor)}`;
+    return `/poll${withQuery(afterQuery(this.cursor), this.options.query)}`;
   }
 
   /** Resolves once the first poll is answered (its events already delivered); the loop then runs on timers. */
@@ -40,7 +40,7 @@ class ShortPollClient extends PollingClient {
 
   /** `POST /publish` on the same connection (queued behind a poll in flight, which is answered at once). */
   send(data: string): Promise<void> {
-    return publish(this.http, this.options.baseUrl, data);
+    return publish(this.http, this.options.baseUrl, data, this.keepAlive);
   }
 
   protected override async shutdown(): Promise<void> {

@@ -1,7 +1,7 @@
 // Server-Sent Events client: `eventsource` v4 over undici's fetch, GET /sse with `?after=S` or `Last-Event-ID: S`.
 import { EventSource, type ErrorEvent, type FetchLike, type ReaderLike } from 'eventsource';
 import { fetch, type Agent } from 'undici';
-import { BaseClient, afterQuery } from './base.ts';
+import { BaseClient, afterQuery, withQuery } from './base.ts';
 import { nowUs, type ClientFactory } from './client.ts';
 import { publish, streamingAgent } from './http.ts';
 
@@ -42,12 +42,13 @@ class SseClient extends BaseClient {
   private readonly fetchStream: FetchLike = async (_url, init) => {
     const cursor = this.lastSeq > 0 ? this.lastSeq : this.options.after;
     const headers: Record<string, string> = { accept: 'text/event-stream' };
-    let url = `${this.options.baseUrl}/sse`;
+    let query = '';
     if (this.options.useLastEventId === true) {
       if (cursor !== undefined) headers['last-event-id'] = String(cursor);
     } else {
-      url += afterQuery(cursor);
+      query = afterQuery(cursor);
     }
+    const url = `${this.options.baseUrl}/sse${withQuery(query, this.options.query)}`;
     const res = await fetch(url, { headers, signal: init.signal, dispatcher: this.agent });
     const body = res.body;
     return {

@@ -1,7 +1,7 @@
 // WebSocket client: `ws`, GET /ws?after=S (Upgrade); one event JSON (or gap notice) per text frame down,
 // `{"data":...}` text frames up.
 import WebSocket from 'ws';
-import { BaseClient, afterQuery } from './base.ts';
+import { BaseClient, afterQuery, withQuery } from './base.ts';
 import { nowUs, type ClientFactory } from './client.ts';
 
 class WsClient extends BaseClient {
@@ -10,7 +10,7 @@ class WsClient extends BaseClient {
 
   /** Resolves on the socket's 'open' (the server has accepted the upgrade and subscribed us). */
   protected open(): Promise<void> {
-    const url = `${this.options.baseUrl.replace(/^http/, 'ws')}/ws${afterQuery(this.options.after)}`;
+    const url = `${this.options.baseUrl.replace(/^http/, 'ws')}/ws${withQuery(afterQuery(this.options.after), this.options.query)}`;
     const socket = new WebSocket(url, { perMessageDeflate: this.options.wsCompression === true });
     this.socket = socket;
     socket.on('message', this.onMessage);

@@ -5,6 +5,7 @@ import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { LatencyRecorder } from '../clients/recorder.ts';
 import type { Transport } from '../lib/transports.ts';
 import type { ClientMessage, ClientProcessConfig, ClientReport, ClientTick, DriverMessage } from './protocol.ts';
+import type { ScenarioCommand, ScenarioReply, ScenarioReport } from './scenario-protocol.ts';
 
 /** Options of a pool: the process config plus how many subscribers and processes in all. */
 export interface PoolOptions extends Omit<ClientProcessConfig, 'clients' | 'connectConcurrency'> {
@@ -75,6 +76,8 @@ export class ClientPool {
           longPollWaitMs: this.o.longPollWaitMs,
           wsCompression: this.o.wsCompression,
           connectConcurrency: this.o.connectConcurrency ?? 200,
+          ...(this.o.keepAlive === undefined ? {} : { keepAlive: this.o.keepAlive }),
+          ...(this.o.scenario ? { scenario: this.o.scenario } : {}),
         };
         return this.request(child, { type: 'start', config }, (m) => {
           if (m.type === 'connected') return true;
@@ -114,6 +117,16 @@ export class ClientPool {
     );
   }
 
+  /** Sends a scenario step to every process (`command(i, clients)` builds process i's) and resolves with their replies. */
+  async command(command: (process: number, clients: number) => ScenarioCommand): Promise<ScenarioReply[]> {
+    return Promise.all(
+      this.children.map((child, i) => {
+        const cmd = command(i, this.shares[i] ?? 0);
+        return this.request(child, cmd, (m) => (m.type === 'scenario-reply' && m.action === cmd.action ? m : undefined));
+      }),
+    );
+  }
+
   /** Waits for every process to receive up to `lastSeq` (at most `drainMs`), then merges their reports. */
   async finish(lastSeq: number, drainMs: number): Promise<PoolReport> {
     const reports = await Promise.all(
@@ -134,6 +147,8 @@ export class ClientPool {
       ...(reports.find((r) => r.firstError) ? { firstError: reports.find((r) => r.firstError)?.firstError } : {}),
       processes: this.children.length,
       cpuPercents,
+      cpuUs: reports.reduce((a, r) => a + (r.cpuUs ?? 0), 0),
+      ...(reports.some((r) => r.scenario) ? { scenario: mergeScenario(reports.flatMap((r) => (r.scenario ? [r.scenario] : []))) } : {}),
     };
   }
 
@@ -209,6 +224,18 @@ export class ClientPool {
 
 function sum<K extends keyof ClientReport>(reports: ClientReport[], key: K): number {
   return reports.reduce((a, r) => a + (r[key] as number), 0);
+}
+
+/** Adds up the scenario figures of every process: histograms merged, counts summed, by name. */
+function mergeScenario(reports: ScenarioReport[]): ScenarioReport {
+  const histograms: Record<string, string> = {};
+  const counts: Record<string, number> = {};
+  for (const name of new Set(reports.flatMap((r) => Object.keys(r.histograms)))) {
+    const parts = reports.flatMap((r) => (r.histograms[name] === undefined ? [] : [r.histograms[name]]));
+    histograms[name] = parts.length === 1 ? (parts[0] as string) : encodeMerged(parts);
+  }
+  for (const r of reports) for (const [name, n] of Object.entries(r.counts)) counts[name] = (counts[name] ?? 0) + n;
+  return { histograms, counts };
 }
 
 function encodeMerged(encoded: string[]): string {

@@ -5,6 +5,7 @@ import { createClient } from '../clients/index.ts';
 import type { Client, EventSink } from '../clients/client.ts';
 import { LatencyRecorder, SequenceTracker } from '../clients/recorder.ts';
 import type { ClientMessage, ClientProcessConfig, DriverMessage } from './protocol.ts';
+import { createBehaviour, type Behaviour } from './scenario-clients.ts';
 
 const send = (msg: ClientMessage): void => {
   if (process.connected) process.send?.(msg);
@@ -59,8 +60,14 @@ function tick(): void {
   eld?.reset();
 }
 
+/** The scenario behaviour (churn, chat, burst, stream), when the config names one. */
+let behaviour: Behaviour | undefined;
+let cpuAtStart = process.cpuUsage();
+
 async function start(c: ClientProcessConfig): Promise<void> {
   config = c;
+  cpuAtStart = process.cpuUsage();
+  behaviour = c.scenario ? createBehaviour(c.scenario, c.clientTotal ?? c.clients) : undefined;
   await add(c, c.clients);
   eld = new LoopDelay();
   ticker = setInterval(tick, 1000);
@@ -74,22 +81,21 @@ async function add(c: ClientProcessConfig, count: number): Promise<void> {
   for (let i = 0; i < count; i++) {
     const sink = new Sink(latency, c.measureFromSeq, c.measureToSeq, firstSeq);
     sinks.push(sink);
-    clients.push(
-      createClient(c.transport, {
-        baseUrl: c.baseUrl,
-        after: c.after,
-        sink,
-        pollIntervalMs: c.pollIntervalMs,
-        // Pollers of this process spread evenly over one interval (and across processes, by their offset).
-        pollPhaseMs: Math.floor((c.pollIntervalMs * ((c.clientOffset ?? 0) + i)) / (c.clientTotal ?? c.clients)),
-        longPollWaitMs: c.longPollWaitMs,
-        wsCompression: c.wsCompression,
-        onError: (err) => {
-          failed++;
-          firstError ??= err.message;
-        },
-      }),
-    );
+    const options = {
+      baseUrl: c.baseUrl,
+      after: c.after,
+      sink,
+      pollIntervalMs: c.pollIntervalMs,
+      pollPhaseMs: phaseMs(c, from + i),
+      longPollWaitMs: c.longPollWaitMs,
+      wsCompression: c.wsCompression,
+      keepAlive: c.keepAlive,
+      onError: (err: Error) => {
+        failed++;
+        firstError ??= err.message;
+      },
+    };
+    clients.push(behaviour ? behaviour.client(c.transport, (c.clientOffset ?? 0) + from + i, options) : createClient(c.transport, options));
   }
   // Connect in bounded batches so the server's accept backlog is never overrun.
   let next = from;
@@ -97,6 +103,15 @@ async function add(c: ClientProcessConfig, count: number): Promise<void> {
     while (next < clients.length) await (clients[next++] as Client).connect();
   };
   await Promise.all(Array.from({ length: Math.min(c.connectConcurrency, clients.length - from) }, worker));
+}
+
+/**
+ * Pollers of this process spread evenly over one interval (and across processes, by their offset); those added
+ * later by a growing pool (the idle sweep) get a uniformly random phase.
+ */
+function phaseMs(c: ClientProcessConfig, index: number): number {
+  if (index < c.clients) return Math.floor((c.pollIntervalMs * ((c.clientOffset ?? 0) + index)) / (c.clientTotal ?? c.clients));
+  return Math.floor(Math.random() * c.pollIntervalMs);
 }
 
 async function finish(lastSeq: number, drainMs: number): Promise<void> {
@@ -107,6 +122,7 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
   }
   const stragglers = lastSeq === Number.MAX_SAFE_INTEGER ? 0 : behind();
   if (ticker) clearInterval(ticker);
+  behaviour?.stop();
   await Promise.all(clients.map((cl) => cl.close()));
   const first = (config?.after ?? 0) + 1;
   const last = lastSeq === Number.MAX_SAFE_INTEGER ? Math.max(0, ...sinks.map((s) => s.tracker.highest)) : lastSeq;
@@ -122,7 +138,21 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     outOfOrder += s.tracker.outOfOrder;
     gaps += s.tracker.gaps;
   }
-  send({ type: 'report', histogram: latency.encode(), received, lost, duplicates, outOfOrder, gaps, failedClients: failed, ...(firstError ? { firstError } : {}), stragglers });
+  const cpu = process.cpuUsage(cpuAtStart);
+  send({
+    type: 'report',
+    histogram: latency.encode(),
+    received,
+    lost,
+    duplicates,
+    outOfOrder,
+    gaps,
+    failedClients: failed,
+    ...(firstError ? { firstError } : {}),
+    stragglers,
+    cpuUs: cpu.user + cpu.system,
+    ...(behaviour ? { scenario: behaviour.report() } : {}),
+  });
 }
 
 process.on('SIGINT', () => {}); // the driver decides when clients stop
@@ -136,6 +166,9 @@ process.on('message', (msg: DriverMessage) => {
       () => send({ type: 'connected', clients: clients.length }),
       (err: unknown) => send({ type: 'connect-failed', error: err instanceof Error ? err.message : String(err) }),
     );
+  } else if (msg.type === 'scenario') {
+    if (!behaviour) return send({ type: 'scenario-reply', action: msg.action, values: {} });
+    void behaviour.command(msg).then(send);
   } else if (msg.type === 'finish') {
     // The driver closes the channel once it has the report; 'disconnect' then ends this process.
     void finish(msg.lastSeq, msg.drainMs);

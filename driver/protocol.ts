@@ -1,5 +1,6 @@
 // Messages between the driver and its client processes.
 import type { Transport } from '../lib/transports.ts';
+import type { ProcessScenario, ScenarioCommand, ScenarioReply, ScenarioReport } from './scenario-protocol.ts';
 
 /** What one client process runs. */
 export interface ClientProcessConfig {
@@ -20,6 +21,10 @@ export interface ClientProcessConfig {
   wsCompression: boolean;
   /** Connections opened at once while connecting. */
   connectConcurrency: number;
+  /** Polling clients keep their TCP connection alive across requests (default true). */
+  keepAlive?: boolean;
+  /** What the subscribers do beyond subscribing (churn, chat, burst, stream scenarios); absent: fan-out. */
+  scenario?: ProcessScenario;
 }
 
 /** Driver -> client process. */
@@ -28,7 +33,8 @@ export type DriverMessage =
   /** Create and connect `clients` more subscribers with the same config; answered with 'connected'. */
   | { type: 'add'; clients: number }
   /** Wait until every client has `lastSeq` (or `drainMs` passed), then report and close. */
-  | { type: 'finish'; lastSeq: number; drainMs: number };
+  | { type: 'finish'; lastSeq: number; drainMs: number }
+  | ScenarioCommand;
 
 /** One second of a client process. */
 export interface ClientTick {
@@ -58,6 +64,10 @@ export interface ClientReport {
   firstError?: string;
   /** Clients still behind when the drain ended. */
   stragglers: number;
+  /** CPU (user + system) the process used from its start message to this report, µs. */
+  cpuUs?: number;
+  /** What the scenario behaviour measured, when there is one. */
+  scenario?: ScenarioReport;
 }
 
 /** Client process -> driver. */
@@ -66,4 +76,5 @@ export type ClientMessage =
   | { type: 'connected'; clients: number }
   | { type: 'connect-failed'; error: string }
   | ClientTick
-  | ClientReport;
+  | ClientReport
+  | ScenarioReply;

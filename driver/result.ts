@@ -41,6 +41,8 @@ export interface DriverHealth {
   maxEventLoopDelayP99Us: number;
   /** Client processes used. */
   processes: number;
+  /** CPU (user + system) of every client process from connecting to reporting, per 1 000 delivered events, ms. */
+  cpuMsPer1kEvents?: number;
 }
 
 /** Server figures from its /stats endpoint. */
@@ -129,6 +131,123 @@ export interface TransportResult {
   idle?: IdleSweep;
   /** Capacity scenario: latency versus load, and the knee. */
   capacity?: CapacitySearch;
+  /** Churn scenario: connect and first-event times, connection rates, resumption. */
+  connect?: ConnectFigures;
+  /** Chat scenario: send-to-receive round trip and upstream cost. */
+  roundTrip?: RoundTripFigures;
+  /** Burst scenario: how long until every client had every event of a burst. */
+  burst?: BurstFigures;
+  /** Stream scenario: token streaming per client. */
+  stream?: StreamFigures;
+  /** Poll-ceiling scenario: the request rate one server process answers on its polling endpoint. */
+  pollCeiling?: PollCeiling;
+}
+
+/** The requests/s ceiling of a polling endpoint, measured with autocannon against one server process. */
+export interface PollCeiling {
+  /** The request autocannon repeated, e.g. "/poll?after=100". */
+  path: string;
+  /** Events in every answer (0: the empty answer an up-to-date poller gets). */
+  eventsPerAnswer: number;
+  /** Bytes of every answer's body. */
+  answerBodyBytes: number;
+  connections: number;
+  pipelining: number;
+  durationMs: number;
+  /** Requests answered in the window. */
+  requests: number;
+  /** Mean answered requests per second: the ceiling. */
+  requestsPerSec: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Pollers one server process can serve at a 1 s poll interval: requestsPerSec x 1 s. */
+  clientsAt1sInterval: number;
+  /** Pollers at the scenario's poll interval: requestsPerSec x pollIntervalMs / 1000. */
+  clientsAtPollInterval: number;
+  pollIntervalMs: number;
+  /** Connection errors, timeouts and non-2xx answers: a valid ceiling has none. */
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  /** Server CPU (user + system) over the window, percent of one core: near 100 the server was the limit. */
+  serverCpuPercent: number;
+  /** autocannon's own CPU (the driver process) over the window, percent of one core. */
+  generatorCpuPercent: number;
+  /** True when the generator used >= 90% of a core: the figure is then a floor of the server's ceiling. */
+  generatorSaturated: boolean;
+}
+
+/** Connection churn: clients reconnect after k events with their cursor; then a reconnect storm. */
+export interface ConnectFigures {
+  /** Reconnections completed in the measured window (not counting the initial connects or the storm). */
+  reconnects: number;
+  /** reconnects / measured window, per second. */
+  connectsPerSec: number;
+  /** HTTP requests the server received in the window, per second (a WebSocket upgrade counts as one). */
+  requestsPerSec: number;
+  /** TCP connections the server accepted in the window, per second (shows HTTP keep-alive). */
+  newTcpConnectionsPerSec: number;
+  /** Time from starting a reconnection until it is subscribed, µs. */
+  connectTime: LatencySummaryUs;
+  /** Time from starting a reconnection until its first event arrived, µs. */
+  firstEventTime: LatencySummaryUs;
+  /** Server CPU in the window per reconnection (delivery work included), µs. */
+  serverCpuUsPerConnect: number;
+  /** Sockets in TIME_WAIT on the server's port (either end) at the end of the window; absent off Linux. */
+  timeWaitSockets?: number;
+  /** The reconnect storm, when one was run. */
+  storm?: StormFigures;
+}
+
+/** Reconnect storm: `clients` dropped at once, then reconnected at once with their cursors. */
+export interface StormFigures {
+  clients: number;
+  /** From the drop until every dropped client was subscribed again, ms (slowest client process). */
+  allReconnectedMs: number;
+  connectTime: LatencySummaryUs;
+  firstEventTime: LatencySummaryUs;
+}
+
+/** Chat: every client sends upstream, every client receives the broadcast. */
+export interface RoundTripFigures {
+  /** Upstream messages sent (all clients). */
+  messagesSent: number;
+  /** Sends that failed. */
+  failedSends: number;
+  /** Own messages the senders received back (messagesSent when nothing was lost). */
+  echoed: number;
+  /** A message's scheduled send time until its sender received it back, µs (warm-up messages left out). */
+  latency: LatencySummaryUs;
+  /** Bytes the server read during the run per upstream message (for the pollings, their polls' requests included). */
+  serverBytesReadPerMessage: number;
+  /** HTTP requests the server received during the run per upstream message (for the pollings, polls included). */
+  httpRequestsPerMessage: number;
+}
+
+/** Bursts of events published back to back, then quiet. */
+export interface BurstFigures {
+  bursts: number;
+  eventsPerBurst: number;
+  /** Per client and burst: the burst's last delivery minus its first scheduled time, µs. */
+  complete: LatencySummaryUs;
+  /** Client-bursts received complete (clients x bursts when nothing was lost). */
+  completed: number;
+}
+
+/** Token streaming: every client opens its own stream of `tokensPerStream` tokens at a fixed pace. */
+export interface StreamFigures {
+  streams: number;
+  tokensPerStream: number;
+  /** Opening the stream until its first token arrived, µs. */
+  firstToken: LatencySummaryUs;
+  /** Between two consecutive tokens of a stream, as received, µs. */
+  interToken: LatencySummaryUs;
+  /** Opening the stream until its last token arrived, µs. */
+  total: LatencySummaryUs;
+  /** Streams that received every token. */
+  completed: number;
+  /** Server bytes written per token (headers, framing and polls included). */
+  bytesPerToken: number;
 }
 
 /** One point of the idle sweep. */
@@ -137,9 +256,17 @@ export interface IdlePoint {
   rssBytes: number;
   /** Heap used after a forced GC, bytes. */
   heapUsedBytes: number;
-  /** Kernel TCP socket memory from /proc/net/sockstat (mem pages x page size), bytes. */
+  /** Kernel TCP socket memory from /proc/net/sockstat (mem pages x page size) above the 0-connection reading, bytes (system-wide). */
   kernelSocketBytes: number;
-  /** Short polling only: requests/s and bytes/s spent while nothing was published. */
+  /** Kernel memory of the socket slab caches (socket, inode, file, dentry, epoll item; /proc/slabinfo, root only) above the 0-connection reading, bytes (system-wide). */
+  kernelSlabBytes?: number;
+  /** TCP sockets in use (/proc/net/sockstat) above the 0-connection reading (system-wide; a loopback connection has two). */
+  kernelTcpSockets?: number;
+  /** TCP connections the server held at the reading (exactly `connections`). */
+  serverConnections?: number;
+  /** Subscribers the server held at the reading (streams, sockets, held long polls; 0 for short polling). */
+  serverSubscribers?: number;
+  /** Short polling only: requests/s and bytes/s (both directions) spent while nothing was published. */
   wastedRequestsPerSec?: number;
   wastedBytesPerSec?: number;
 }
@@ -150,6 +277,16 @@ export interface IdleSweep {
   rssBytesPerConnection: number;
   heapBytesPerConnection: number;
   kernelBytesPerConnection: number;
+  /** Slope of the socket slab caches per connection, bytes (both ends when client and server share the host). */
+  kernelSlabBytesPerConnection?: number;
+  /** kernelSlabBytesPerConnection / kernelSocketsPerConnection: kernel objects of one TCP socket, bytes. */
+  kernelSlabBytesPerSocket?: number;
+  /** Slope of TCP sockets in use per connection (2 when client and server share the host's loopback). */
+  kernelSocketsPerConnection?: number;
+  /** kernelBytesPerConnection / kernelSocketsPerConnection: kernel buffer memory per TCP socket, bytes. */
+  kernelBytesPerSocket?: number;
+  /** What the transport sent while idle, in one sentence (heartbeat, ping, re-poll). */
+  keepAlive?: string;
 }
 
 /** One load step of the capacity search. */
@@ -161,6 +298,11 @@ export interface CapacityStep {
   lost: number;
   /** True when the step held the SLO with no loss. */
   held: boolean;
+  p50Us?: number;
+  /** True when the load generator saturated: the step says nothing about the server. */
+  saturated?: boolean;
+  /** Why the step did not hold (SLO, loss, saturated generator, error). */
+  reason?: string;
 }
 
 /** Capacity search: steps until the SLO broke, and the last step that held. */
@@ -172,6 +314,10 @@ export interface CapacitySearch {
   steps: CapacityStep[];
   /** The highest step that held, or null when none did. */
   knee: { clients: number; rate: number } | null;
+  /** Why the search ended: a step broke the SLO, lost events, saturated the generator, errored; or every step held. */
+  stoppedBy?: 'slo' | 'loss' | 'saturated' | 'errored' | 'interrupted' | 'exhausted';
+  /** One sentence on what the knee means, e.g. that a saturated generator hides the server's real knee. */
+  note?: string;
 }
 
 /** Options of a fan-out comparison, as run. */
@@ -228,6 +374,8 @@ export interface RunResult {
   /** True when the run was stopped early (Ctrl-C); what was measured is kept. */
   interrupted: boolean;
   options: FanoutOptions;
+  /** True when a load generator crossed a CPU or event-loop-delay threshold in any transport (see each `driver`). */
+  invalid?: boolean;
   environment: Environment;
   transports: TransportResult[];
 }

@@ -23,13 +23,24 @@ export const SATURATION_CPU_PERCENT = 90;
 /** A client process whose event-loop delay p99 reaches this is saturated (its timestamps are late), µs. */
 export const SATURATION_ELD_P99_US = 20_000;
 
+/** Knobs beyond FanoutOptions that every scenario records (see ScenarioOptions); absent: the servers' and clients' defaults. */
+export interface RunKnobs {
+  /** SSE `retry:` field the server sends, ms (0: none). */
+  sseRetryMs?: number;
+  /** Polling clients keep their TCP connection alive (default true). */
+  keepAlive?: boolean;
+}
+
+/** Options runFanout accepts: the fan-out options plus the shared knobs. */
+export type RunOptions = FanoutOptions & RunKnobs;
+
 /** Events the publisher sends in warm-up and in the measured window. */
 export function eventCounts(o: Pick<FanoutOptions, 'rate' | 'warmupMs' | 'durationMs'>): { warmup: number; measured: number } {
   return { warmup: Math.round((o.rate * o.warmupMs) / 1000), measured: Math.max(1, Math.round((o.rate * o.durationMs) / 1000)) };
 }
 
 /** Runs the fan-out scenario over `options.transports`, one at a time, and returns the result. */
-export async function runFanout(options: FanoutOptions, hooks: RunHooks = {}): Promise<RunResult> {
+export async function runFanout(options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const transports: TransportResult[] = [];
   for (const [index, transport] of options.transports.entries()) {
@@ -46,13 +57,14 @@ export async function runFanout(options: FanoutOptions, hooks: RunHooks = {}): P
     finishedAt: new Date().toISOString(),
     interrupted: hooks.signal?.aborted ?? false,
     options,
+    invalid: transports.some((t) => t.driver?.saturated === true),
     environment: describeEnvironment(),
     transports,
   };
 }
 
 /** Runs one transport; never throws: a failure becomes an `errored` result. */
-export async function runTransport(transport: Transport, index: number, o: FanoutOptions, hooks: RunHooks): Promise<TransportResult> {
+export async function runTransport(transport: Transport, index: number, o: RunOptions, hooks: RunHooks): Promise<TransportResult> {
   const started = Date.now();
   let server: ServerProcess | undefined;
   let pool: ClientPool | undefined;
@@ -93,6 +105,7 @@ export async function runTransport(transport: Transport, index: number, o: Fanou
       transport,
       retention: Math.max(10_000, total),
       wsCompression: o.wsCompression,
+      ...(o.sseRetryMs === undefined ? {} : { sseRetryMs: o.sseRetryMs }),
       injectDelayMs: o.injectDelayMs,
       injectCpuUs: o.injectCpuUs,
     });
@@ -115,6 +128,7 @@ export async function runTransport(transport: Transport, index: number, o: Fanou
       pollIntervalMs: o.pollIntervalMs,
       longPollWaitMs: o.longPollWaitMs,
       wsCompression: o.wsCompression,
+      ...(o.keepAlive === undefined ? {} : { keepAlive: o.keepAlive }),
     });
     const timeline: TimelinePoint[] = [];
     const windowTicks: { cpu: number; eld: number }[] = [];
@@ -127,7 +141,7 @@ export async function runTransport(transport: Transport, index: number, o: Fanou
     });
     await race(pool.connect(), stopped);
     if (failure || interrupted) throw new Stop();
-    await race(waitForSubscribers(server, transport, o.clients), stopped);
+    await race(waitForSubscribers(server, transport, o.clients, o.keepAlive), stopped);
     const connected = await server.stats({ gc: true });
 
     // Publish warm-up + measured events at the fixed rate; the window opens when warm-up ends.
@@ -175,8 +189,12 @@ async function race<T>(p: Promise<T>, stop: Promise<void>): Promise<T | undefine
   return Promise.race([p, stop.then(() => undefined)]);
 }
 
-/** Waits until the server sees every subscriber (streams, sockets) or every connection (pollings). */
-async function waitForSubscribers(server: ServerProcess, transport: Transport, clients: number): Promise<void> {
+/**
+ * Waits until the server sees every subscriber (streams, sockets) or every connection (pollings). Pollers without
+ * keep-alive hold no connection between requests: their connect() (a first poll answered) is all there is to wait for.
+ */
+export async function waitForSubscribers(server: ServerProcess, transport: Transport, clients: number, keepAlive = true): Promise<void> {
+  if (!keepAlive && (transport === 'short-poll' || transport === 'long-poll')) return;
   const deadline = Date.now() + 10_000;
   for (;;) {
     const s = await server.stats();
@@ -212,20 +230,7 @@ function figures(
   const cpuSeconds = (s.sE.cpuUserUs + s.sE.cpuSystemUs - s.sW.cpuUserUs - s.sW.cpuSystemUs) / 1e6;
   const requests = s.sE.requests - s.sW.requests;
   const bytesWritten = s.sEnd.bytesWritten - s.s0.bytesWritten;
-  const maxCpu = Math.max(0, ...windowTicks.map((t) => t.cpu), ...r.cpuPercents);
-  const maxEld = Math.max(0, ...windowTicks.map((t) => t.eld));
-  const reasons: string[] = [];
-  if (maxCpu >= SATURATION_CPU_PERCENT) reasons.push(`a client process used ${maxCpu.toFixed(0)}% of a core (limit ${SATURATION_CPU_PERCENT}%)`);
-  if (maxEld >= SATURATION_ELD_P99_US) reasons.push(`a client process's event-loop delay p99 reached ${(maxEld / 1000).toFixed(1)} ms (limit ${SATURATION_ELD_P99_US / 1000} ms)`);
-  if (r.stragglers > 0) reasons.push(`${r.stragglers} client(s) had not received every event when the ${o.drainMs} ms drain ended`);
-  if (r.failedClients > 0) reasons.push(`${r.failedClients} client(s) failed: ${r.firstError ?? 'unknown error'}`);
-  const driver: DriverHealth = {
-    saturated: maxCpu >= SATURATION_CPU_PERCENT || maxEld >= SATURATION_ELD_P99_US,
-    reasons,
-    maxCpuPercent: round1(maxCpu),
-    maxEventLoopDelayP99Us: maxEld,
-    processes: r.processes,
-  };
+  const driver = driverHealth(windowTicks, r, o.drainMs);
   const expected = publishedEvents * o.clients;
   return {
     transport,
@@ -266,6 +271,28 @@ function figures(
       eventLoopDelayP99Us: s.sE.eventLoopDelayUs.p99,
     },
     driver,
+  };
+}
+
+/**
+ * The load generator's health over the measured window: saturated (the run is invalid) when a client process
+ * reached SATURATION_CPU_PERCENT of a core or an event-loop delay p99 of SATURATION_ELD_P99_US.
+ */
+export function driverHealth(windowTicks: { cpu: number; eld: number }[], r: PoolReport, drainMs: number): DriverHealth {
+  const maxCpu = Math.max(0, ...windowTicks.map((t) => t.cpu), ...r.cpuPercents);
+  const maxEld = Math.max(0, ...windowTicks.map((t) => t.eld));
+  const reasons: string[] = [];
+  if (maxCpu >= SATURATION_CPU_PERCENT) reasons.push(`a client process used ${maxCpu.toFixed(0)}% of a core (limit ${SATURATION_CPU_PERCENT}%)`);
+  if (maxEld >= SATURATION_ELD_P99_US) reasons.push(`a client process's event-loop delay p99 reached ${(maxEld / 1000).toFixed(1)} ms (limit ${SATURATION_ELD_P99_US / 1000} ms)`);
+  if (r.stragglers > 0) reasons.push(`${r.stragglers} client(s) had not received every event when the ${drainMs} ms drain ended`);
+  if (r.failedClients > 0) reasons.push(`${r.failedClients} client(s) failed: ${r.firstError ?? 'unknown error'}`);
+  return {
+    saturated: maxCpu >= SATURATION_CPU_PERCENT || maxEld >= SATURATION_ELD_P99_US,
+    reasons,
+    maxCpuPercent: round1(maxCpu),
+    maxEventLoopDelayP99Us: maxEld,
+    processes: r.processes,
+    ...(r.cpuUs === undefined ? {} : { cpuMsPer1kEvents: round4(r.received > 0 ? r.cpuUs / r.received : 0) }),
   };
 }
 

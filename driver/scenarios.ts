@@ -2,24 +2,33 @@
 import type { RunHooks, RunResult } from './result.ts';
 import type { ScenarioKind, ScenarioOptions } from '../scenarios/schema.ts';
 import { runFanout } from './run.ts';
+import { runChurn } from './churn.ts';
+import { runChat } from './chat.ts';
+import { runBurst } from './burst.ts';
+import { runStream } from './stream.ts';
+import { runIdle } from './idle.ts';
+import { runCapacity } from './capacity.ts';
+import { runPollCeiling } from './poll-ceiling.ts';
 
 export type { ScenarioKind, ScenarioOptions, OptionsOf } from '../scenarios/schema.ts';
 
-/** Runs one scenario over `options.transports`, one transport at a time; never throws for a transport's failure. */
+/** Runs one scenario over `options.transports`, one transport at a time; a transport's failure is recorded, not thrown. */
 export type ScenarioRunner = (options: ScenarioOptions, hooks: RunHooks) => Promise<RunResult>;
-
-function notYet(kind: ScenarioKind): ScenarioRunner {
-  return () => Promise.reject(new Error(`the ${kind} scenario has no runner yet`));
-}
 
 /** The runner of each scenario kind. */
 export const RUNNERS: Record<ScenarioKind, ScenarioRunner> = {
   fanout: (o, hooks) => runFanout(o, hooks),
-  churn: notYet('churn'),
-  chat: notYet('chat'),
-  idle: notYet('idle'),
-  burst: notYet('burst'),
-  stream: notYet('stream'),
-  capacity: notYet('capacity'),
-  'poll-ceiling': notYet('poll-ceiling'),
+  churn: runChurn,
+  chat: runChat,
+  idle: runIdle,
+  burst: runBurst,
+  stream: runStream,
+  capacity: runCapacity,
+  'poll-ceiling': runPollCeiling,
 };
+
+/** Runs `options` with its kind's runner; the result is `invalid` when a load generator saturated in any transport. */
+export async function runScenario(options: ScenarioOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const result = await RUNNERS[options.kind](options, hooks);
+  return { ...result, invalid: result.invalid === true || result.transports.some((t) => t.driver?.saturated === true) };
+}

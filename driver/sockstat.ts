@@ -41,3 +41,32 @@ export function readSockstat(): SockStat | undefined {
     return undefined;
   }
 }
+
+/**
+ * Slab caches that hold a TCP socket's kernel objects: the socket itself (TCP), its inode (sock_inode_cache),
+ * its file and dentry (filp, dentry), and the event loop's epoll registration (eventpoll_epi, eventpoll_pwq).
+ * An idle socket's memory is here, not in sockstat's `mem`, which counts only queued buffer pages.
+ */
+export const SOCKET_SLAB_CACHES = ['TCP', 'sock_inode_cache', 'filp', 'dentry', 'eventpoll_epi', 'eventpoll_pwq'] as const;
+
+/** Bytes in use in `caches` of a /proc/slabinfo text (active objects x object size); undefined when none is listed. */
+export function parseSlabinfo(text: string, caches: readonly string[] = SOCKET_SLAB_CACHES): number | undefined {
+  let bytes = 0;
+  let found = 0;
+  for (const line of text.split('\n')) {
+    const [name, active, , size] = line.split(/\s+/);
+    if (name === undefined || !caches.includes(name)) continue;
+    bytes += Number(active) * Number(size);
+    found++;
+  }
+  return found > 0 ? bytes : undefined;
+}
+
+/** Bytes in the socket slab caches now (system-wide); undefined when /proc/slabinfo is not readable (it needs root). */
+export function readSocketSlab(): number | undefined {
+  try {
+    return parseSlabinfo(readFileSync('/proc/slabinfo', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,8 @@
 // The scenario file schema: one JSON file per scenario, a `kind` naming its runner, and `smoke`, `ci` and `full`
 // profiles holding the kind's parameters. Validation fills defaults and names the offending field in one sentence.
 import type { FanoutOptions } from '../driver/result.ts';
+import { UsageError } from '../lib/errors.ts';
+import { TRANSPORTS, isTransport, type Transport } from '../lib/transports.ts';
 
 /** Every scenario kind, one runner each. */
 export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling'] as const;
@@ -69,6 +71,8 @@ export interface BurstParams {
   burstEvents: number;
   /** Bursts in the run, each followed by quiet. */
   bursts: number;
+  /** Time the burst's events are spread over, ms (0: all due at the same instant). */
+  burstMs: number;
   /** Quiet time after each burst, ms. */
   quietMs: number;
 }
@@ -120,3 +124,228 @@ export type ScenarioOptions = FanoutOptions & Omit<CommonKnobs, 'kind'> & Scenar
 
 /** ScenarioOptions of one kind. */
 export type OptionsOf<K extends ScenarioKind> = ScenarioOptions & { kind: K };
+
+// ---- the schema ---------------------------------------------------------------------------------------------
+
+/** What one profile field holds: its type, range and default. */
+export type FieldSpec =
+  | { type: 'int'; min: number; max?: number; default: number; doc: string }
+  | { type: 'number'; min: number; max?: number; /** min itself is not allowed */ above?: boolean; default: number; doc: string }
+  | { type: 'boolean'; default: boolean; doc: string }
+  | { type: 'enum'; values: readonly string[]; default: string; doc: string }
+  | { type: 'list'; min: number; above?: boolean; integer: boolean; increasing?: boolean; nonEmpty: boolean; default: number[]; doc: string };
+
+/** Every profile field any kind knows, with its type, range, default and meaning (units in the name). */
+export const FIELDS = {
+  clients: { type: 'int', min: 1, max: 100_000, default: 100, doc: 'subscribers per transport' },
+  rate: { type: 'number', min: 1, default: 100, doc: 'events published per second' },
+  payloadBytes: { type: 'int', min: 0, max: 1_048_576, default: 100, doc: 'length of each event\'s data string' },
+  warmupMs: { type: 'int', min: 0, max: 3_600_000, default: 2000, doc: 'warm-up before the measured window' },
+  durationMs: { type: 'int', min: 100, max: 86_400_000, default: 8000, doc: 'measured window' },
+  pollIntervalMs: { type: 'int', min: 0, max: 600_000, default: 1000, doc: 'short-poll pause between polls' },
+  longPollWaitMs: { type: 'int', min: 1, max: 120_000, default: 30_000, doc: 'longest a long poll is held' },
+  sseRetryMs: { type: 'int', min: 0, max: 3_600_000, default: 0, doc: 'SSE retry: field the server sends (0: none)' },
+  keepAlive: { type: 'boolean', default: true, doc: 'polling clients reuse their TCP connection (false: one connection per request)' },
+  wsCompression: { type: 'boolean', default: false, doc: 'WebSocket per-message deflate' },
+  drainMs: { type: 'int', min: 0, max: 600_000, default: 5000, doc: 'longest wait for stragglers after publishing stops' },
+  workers: { type: 'int', min: 1, max: 64, default: 1, doc: 'client processes (raised to 1 per 15 000 clients)' },
+  injectDelayMs: { type: 'int', min: 0, max: 60_000, default: 0, doc: 'test knob: the server delays every publish tick' },
+  injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber' },
+  // churn
+  eventsPerConnection: { type: 'int', min: 1, max: 1_000_000, default: 10, doc: 'events a connection receives before it reconnects (k)' },
+  connectRate: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'most reconnections per second, all clients together' },
+  stormClients: { type: 'int', min: 0, max: 100_000, default: -1, doc: 'clients dropped at once in the reconnect storm (0: no storm; default: all)' },
+  // chat
+  messagesPerClient: { type: 'int', min: 1, max: 1_000_000, default: 20, doc: 'upstream messages each client sends' },
+  sendRatePerClient: { type: 'number', min: 0, above: true, max: 10_000, default: 10, doc: 'upstream messages per second of each client' },
+  // burst
+  burstEvents: { type: 'int', min: 1, max: 1_000_000, default: 1000, doc: 'events in one burst (B)' },
+  bursts: { type: 'int', min: 1, max: 10_000, default: 3, doc: 'bursts in the run' },
+  burstMs: { type: 'number', min: 0, max: 60_000, default: 5, doc: 'time a burst\'s events are spread over (0: all at once)' },
+  quietMs: { type: 'int', min: 0, max: 600_000, default: 2000, doc: 'quiet after each burst' },
+  // stream
+  tokens: { type: 'int', min: 1, max: 100_000, default: 200, doc: 'tokens per stream (T)' },
+  tokenIntervalMs: { type: 'int', min: 0, max: 60_000, default: 20, doc: 'time between two tokens of a stream' },
+  tokenBytes: { type: 'int', min: 0, max: 65_536, default: 16, doc: 'length of each token\'s data string' },
+  // idle
+  sweep: { type: 'list', min: 0, integer: true, nonEmpty: true, default: [0, 1000, 2000, 4000], doc: 'connection counts held in turn' },
+  heartbeatMs: { type: 'int', min: 0, max: 3_600_000, default: 15_000, doc: 'idle keep-alive interval of the streaming servers' },
+  settleMs: { type: 'int', min: 0, max: 600_000, default: 2000, doc: 'settling time before each sweep reading' },
+  // capacity
+  axis: { type: 'enum', values: ['clients', 'rate'], default: 'clients', doc: 'what is stepped up' },
+  steps: { type: 'list', min: 0, above: true, integer: false, increasing: true, nonEmpty: false, default: [], doc: 'axis values in order (empty: start x factor^i)' },
+  start: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'first axis value when steps is empty' },
+  factor: { type: 'number', min: 1, above: true, max: 100, default: 2, doc: 'growth per step when steps is empty' },
+  maxSteps: { type: 'int', min: 1, max: 100, default: 6, doc: 'most steps when steps is empty' },
+  sloP99Ms: { type: 'number', min: 0, above: true, max: 600_000, default: 100, doc: 'p99 latency SLO' },
+  stepDurationMs: { type: 'int', min: 100, max: 3_600_000, default: 5000, doc: 'measured time of one step' },
+  // poll-ceiling
+  connections: { type: 'int', min: 1, max: 10_000, default: 100, doc: 'concurrent connections autocannon opens' },
+  pipelining: { type: 'int', min: 1, max: 100, default: 1, doc: 'requests in flight per connection' },
+} as const satisfies Record<string, FieldSpec>;
+
+/** One profile field name. */
+export type FieldName = keyof typeof FIELDS;
+
+const FANOUT_FIELDS = [
+  'clients', 'rate', 'payloadBytes', 'warmupMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
+  'wsCompression', 'drainMs', 'workers', 'injectDelayMs', 'injectCpuUs',
+] as const satisfies readonly FieldName[];
+const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
+
+/** The fields a profile of each kind may hold (anything else is an unknown field). */
+export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
+  fanout: FANOUT_FIELDS,
+  churn: [...FANOUT_FIELDS, 'eventsPerConnection', 'connectRate', 'stormClients'],
+  chat: ['clients', 'payloadBytes', 'warmupMs', ...TRANSPORT_KNOBS, 'messagesPerClient', 'sendRatePerClient'],
+  burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, 'burstEvents', 'bursts', 'burstMs', 'quietMs'],
+  stream: ['clients', ...TRANSPORT_KNOBS, 'tokens', 'tokenIntervalMs', 'tokenBytes'],
+  idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs'],
+  capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
+  'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining'],
+};
+
+/** Transports a kind can run (poll-ceiling measures the polling endpoints only). */
+export const KIND_TRANSPORTS: Record<ScenarioKind, readonly Transport[]> = {
+  fanout: TRANSPORTS,
+  churn: TRANSPORTS,
+  chat: TRANSPORTS,
+  idle: TRANSPORTS,
+  burst: TRANSPORTS,
+  stream: TRANSPORTS,
+  capacity: TRANSPORTS,
+  'poll-ceiling': ['short-poll', 'long-poll'],
+};
+
+/** A profile's fields once validated: every field of its kind, defaults filled. */
+export type ProfileValues = Partial<Record<FieldName, number | boolean | string | number[]>>;
+
+/** A validated scenario file. */
+export interface ScenarioFile {
+  name: string;
+  description: string;
+  kind: ScenarioKind;
+  /** The file's transports, or every transport its kind runs. */
+  transports: Transport[];
+  profiles: Record<ProfileName, ProfileValues>;
+  /** Where it came from, as the user named it (prefixes every error). */
+  source: string;
+}
+
+const TOP_FIELDS = ['name', 'description', 'kind', 'transports', 'profiles'] as const;
+
+/** A JSON value as an error message quotes it. */
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return v.length > 5 ? `[${v.slice(0, 5).map(show).join(', ')}, ...]` : `[${v.map(show).join(', ')}]`;
+  if (v !== null && typeof v === 'object') return 'an object';
+  const text = JSON.stringify(v);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** "an integer >= 1", "a number between 0 and 10", "a number > 0": what a numeric spec asks for. */
+function expected(spec: { type: 'int' | 'number' | 'list'; min: number; max?: number; above?: boolean; integer?: boolean }): string {
+  const integer = spec.type === 'int' || (spec.type === 'list' && spec.integer === true);
+  const what = integer ? 'an integer' : 'a number';
+  if (spec.above) return spec.max === undefined ? `${what} > ${spec.min}` : `${what} > ${spec.min} and <= ${spec.max}`;
+  return spec.max === undefined ? `${what} >= ${spec.min}` : `${what} between ${spec.min} and ${spec.max}`;
+}
+
+function numberOk(v: unknown, spec: { min: number; max?: number; above?: boolean }, integer: boolean): v is number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+  if (integer && !Number.isSafeInteger(v)) return false;
+  if (spec.above ? v <= spec.min : v < spec.min) return false;
+  return spec.max === undefined || v <= spec.max;
+}
+
+/** Checks one field value against its spec; returns the error sentence (without the file prefix) or undefined. */
+export function checkField(path: string, spec: FieldSpec, v: unknown): string | undefined {
+  switch (spec.type) {
+    case 'int':
+    case 'number':
+      return numberOk(v, spec, spec.type === 'int') ? undefined : `${path} must be ${expected(spec)}, got ${show(v)}`;
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : `${path} must be true or false, got ${show(v)}`;
+    case 'enum':
+      return typeof v === 'string' && spec.values.includes(v) ? undefined : `${path} must be one of: ${spec.values.join(', ')}; got ${show(v)}`;
+    case 'list': {
+      if (!Array.isArray(v)) return `${path} must be a list, each value ${expected(spec)}; got ${show(v)}`;
+      if (spec.nonEmpty && v.length === 0) return `${path} must hold at least one value`;
+      for (const [i, item] of v.entries()) {
+        if (!numberOk(item, spec, spec.integer)) return `${path}[${i}] must be ${expected(spec)}, got ${show(item)}`;
+        if (spec.increasing && i > 0 && item <= (v[i - 1] as number)) return `${path} must increase, but ${path}[${i}] is ${show(item)} after ${show(v[i - 1])}`;
+      }
+      return undefined;
+    }
+  }
+}
+
+/** Validates one profile of a `kind` scenario and fills its defaults; throws UsageError naming the field. */
+function validateProfile(source: string, kind: ScenarioKind, profile: ProfileName, raw: unknown): ProfileValues {
+  const path = `profiles.${profile}`;
+  if (!isObject(raw)) throw new UsageError(`${source}: ${path} must be an object of ${kind} parameters, got ${show(raw)}`);
+  const allowed = KIND_FIELDS[kind];
+  for (const key of Object.keys(raw)) {
+    if (!(allowed as readonly string[]).includes(key)) throw new UsageError(`${source}: unknown field "${key}" in ${path}; expected one of: ${allowed.join(', ')}`);
+  }
+  const out: ProfileValues = {};
+  for (const name of allowed) {
+    const spec: FieldSpec = FIELDS[name];
+    const v = raw[name];
+    if (v === undefined) {
+      out[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+      continue;
+    }
+    const error = checkField(`${path}.${name}`, spec, v);
+    if (error) throw new UsageError(`${source}: ${error}`);
+    out[name] = v as number | boolean | string | number[];
+  }
+  if (kind === 'churn') {
+    const clients = out.clients as number;
+    if (out.stormClients === -1) out.stormClients = clients;
+    if ((out.stormClients as number) > clients) throw new UsageError(`${source}: ${path}.stormClients must be at most clients (${clients}), got ${show(raw.stormClients)}`);
+  }
+  return out;
+}
+
+/** Validates a parsed scenario file (`source` names it in errors) and fills every default. */
+export function validateScenario(raw: unknown, source: string): ScenarioFile {
+  if (!isObject(raw)) throw new UsageError(`${source} must hold a JSON object with ${TOP_FIELDS.join(', ')}, got ${Array.isArray(raw) ? 'a list' : show(raw)}`);
+  for (const key of Object.keys(raw)) {
+    if (!(TOP_FIELDS as readonly string[]).includes(key)) throw new UsageError(`${source}: unknown field "${key}"; expected one of: ${TOP_FIELDS.join(', ')}`);
+  }
+  const { name, description, kind, transports, profiles } = raw;
+  if (typeof name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,63}$/.test(name)) {
+    throw new UsageError(`${source}: name must be 1 to 64 letters, digits, ".", "_" or "-" (it names the result files), got ${show(name)}`);
+  }
+  if (description !== undefined && typeof description !== 'string') throw new UsageError(`${source}: description must be a string, got ${show(description)}`);
+  if (typeof kind !== 'string' || !(SCENARIO_KINDS as readonly string[]).includes(kind)) {
+    throw new UsageError(`${source}: kind must be one of: ${SCENARIO_KINDS.join(', ')}; got ${show(kind)}`);
+  }
+  const k = kind as ScenarioKind;
+  const runnable = KIND_TRANSPORTS[k];
+  let list: Transport[] = [...runnable];
+  if (transports !== undefined) {
+    if (!Array.isArray(transports) || transports.length === 0) throw new UsageError(`${source}: transports must be a non-empty list of transport names, got ${show(transports)}`);
+    list = [];
+    for (const [i, t] of transports.entries()) {
+      if (typeof t !== 'string' || !isTransport(t)) throw new UsageError(`${source}: transports[${i}] must be one of: ${TRANSPORTS.join(', ')}; got ${show(t)}`);
+      if (!runnable.includes(t)) throw new UsageError(`${source}: transports[${i}] is "${t}", but ${k} scenarios run on ${runnable.join(' and ')} only`);
+      if (!list.includes(t)) list.push(t);
+    }
+  }
+  if (!isObject(profiles)) throw new UsageError(`${source}: profiles must be an object with smoke, ci and full profiles, got ${show(profiles)}`);
+  for (const key of Object.keys(profiles)) {
+    if (!(PROFILES as readonly string[]).includes(key)) throw new UsageError(`${source}: unknown field "${key}" in profiles; expected one of: ${PROFILES.join(', ')}`);
+  }
+  const out = {} as Record<ProfileName, ProfileValues>;
+  for (const p of PROFILES) {
+    if (profiles[p] === undefined) throw new UsageError(`${source}: profiles.${p} is missing; a scenario file needs smoke, ci and full profiles`);
+    out[p] = validateProfile(source, k, p, profiles[p]);
+  }
+  return { name, description: description ?? '', kind: k, transports: list, profiles: out, source };
+}

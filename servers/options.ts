@@ -10,7 +10,7 @@ export interface ServerOptions {
   port: number;
   /** Events kept for resumption. */
   retention: number;
-  /** SSE heartbeat comment interval, ms. */
+  /** SSE heartbeat comment interval, ms (0: none). */
   heartbeatMs: number;
   /** SSE `retry:` field sent first, ms (0: none). */
   sseRetryMs: number;

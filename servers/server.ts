@@ -7,6 +7,7 @@ import { monotonicUs } from './clock.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.ts';
 import { BadRequest, CORS_HEADERS, JSON_HEADERS, sendError, sendJson } from './http-util.ts';
 import type { TransportHandler, TransportModule } from './transport.ts';
+import { createStreams } from './streams.ts';
 import { shortPoll } from './short-poll.ts';
 import { longPoll } from './long-poll.ts';
 import { sse } from './sse.ts';
@@ -42,6 +43,8 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs }, () => live.subscribers());
   const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options });
   live.subscribers = () => transport.subscribers();
+  // `?stream=ID`: a private token stream of the same transport (the stream scenario).
+  const streams = createStreams(TRANSPORT_MODULES[options.transport], options);
   const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq }));
 
   const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
@@ -66,6 +69,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     try {
       if (path === transport.path) {
         if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET');
+        if (url.searchParams.has('stream')) return streams.handlerFor(req, url).request(req, res, url);
         return transport.request(req, res, url);
       }
       switch (path) {
@@ -120,7 +124,8 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
       return rejectUpgrade(socket, 404, `no WebSocket endpoint at ${url?.pathname ?? req.url ?? '?'}`);
     }
     try {
-      transport.upgrade(req, socket, head, url);
+      if (url.searchParams.has('stream')) streams.handlerFor(req, url).upgrade?.(req, socket, head, url);
+      else transport.upgrade(req, socket, head, url);
     } catch (err) {
       rejectUpgrade(socket, 400, err instanceof Error ? err.message : String(err));
     }
@@ -147,6 +152,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     http,
     async close() {
       transport.close();
+      streams.close();
       stats.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

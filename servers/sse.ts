@@ -30,9 +30,12 @@ export const sse: TransportModule = ({ hub, options }) => {
     const frame = Buffer.from(sseFrames(batch));
     for (const res of subscribers) res.write(frame);
   });
-  const heartbeat = setInterval(() => {
-    for (const res of subscribers) res.write(SSE_HEARTBEAT);
-  }, options.heartbeatMs).unref();
+  const heartbeat =
+    options.heartbeatMs > 0
+      ? setInterval(() => {
+          for (const res of subscribers) res.write(SSE_HEARTBEAT);
+        }, options.heartbeatMs).unref()
+      : undefined;
 
   return {
     path: '/sse',

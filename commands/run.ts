@@ -1,0 +1,191 @@
+// `rtbench run FILE...`: run scenario files (a user's own, or the built-in ones under scenarios/) in turn, each
+// validated before anything starts; plus what `compare` shares with it: the override flags and the output.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parseDurationMs, parseIntIn, parseTransports } from '../lib/validate.ts';
+import { Interrupted, UsageError } from '../lib/errors.ts';
+import type { Transport } from '../lib/transports.ts';
+import { runScenario } from '../driver/scenarios.ts';
+import type { RunResult } from '../driver/result.ts';
+import { PROFILES, type ProfileValues, type ScenarioOptions } from '../scenarios/schema.ts';
+import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';
+import { renderTerminal } from '../reports/terminal.ts';
+import { renderJson } from '../reports/json.ts';
+import { renderHtml } from '../reports/html.ts';
+import { renderMarkdown } from '../reports/markdown.ts';
+import { createProgressDisplay } from '../reports/progress.ts';
+
+/** The profile run when none is named. */
+export const DEFAULT_PROFILE = 'ci';
+
+/** Raw commander options shared by `compare` and `run` (strings until validated; undefined unless given). */
+export interface ScenarioFlags {
+  profile?: string;
+  transports?: string;
+  clients?: string;
+  rate?: string;
+  payload?: string;
+  duration?: string;
+  warmup?: string;
+  pollInterval?: string;
+  longPollWait?: string;
+  sseRetry?: string;
+  keepAlive: boolean;
+  drain?: string;
+  workers?: string;
+  wsCompression?: boolean;
+  injectDelayMs?: string;
+  injectCpuUs?: string;
+  out: string;
+  html: string | boolean;
+  md?: string;
+  json: boolean;
+  quiet: boolean;
+  color: boolean;
+}
+
+/** Adds the profile, override and output flags to `cmd`. Overrides have no default: the profile's values apply. */
+export function addScenarioFlags(cmd: Command): Command {
+  return cmd
+    .option('--profile <name>', `profile of the scenario: smoke, ci or full (default: ${DEFAULT_PROFILE})`)
+    .option('-t, --transports <list>', "comma-separated transports: short-poll,long-poll,ws,sse,fetch-stream (default: the scenario's)")
+    .option('-c, --clients <n>', 'subscribers per transport')
+    .option('-r, --rate <n>', 'events published per second')
+    .option('-p, --payload <bytes>', 'payload bytes per event')
+    .option('-d, --duration <time>', 'measured window, e.g. 8s')
+    .option('-w, --warmup <time>', 'warm-up before measuring, e.g. 2s')
+    .option('--poll-interval <time>', 'short-poll interval')
+    .option('--long-poll-wait <time>', 'long-poll wait')
+    .option('--sse-retry <time>', 'SSE retry: field the server sends (0: none)')
+    .option('--no-keep-alive', 'polling clients open a new TCP connection per request')
+    .option('--drain <time>', 'longest wait for stragglers after publishing stops')
+    .option('--workers <n>', 'client processes (default: 1 per 15 000 clients)')
+    .option('--ws-compression', 'enable WebSocket per-message deflate')
+    .option('--inject-delay-ms <ms>', 'test knob: the servers delay every publish tick by this much')
+    .option('--inject-cpu-us <us>', 'test knob: the servers burn this much CPU per event per subscriber')
+    .option('-o, --out <dir>', 'directory for result files', 'results')
+    .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
+    .option('--no-html', 'do not write the HTML report')
+    .option('--md <file>', 'write the Markdown summary to a file (- for stdout)')
+    .option('--json', 'print the result JSON to stdout instead of the table', false)
+    .option('-q, --quiet', 'no live progress', false)
+    .option('--no-color', 'no colours in the table');
+}
+
+/** The profile fields the user set on the command line (validated, one sentence per bad flag), and --transports. */
+export function overridesFrom(f: ScenarioFlags, cmd: Command): { overrides: ProfileValues; transports?: Transport[] } {
+  const o: ProfileValues = {};
+  if (f.clients !== undefined) o.clients = parseIntIn('--clients', f.clients, 1, 100_000);
+  if (f.rate !== undefined) o.rate = parseIntIn('--rate', f.rate, 1, 1_000_000);
+  if (f.payload !== undefined) o.payloadBytes = parseIntIn('--payload', f.payload, 0, 1_048_576);
+  if (f.duration !== undefined) o.durationMs = parseDurationMs('--duration', f.duration, 100);
+  if (f.warmup !== undefined) o.warmupMs = parseDurationMs('--warmup', f.warmup, 0);
+  if (f.pollInterval !== undefined) o.pollIntervalMs = parseDurationMs('--poll-interval', f.pollInterval, 0, 600_000);
+  if (f.longPollWait !== undefined) o.longPollWaitMs = parseDurationMs('--long-poll-wait', f.longPollWait, 1, 120_000);
+  if (f.sseRetry !== undefined) o.sseRetryMs = parseDurationMs('--sse-retry', f.sseRetry, 0, 3_600_000);
+  if (cmd.getOptionValueSource('keepAlive') === 'cli') o.keepAlive = f.keepAlive;
+  if (f.drain !== undefined) o.drainMs = parseDurationMs('--drain', f.drain, 0, 600_000);
+  if (f.workers !== undefined) o.workers = parseIntIn('--workers', f.workers, 1, 64);
+  if (f.wsCompression !== undefined) o.wsCompression = f.wsCompression;
+  if (f.injectDelayMs !== undefined) o.injectDelayMs = parseIntIn('--inject-delay-ms', f.injectDelayMs, 0, 60_000);
+  if (f.injectCpuUs !== undefined) o.injectCpuUs = parseIntIn('--inject-cpu-us', f.injectCpuUs, 0, 1_000_000);
+  return { overrides: o, ...(f.transports === undefined ? {} : { transports: parseTransports('--transports', f.transports) }) };
+}
+
+/** The --profile named (checked), or the default. */
+export function profileFrom(f: ScenarioFlags): string {
+  const profile = f.profile ?? DEFAULT_PROFILE;
+  if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`--profile must be one of: ${PROFILES.join(', ')}; got "${profile}"`);
+  return profile;
+}
+
+/** Registers `rtbench run`. */
+export function registerRun(program: Command): void {
+  addScenarioFlags(
+    program
+      .command('run')
+      .description('run scenario files (JSON, validated before anything starts), one after another, and write a result per file')
+      .argument('<files...>', 'scenario files, e.g. scenarios/churn.json my-scenario.json'),
+  ).action(async (files: string[], flags: ScenarioFlags, cmd: Command) => {
+    const profile = profileFrom(flags);
+    const { overrides, transports } = overridesFrom(flags, cmd);
+    // Every file is checked before the first one runs.
+    const runs = files.map((file) => resolveOptions(loadScenarioFile(file), profile, overrides, transports));
+    await executeRuns(runs, flags);
+  });
+}
+
+/** Runs each of `runs` in turn, printing and writing every result; stops at Ctrl-C (what was measured is written). */
+export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags): Promise<void> {
+  const results: RunResult[] = [];
+  const say = flags.json ? process.stderr : process.stdout;
+  for (const options of runs) {
+    const result = await runOne(options, flags);
+    results.push(result);
+    const files = writeResult(result, flags);
+    if (flags.json) process.stdout.write(renderJson(result));
+    else process.stdout.write(renderTerminal(result, { color: flags.color && process.stdout.isTTY === true && !process.env.NO_COLOR }));
+    for (const f of files) say.write(`${f.label}: ${f.path}\n`);
+    if (result.interrupted) break;
+  }
+  for (const f of writeCombined(results, flags)) say.write(`${f.label}: ${f.path}\n`);
+  if (results.some((r) => r.interrupted)) throw new Interrupted('interrupted; what was measured is in the files above');
+}
+
+async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<RunResult> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write('\nrtbench: interrupted; stopping servers and clients and saving what was measured (Ctrl-C again to quit now)\n');
+      controller.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const progress = createProgressDisplay(process.stderr, { quiet: flags.quiet || flags.json });
+  try {
+    return await runScenario(options, { signal: controller.signal, onProgress: (p) => progress.update(p) });
+  } finally {
+    progress.done();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+/** Writes results/<timestamp>-<scenario>.json and, unless --no-html or --html FILE, the HTML next to it. */
+function writeResult(result: RunResult, flags: ScenarioFlags): { label: string; path: string }[] {
+  const stamp = result.startedAt.replace(/[:.]/g, '-');
+  const base = join(resolve(flags.out), `${stamp}-${result.scenario}`);
+  mkdirSync(dirname(base), { recursive: true });
+  const written: { label: string; path: string }[] = [];
+  writeFileSync(`${base}.json`, renderJson(result));
+  written.push({ label: 'result', path: `${base}.json` });
+  if (flags.html === true) {
+    writeFileSync(`${base}.html`, renderHtml([result], { generatedAt: new Date().toISOString() }));
+    written.push({ label: 'report', path: `${base}.html` });
+  }
+  return written;
+}
+
+/** The outputs that cover every result of the invocation: --html FILE and --md. */
+function writeCombined(results: RunResult[], flags: ScenarioFlags): { label: string; path: string }[] {
+  const written: { label: string; path: string }[] = [];
+  if (results.length === 0) return written;
+  if (typeof flags.html === 'string') {
+    const htmlPath = resolve(flags.html);
+    mkdirSync(dirname(htmlPath), { recursive: true });
+    writeFileSync(htmlPath, renderHtml(results, { generatedAt: new Date().toISOString() }));
+    written.push({ label: 'report', path: htmlPath });
+  }
+  if (flags.md === '-') process.stdout.write(renderMarkdown(results));
+  else if (flags.md) {
+    writeFileSync(resolve(flags.md), renderMarkdown(results));
+    written.push({ label: 'markdown', path: resolve(flags.md) });
+  }
+  return written;
+}

@@ -1,0 +1,295 @@
+// The idle scenario: what holding N idle connections costs one server process, swept over N. Nothing is published.
+// One server per transport; its subscribers live in client processes that grow step by step (so every count is
+// reached by adding connections, never by closing some), and at each step the server must hold exactly N.
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Transport } from '../lib/transports.ts';
+import { UsageError } from '../lib/errors.ts';
+import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
+import type { StatsSnapshot } from '../servers/stats.ts';
+import { ClientPool } from './client-pool.ts';
+import { describeEnvironment } from './environment.ts';
+import { readSocketSlab, readSockstat, type SockStat } from './sockstat.ts';
+import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
+import { SCHEMA_VERSION, type IdlePoint, type IdleSweep, type Phase, type RunHooks, type TransportResult } from './result.ts';
+
+/** Most sockets one client process holds (the open-file limit is per process; 15 000 leaves room under 20 000). */
+export const SOCKETS_PER_CLIENT_PROCESS = 15_000;
+
+/** The idle options the runner reads. */
+type IdleOptions = OptionsOf<'idle'>;
+
+/**
+ * Runs the idle sweep over `options.transports`, one transport at a time. Polling clients always keep their
+ * connection alive here (`keepAlive` is not used): held connections are what is measured.
+ */
+export const runIdle: ScenarioRunner = async (options, hooks) => {
+  if (options.kind !== 'idle') throw new UsageError(`the idle runner got a "${options.kind}" scenario`);
+  const counts = sweepCounts(options.sweep);
+  const startedAt = new Date().toISOString();
+  const transports: TransportResult[] = [];
+  for (const [index, transport] of options.transports.entries()) {
+    if (hooks.signal?.aborted) {
+      transports.push({ transport, status: 'interrupted', error: 'not started: the run was interrupted', wallMs: 0 });
+      continue;
+    }
+    transports.push(await idleTransport(transport, index, options, counts, hooks));
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    scenario: options.scenario,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    interrupted: hooks.signal?.aborted ?? false,
+    options,
+    environment: describeEnvironment(),
+    transports,
+  };
+};
+
+/** The connection counts of a sweep, ascending, always starting at 0 (the baseline every delta is taken against). */
+export function sweepCounts(sweep: readonly number[]): number[] {
+  const limit = openFileLimit() - 1000;
+  for (const n of sweep) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`sweep must hold integers >= 0, got ${JSON.stringify(n)}`);
+    if (n > limit) throw new UsageError(`sweep asks for ${n} connections; one server process may open ${limit + 1000} files, so at most ${limit}`);
+  }
+  return [...new Set([0, ...sweep])].sort((a, b) => a - b);
+}
+
+/** Least-squares slope of y over x (0 with fewer than two distinct x). */
+export function leastSquaresSlope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of points) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) * (x - mx);
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+/** Fits the per-connection slopes of a sweep's points. */
+export function fitSweep(points: IdlePoint[], keepAlive?: string): IdleSweep {
+  const slope = (get: (p: IdlePoint) => number): number => leastSquaresSlope(points.map((p) => [p.connections, get(p)]));
+  const kernelBytes = slope((p) => p.kernelSocketBytes);
+  const sockets = points.every((p) => p.kernelTcpSockets !== undefined) ? slope((p) => p.kernelTcpSockets ?? 0) : undefined;
+  const slab = points.every((p) => p.kernelSlabBytes !== undefined) ? slope((p) => p.kernelSlabBytes ?? 0) : undefined;
+  const perSocket = sockets !== undefined && sockets >= 0.5;
+  return {
+    points,
+    rssBytesPerConnection: Math.round(slope((p) => p.rssBytes)),
+    heapBytesPerConnection: Math.round(slope((p) => p.heapUsedBytes)),
+    kernelBytesPerConnection: Math.round(kernelBytes),
+    ...(sockets !== undefined ? { kernelSocketsPerConnection: Math.round(sockets * 100) / 100 } : {}),
+    ...(perSocket ? { kernelBytesPerSocket: Math.round(kernelBytes / sockets) } : {}),
+    ...(slab !== undefined ? { kernelSlabBytesPerConnection: Math.round(slab) } : {}),
+    ...(slab !== undefined && perSocket ? { kernelSlabBytesPerSocket: Math.round(slab / sockets) } : {}),
+    ...(keepAlive ? { keepAlive } : {}),
+  };
+}
+
+/** What each transport sends while idle, with the scenario's intervals. */
+export function keepAliveOf(transport: Transport, o: Pick<IdleOptions, 'heartbeatMs' | 'pollIntervalMs' | 'longPollWaitMs'>): string {
+  switch (transport) {
+    case 'short-poll':
+      return `a poll every ${o.pollIntervalMs} ms per client, answered {"events":[],"next":S} (a whole HTTP request and response)`;
+    case 'long-poll':
+      return `a held poll answered empty after ${o.longPollWaitMs} ms and re-issued (a whole HTTP request and response)`;
+    case 'sse':
+      return o.heartbeatMs > 0 ? `a ": heartbeat" comment every ${o.heartbeatMs} ms (18 bytes in one HTTP chunk)` : 'nothing (heartbeat off)';
+    case 'ws':
+      return o.heartbeatMs > 0 ? `an empty ping every ${o.heartbeatMs} ms (2 bytes), answered by a masked pong (6 bytes)` : 'nothing (ping off)';
+    case 'fetch-stream':
+      return 'nothing: the NDJSON stream has no heartbeat (an idle proxy may cut it)';
+  }
+}
+
+/** The open-file limit of this process (servers inherit it); 20 000 when unknown. */
+function openFileLimit(): number {
+  try {
+    const soft = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return soft ? Number(soft) : 20_000;
+  } catch {
+    return 20_000;
+  }
+}
+
+class Stop extends Error {}
+
+/** Runs the sweep for one transport; never throws: a failure becomes an `errored` result keeping the points so far. */
+async function idleTransport(transport: Transport, index: number, o: IdleOptions, counts: number[], hooks: RunHooks): Promise<TransportResult> {
+  const started = Date.now();
+  const max = counts[counts.length - 1] ?? 0;
+  const workers = Math.max(1, o.workers, Math.ceil(max / SOCKETS_PER_CLIENT_PROCESS));
+  const points: IdlePoint[] = [];
+  const keepAlive = keepAliveOf(transport, o);
+  let server: ServerProcess | undefined;
+  let pool: ClientPool | undefined;
+  let failure: string | undefined;
+  let interrupted = false;
+  let phase: Phase = 'starting';
+  const progress = (): void =>
+    hooks.onProgress?.({
+      transport,
+      index,
+      total: o.transports.length,
+      phase,
+      elapsedMs: Date.now() - started,
+      plannedMs: counts.length * o.settleMs,
+      delivered: 0,
+      currentP99Us: 0,
+    });
+  const aborted = new Promise<void>((resolve) => {
+    if (hooks.signal?.aborted) resolve();
+    hooks.signal?.addEventListener('abort', () => resolve(), { once: true });
+  }).then(() => {
+    interrupted = true;
+  });
+  let stopped: Promise<void> = aborted;
+  /** `p`, unless the server died or the user stopped the run first. */
+  const guard = async <T>(p: Promise<T>): Promise<T> => {
+    const value = await Promise.race([p, stopped.then(() => undefined)]);
+    if (failure !== undefined || interrupted) throw new Stop();
+    return value as T;
+  };
+
+  try {
+    progress();
+    server = await spawnServer({
+      transport,
+      heartbeatMs: o.heartbeatMs,
+      wsPingMs: o.heartbeatMs,
+      sseRetryMs: o.sseRetryMs,
+      wsCompression: o.wsCompression,
+    });
+    const srv = server;
+    stopped = Promise.race([
+      aborted,
+      srv.exited.then(({ code, signal }) => {
+        failure ??= `server process exited mid-run (code ${code}, signal ${signal})`;
+      }),
+    ]);
+    pool = new ClientPool({
+      transport,
+      baseUrl: srv.url,
+      clients: 0,
+      workers,
+      processes: workers,
+      after: 0,
+      measureFromSeq: 1,
+      measureToSeq: 0,
+      pollIntervalMs: o.pollIntervalMs,
+      longPollWaitMs: o.longPollWaitMs,
+      wsCompression: o.wsCompression,
+    });
+    await guard(pool.connect());
+    let base: SockStat | undefined;
+    let baseSlab: number | undefined;
+    let last: StatsSnapshot | undefined;
+    let first: StatsSnapshot | undefined;
+    for (const n of counts) {
+      phase = 'connecting';
+      progress();
+      if (n > pool.clients) await guard(pool.grow(n));
+      await guard(holding(srv, transport, n));
+      phase = 'measuring';
+      progress();
+      const sA = await guard(srv.stats());
+      const tA = performance.now();
+      await guard(delay(o.settleMs));
+      const sB = await guard(srv.stats({ gc: true }));
+      const tB = performance.now();
+      const kernel = readSockstat();
+      const slab = readSocketSlab();
+      if (n === 0) {
+        base = kernel;
+        baseSlab = slab;
+      }
+      first ??= sB;
+      last = sB;
+      if (sB.connectionsOpen !== n) throw new Error(`the server held ${sB.connectionsOpen} connections after settling at ${n}: clients dropped while idle`);
+      const seconds = (tB - tA) / 1000;
+      points.push({
+        connections: n,
+        rssBytes: sB.rssBytes,
+        heapUsedBytes: sB.heapUsedBytes,
+        kernelSocketBytes: kernel && base ? kernel.tcpMemBytes - base.tcpMemBytes : 0,
+        ...(slab !== undefined && baseSlab !== undefined ? { kernelSlabBytes: slab - baseSlab } : {}),
+        ...(kernel && base ? { kernelTcpSockets: kernel.tcpInUse - base.tcpInUse } : {}),
+        serverConnections: sB.connectionsOpen,
+        serverSubscribers: sB.subscribers,
+        ...(transport === 'short-poll'
+          ? {
+              wastedRequestsPerSec: round1((sB.requests - sA.requests) / seconds),
+              wastedBytesPerSec: Math.round((sB.bytesWritten + sB.bytesRead - sA.bytesWritten - sA.bytesRead) / seconds),
+            }
+          : {}),
+      });
+    }
+    phase = 'done';
+    progress();
+    const idle = fitSweep(points, keepAlive);
+    const f = first as StatsSnapshot;
+    const l = last as StatsSnapshot;
+    return {
+      transport,
+      status: 'ok',
+      wallMs: Date.now() - started,
+      idle,
+      churn: {
+        connectionsOpened: l.connectionsAccepted,
+        connectionsClosed: l.connectionsClosed,
+        httpRequests: l.requests,
+        requestsPerEvent: 0,
+      },
+      server: {
+        peakRssBytes: l.peakRssBytes,
+        baselineRssBytes: f.rssBytes,
+        connectedRssBytes: l.rssBytes,
+        rssPerConnectionBytes: idle.rssBytesPerConnection,
+        heapUsedBytes: l.heapUsedBytes,
+        cpuSeconds: Math.round((l.cpuUserUs + l.cpuSystemUs - f.cpuUserUs - f.cpuSystemUs) / 100) / 10_000,
+        cpuMsPer1kEvents: 0,
+        eventLoopDelayP99Us: l.eventLoopDelayUs.p99,
+      },
+    };
+  } catch (err) {
+    const reason = err instanceof Stop ? (failure ?? 'interrupted') : (failure ?? (err instanceof Error ? err.message : String(err)));
+    const status = interrupted && failure === undefined ? 'interrupted' : 'errored';
+    return { transport, status, error: reason, wallMs: Date.now() - started, ...(points.length > 0 ? { idle: fitSweep(points, keepAlive) } : {}) };
+  } finally {
+    await pool?.close();
+    await server?.stop();
+  }
+}
+
+/**
+ * Waits until the server holds exactly `n` connections and, for the transports that keep one, `n` subscribers
+ * (a stream, a socket, a held poll); rejects after a deadline with what it saw.
+ */
+async function holding(server: ServerProcess, transport: Transport, n: number): Promise<void> {
+  const deadline = Date.now() + 30_000 + n * 5;
+  const subscribes = transport !== 'short-poll';
+  for (;;) {
+    const s = await server.stats();
+    if (s.connectionsOpen === n && (!subscribes || s.subscribers === n)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the ${transport} server held ${s.connectionsOpen} connections and ${s.subscribers} subscribers, expected exactly ${n}`);
+    }
+    await delay(50);
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

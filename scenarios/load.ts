@@ -1,0 +1,142 @@
+// Scenario files from disk (the built-in ones next to this module, or a user's own), and the run options of one
+// profile with command-line overrides applied.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../lib/errors.ts';
+import type { Transport } from '../lib/transports.ts';
+import { workersFor } from './fanout.ts';
+import { KIND_FIELDS, KIND_TRANSPORTS, validateScenario, type FieldName, type ProfileValues, type ScenarioFile, type ScenarioOptions } from './schema.ts';
+
+const BUILTIN_DIR = fileURLToPath(new URL('./', import.meta.url));
+
+/** Names of the built-in scenarios (scenarios/*.json), fan-out first. */
+export function builtinScenarios(): string[] {
+  const names = readdirSync(BUILTIN_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+  return names.includes('fanout') ? ['fanout', ...names.filter((n) => n !== 'fanout')] : names;
+}
+
+/** Reads and validates a scenario file; `path` is quoted in every error as the user gave it. */
+export function loadScenarioFile(path: string, label = path): ScenarioFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`scenario file "${label}" does not exist`);
+    if (code === 'EISDIR') throw new UsageError(`scenario file "${label}" is a directory`);
+    throw new UsageError(`cannot read scenario file "${label}": ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${label} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return validateScenario(raw, label);
+}
+
+/** Loads built-in scenario `name` (scenarios/<name>.json). */
+export function loadBuiltin(name: string): ScenarioFile {
+  const names = builtinScenarios();
+  if (!names.includes(name)) throw new UsageError(`unknown scenario "${name}"; expected one of: ${names.join(', ')} (run your own file with: rtbench run FILE)`);
+  return loadScenarioFile(`${BUILTIN_DIR}${name}.json`, `scenarios/${name}.json`);
+}
+
+/** Flag name of each field, for "does not apply" errors. */
+export const FIELD_FLAGS: Partial<Record<FieldName, string>> = {
+  clients: '--clients',
+  rate: '--rate',
+  payloadBytes: '--payload',
+  durationMs: '--duration',
+  warmupMs: '--warmup',
+  pollIntervalMs: '--poll-interval',
+  longPollWaitMs: '--long-poll-wait',
+  sseRetryMs: '--sse-retry',
+  keepAlive: '--no-keep-alive',
+  drainMs: '--drain',
+  workers: '--workers',
+  wsCompression: '--ws-compression',
+  injectDelayMs: '--inject-delay-ms',
+  injectCpuUs: '--inject-cpu-us',
+};
+
+/**
+ * The options of one run: `profile` of `file`, then `overrides` (command-line flags given explicitly) on top,
+ * then the figures a kind derives (a chat's aggregate rate, a stream's payload). `transports` replaces the file's.
+ */
+export function resolveOptions(file: ScenarioFile, profile: string, overrides: ProfileValues = {}, transports?: Transport[]): ScenarioOptions {
+  const base = file.profiles[profile as keyof ScenarioFile['profiles']];
+  if (base === undefined) throw new UsageError(`unknown profile "${profile}"; expected one of: ${Object.keys(file.profiles).join(', ')}`);
+  const allowed = KIND_FIELDS[file.kind] as readonly string[];
+  for (const key of Object.keys(overrides)) {
+    if (!allowed.includes(key)) throw new UsageError(`${FIELD_FLAGS[key as FieldName] ?? key} does not apply to ${file.kind} scenarios; their parameters are: ${allowed.join(', ')}`);
+  }
+  const runnable = KIND_TRANSPORTS[file.kind];
+  for (const t of transports ?? []) {
+    if (!runnable.includes(t)) throw new UsageError(`--transports names "${t}", but ${file.kind} scenarios run on ${runnable.join(' and ')} only`);
+  }
+  const v = { ...base, ...overrides } as Record<string, unknown>;
+  const num = (k: FieldName, fallback: number): number => (typeof v[k] === 'number' ? (v[k] as number) : fallback);
+  const clients = num('clients', 1);
+  const o = {
+    // Fields a kind does not take still get a value, so the options are complete.
+    clients,
+    rate: num('rate', 1),
+    payloadBytes: num('payloadBytes', 0),
+    warmupMs: num('warmupMs', 0),
+    durationMs: num('durationMs', 0),
+    pollIntervalMs: num('pollIntervalMs', 1000),
+    longPollWaitMs: num('longPollWaitMs', 30_000),
+    sseRetryMs: num('sseRetryMs', 0),
+    keepAlive: v.keepAlive !== false,
+    wsCompression: v.wsCompression === true,
+    drainMs: num('drainMs', 5000),
+    injectDelayMs: num('injectDelayMs', 0),
+    injectCpuUs: num('injectCpuUs', 0),
+    ...v,
+    scenario: file.name,
+    kind: file.kind,
+    profile,
+    transports: [...(transports ?? file.transports)],
+    workers: workersFor(clients, num('workers', 1)),
+  } as ScenarioOptions;
+  // Figures a kind derives from its own parameters, so reports read the same fields for every kind.
+  if (o.kind === 'chat') {
+    o.rate = o.clients * o.sendRatePerClient;
+    o.durationMs = Math.round((o.messagesPerClient * 1000) / o.sendRatePerClient);
+  } else if (o.kind === 'burst') {
+    o.warmupMs = 0;
+    o.durationMs = o.bursts * Math.round(o.burstMs + o.quietMs);
+    o.rate = Math.max(1, Math.round((o.bursts * o.burstEvents * 1000) / Math.max(1, o.durationMs)));
+  } else if (o.kind === 'capacity') {
+    o.durationMs = o.stepDurationMs;
+  } else if (o.kind === 'stream') {
+    o.warmupMs = 0;
+    o.payloadBytes = o.tokenBytes;
+    o.durationMs = o.tokens * o.tokenIntervalMs;
+    o.rate = o.tokenIntervalMs > 0 ? Math.round((o.clients * 1000) / o.tokenIntervalMs) : 0;
+  }
+  const deliveries = deliveriesOf(o);
+  if (deliveries > 2_000_000_000) throw new UsageError(`${file.source}: profile ${profile} asks for ${deliveries} deliveries; keep it under 2 000 000 000`);
+  return o;
+}
+
+/** Deliveries a run asks of each transport (events x clients). */
+function deliveriesOf(o: ScenarioOptions): number {
+  switch (o.kind) {
+    case 'fanout':
+    case 'churn':
+      return Math.round((o.rate * (o.warmupMs + o.durationMs)) / 1000) * o.clients;
+    case 'chat':
+      return o.messagesPerClient * o.clients * o.clients;
+    case 'burst':
+      return o.bursts * o.burstEvents * o.clients;
+    case 'stream':
+      return o.tokens * o.clients;
+    default:
+      return 0;
+  }
+}

@@ -1,0 +1,130 @@
+// Each of the churn, chat, burst and stream scenarios from the CLI on its smoke profile, over every transport:
+// the deterministic figures exactly (deliveries, zero loss, counts of what was timed, framing bytes), never a time.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { RunResult, TransportResult } from '../driver/result.ts';
+import { TRANSPORTS } from '../lib/transports.ts';
+import { runCli, rtbenchChildren } from './helpers/cli.ts';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rtbench-scenario-run-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs rtbench with `args` into a fresh output directory and returns the one result it wrote. */
+async function run(args: string[]): Promise<RunResult> {
+  const out = mkdtempSync(join(dir, 'out-'));
+  const r = await runCli([...args, '--out', out, '--quiet', '--no-html']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(rtbenchChildren(r.tag), [], 'no server or client process survives');
+  const files = readdirSync(out);
+  assert.equal(files.length, 1, files.join(', '));
+  return JSON.parse(readFileSync(join(out, files[0] as string), 'utf8')) as RunResult;
+}
+
+/** Every transport ran, in order, and delivered every event exactly once. */
+function allDelivered(result: RunResult, published: number, clients: number, transports: readonly string[] = TRANSPORTS): Record<string, TransportResult> {
+  assert.deepEqual(result.transports.map((t) => t.transport), [...transports]);
+  for (const t of result.transports) {
+    assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
+    assert.deepEqual(
+      t.delivery,
+      { ...t.delivery, publishedEvents: published, expectedDeliveries: published * clients, deliveredEvents: published * clients, lost: 0, duplicates: 0, outOfOrder: 0, gaps: 0 },
+      t.transport,
+    );
+    assert.equal(typeof t.driver?.saturated, 'boolean');
+    assert.equal(typeof t.driver?.cpuMsPer1kEvents, 'number');
+  }
+  assert.equal(typeof result.invalid, 'boolean');
+  return Object.fromEntries(result.transports.map((t) => [t.transport, t]));
+}
+
+describe('scenarios from the CLI, smoke profiles', () => {
+  it('churn: every client resumes from its cursor through steady churn and a storm, losing nothing', async () => {
+    const result = await run(['compare', '--scenario', 'churn', '--profile', 'smoke']);
+    assert.deepEqual([result.scenario, result.options.clients], ['churn', 4]);
+    assert.deepEqual((({ kind, profile }) => ({ kind, profile }))(result.options as unknown as { kind: string; profile: string }), { kind: 'churn', profile: 'smoke' });
+    // 50 events/s over 0.3 s warm-up + 1.5 s window + 1 s storm tail = 140 events, to each of 4 clients.
+    allDelivered(result, 140, 4);
+    for (const t of result.transports) {
+      const c = t.connect;
+      assert.ok(c, t.transport);
+      assert.ok(c.reconnects > 0, `${t.transport} reconnected`);
+      assert.equal(c.connectTime.count, c.reconnects, t.transport);
+      assert.equal(c.storm?.clients, 4, `${t.transport}: every client dropped and back`);
+      assert.equal(c.storm?.connectTime.count, 4);
+      assert.equal(c.storm?.firstEventTime.count, 4, 'events were published during the storm: each client got one');
+      assert.equal(typeof c.timeWaitSockets, 'number');
+      assert.equal(typeof c.newTcpConnectionsPerSec, 'number');
+    }
+  });
+
+  it('chat: every message reaches everyone; each sender times its own; WebSocket upstream costs exactly one frame', async () => {
+    const result = await run(['compare', '--scenario', 'chat', '--profile', 'smoke']);
+    // 3 clients x 10 messages, each broadcast to the 3 clients.
+    const by = allDelivered(result, 30, 3);
+    for (const t of result.transports) {
+      assert.deepEqual(
+        { sent: t.roundTrip?.messagesSent, failed: t.roundTrip?.failedSends, echoed: t.roundTrip?.echoed, timed: t.roundTrip?.latency.count },
+        // The first 2 messages of each client (due in the 200 ms warm-up, at 10/s) are not timed.
+        { sent: 30, failed: 0, echoed: 30, timed: 24 },
+        t.transport,
+      );
+    }
+    // {"data":"<100 chars>"} is 111 bytes; a masked client frame adds a 2-byte header and a 4-byte mask.
+    assert.equal(by.ws?.roundTrip?.serverBytesReadPerMessage, 117);
+    assert.equal(by.ws?.roundTrip?.httpRequestsPerMessage, 0);
+    // The streams' GETs came before the window: their only requests are the POSTs.
+    assert.equal(by.sse?.roundTrip?.httpRequestsPerMessage, 1);
+    assert.equal(by['fetch-stream']?.roundTrip?.httpRequestsPerMessage, 1);
+  });
+
+  it('burst: every client completes every burst', async () => {
+    const result = await run(['compare', '--scenario', 'burst', '--profile', 'smoke']);
+    // 2 bursts of 50 events to 3 clients.
+    allDelivered(result, 100, 3);
+    for (const t of result.transports) {
+      assert.deepEqual({ ...t.burst, complete: t.burst?.complete.count }, { bursts: 2, eventsPerBurst: 50, complete: 6, completed: 6 }, t.transport);
+      assert.equal(t.latency?.count, 300);
+    }
+  });
+
+  it('stream (rtbench run on the built-in file): every stream gets all its tokens', async () => {
+    const result = await run(['run', 'scenarios/stream.json', '--profile', 'smoke']);
+    assert.equal(result.scenario, 'stream');
+    // 3 streams of 20 tokens each.
+    allDelivered(result, 60, 1);
+    for (const t of result.transports) {
+      const s = t.stream;
+      assert.deepEqual(
+        { streams: s?.streams, tokens: s?.tokensPerStream, completed: s?.completed, first: s?.firstToken.count, inter: s?.interToken.count, total: s?.total.count },
+        { streams: 3, tokens: 20, completed: 3, first: 3, inter: 57, total: 3 },
+        t.transport,
+      );
+      assert.ok((s?.bytesPerToken ?? 0) > 0);
+    }
+  });
+
+  it("a user's file with keep-alive off: every poll on its own TCP connection; with it on, one per client", async () => {
+    const userFile = (keepAlive: boolean): string => {
+      const path = join(dir, `streams-${keepAlive}.json`);
+      const profile = { clients: 2, tokens: 10, tokenIntervalMs: 10, tokenBytes: 4, pollIntervalMs: 50, keepAlive, sseRetryMs: 1500 };
+      writeFileSync(path, JSON.stringify({ name: `my-streams-${keepAlive}`, kind: 'stream', transports: ['short-poll', 'long-poll'], profiles: { smoke: profile, ci: profile, full: profile } }));
+      return path;
+    };
+    const off = await run(['run', userFile(false), '--profile', 'smoke']);
+    assert.equal(off.scenario, 'my-streams-false');
+    const offOptions = off.options as unknown as { keepAlive: boolean; sseRetryMs: number };
+    assert.deepEqual([offOptions.keepAlive, offOptions.sseRetryMs], [false, 1500]);
+    for (const t of Object.values(allDelivered(off, 20, 1, ['short-poll', 'long-poll']))) {
+      assert.ok((t.churn?.httpRequests ?? 0) >= 2);
+      assert.equal(t.churn?.connectionsOpened, t.churn?.httpRequests, t.transport);
+    }
+    const on = await run(['run', userFile(true), '--profile', 'smoke']);
+    for (const t of Object.values(allDelivered(on, 20, 1, ['short-poll', 'long-poll']))) assert.equal(t.churn?.connectionsOpened, 2, t.transport);
+  });
+});
