@@ -133,7 +133,7 @@ export type FieldSpec =
   | { type: 'number'; min: number; max?: number; /** min itself is not allowed */ above?: boolean; default: number; doc: string }
   | { type: 'boolean'; default: boolean; doc: string }
   | { type: 'enum'; values: readonly string[]; default: string; doc: string }
-  | { type: 'list'; min: number; above?: boolean; integer: boolean; increasing?: boolean; nonEmpty: boolean; default: number[]; doc: string };
+  | { type: 'list'; min: number; max?: number; above?: boolean; integer: boolean; increasing?: boolean; nonEmpty: boolean; default: number[]; doc: string };
 
 /** Every profile field any kind knows, with its type, range, default and meaning (units in the name). */
 export const FIELDS = {
@@ -168,7 +168,8 @@ export const FIELDS = {
   tokenIntervalMs: { type: 'int', min: 0, max: 60_000, default: 20, doc: 'time between two tokens of a stream' },
   tokenBytes: { type: 'int', min: 0, max: 65_536, default: 16, doc: 'length of each token\'s data string' },
   // idle
-  sweep: { type: 'list', min: 0, integer: true, nonEmpty: true, default: [0, 1000, 2000, 4000], doc: 'connection counts held in turn' },
+  // One server process holds every connection, under the 20 000 open files a process may have here.
+  sweep: { type: 'list', min: 0, max: 19_000, integer: true, nonEmpty: true, default: [0, 1000, 2000, 4000], doc: 'connection counts held in turn (at most 19 000: one server process holds them all)' },
   heartbeatMs: { type: 'int', min: 0, max: 3_600_000, default: 15_000, doc: 'idle keep-alive interval of the streaming servers' },
   settleMs: { type: 'int', min: 0, max: 600_000, default: 2000, doc: 'settling time before each sweep reading' },
   // capacity
