@@ -4,10 +4,9 @@
 import type { Transport } from '../lib/transports.ts';
 import { UsageError } from '../lib/errors.ts';
 import { workersFor } from '../scenarios/fanout.ts';
-import { describeEnvironment } from './environment.ts';
-import { runTransport } from './run.ts';
+import { runEachTransport, runTransport } from './run.ts';
 import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { SCHEMA_VERSION, type CapacitySearch, type CapacityStep, type FanoutOptions, type RunHooks, type TransportResult } from './result.ts';
+import { type CapacitySearch, type CapacityStep, type FanoutOptions, type RunHooks, type TransportResult } from './result.ts';
 
 /** The capacity options the runner reads. */
 type CapacityOptions = OptionsOf<'capacity'>;
@@ -85,25 +84,7 @@ export function capacitySearch(axis: 'clients' | 'rate', sloP99Us: number, measu
 export const runCapacity: ScenarioRunner = async (options, hooks) => {
   if (options.kind !== 'capacity') throw new UsageError(`the capacity runner got a "${options.kind}" scenario`);
   const values = capacitySteps(options);
-  const startedAt = new Date().toISOString();
-  const transports: TransportResult[] = [];
-  for (const [index, transport] of options.transports.entries()) {
-    if (hooks.signal?.aborted) {
-      transports.push({ transport, status: 'interrupted', error: 'not started: the run was interrupted', wallMs: 0 });
-      continue;
-    }
-    transports.push(await searchTransport(transport, index, options, values, hooks));
-  }
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    scenario: options.scenario,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: hooks.signal?.aborted ?? false,
-    options,
-    environment: describeEnvironment(),
-    transports,
-  };
+  return runEachTransport(options, hooks, (transport, index) => searchTransport(transport, index, options, values, hooks));
 };
 
 /** Steps one transport up until a step does not hold; the result carries the knee step's figures (or the first step's). */

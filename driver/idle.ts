@@ -8,10 +8,10 @@ import { UsageError } from '../lib/errors.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { ClientPool } from './client-pool.ts';
-import { describeEnvironment } from './environment.ts';
+import { runEachTransport } from './run.ts';
 import { readSocketSlab, readSockstat, type SockStat } from './sockstat.ts';
 import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { SCHEMA_VERSION, type IdlePoint, type IdleSweep, type Phase, type RunHooks, type TransportResult } from './result.ts';
+import { type IdlePoint, type IdleSweep, type Phase, type RunHooks, type TransportResult } from './result.ts';
 
 /** Most sockets one client process holds (the open-file limit is per process; 15 000 leaves room under 20 000). */
 export const SOCKETS_PER_CLIENT_PROCESS = 15_000;
@@ -26,25 +26,7 @@ type IdleOptions = OptionsOf<'idle'>;
 export const runIdle: ScenarioRunner = async (options, hooks) => {
   if (options.kind !== 'idle') throw new UsageError(`the idle runner got a "${options.kind}" scenario`);
   const counts = sweepCounts(options.sweep);
-  const startedAt = new Date().toISOString();
-  const transports: TransportResult[] = [];
-  for (const [index, transport] of options.transports.entries()) {
-    if (hooks.signal?.aborted) {
-      transports.push({ transport, status: 'interrupted', error: 'not started: the run was interrupted', wallMs: 0 });
-      continue;
-    }
-    transports.push(await idleTransport(transport, index, options, counts, hooks));
-  }
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    scenario: options.scenario,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: hooks.signal?.aborted ?? false,
-    options,
-    environment: describeEnvironment(),
-    transports,
-  };
+  return runEachTransport(options, hooks, (transport, index) => idleTransport(transport, index, options, counts, hooks));
 };
 
 /** The connection counts of a sweep, ascending, always starting at 0 (the baseline every delta is taken against). */

@@ -8,10 +8,9 @@ import { request } from 'undici';
 import type { Transport } from '../lib/transports.ts';
 import { UsageError } from '../lib/errors.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
-import { describeEnvironment } from './environment.ts';
-import { SATURATION_CPU_PERCENT } from './run.ts';
+import { SATURATION_CPU_PERCENT, runEachTransport } from './run.ts';
 import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { SCHEMA_VERSION, type PollCeiling, type RunHooks, type TransportResult } from './result.ts';
+import { type PollCeiling, type RunHooks, type TransportResult } from './result.ts';
 
 /** The poll-ceiling options the runner reads. */
 type PollCeilingOptions = OptionsOf<'poll-ceiling'>;
@@ -51,25 +50,7 @@ export function pollersSupported(requestsPerSec: number, pollIntervalMs: number)
 export const runPollCeiling: ScenarioRunner = async (options, hooks) => {
   if (options.kind !== 'poll-ceiling') throw new UsageError(`the poll-ceiling runner got a "${options.kind}" scenario`);
   for (const t of options.transports) ceilingPath(t, RETAINED_EVENTS);
-  const startedAt = new Date().toISOString();
-  const transports: TransportResult[] = [];
-  for (const [index, transport] of options.transports.entries()) {
-    if (hooks.signal?.aborted) {
-      transports.push({ transport, status: 'interrupted', error: 'not started: the run was interrupted', wallMs: 0 });
-      continue;
-    }
-    transports.push(await ceiling(transport, index, options, hooks));
-  }
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    scenario: options.scenario,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: hooks.signal?.aborted ?? false,
-    options,
-    environment: describeEnvironment(),
-    transports,
-  };
+  return runEachTransport(options, hooks, (transport, index) => ceiling(transport, index, options, hooks));
 };
 
 /** Measures one transport; never throws: a failure becomes an `errored` result. */

@@ -40,7 +40,19 @@ export function eventCounts(o: Pick<FanoutOptions, 'rate' | 'warmupMs' | 'durati
 }
 
 /** Runs the fan-out scenario over `options.transports`, one at a time, and returns the result. */
-export async function runFanout(options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+export function runFanout(options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  return runEachTransport(options, hooks, (transport, index) => runTransport(transport, index, options, hooks));
+}
+
+/**
+ * Runs `one` for each transport of `options` in turn (never two at once) and assembles the RunResult; after an
+ * interrupt the transports not yet started are recorded as interrupted. Every scenario runner goes through here.
+ */
+export async function runEachTransport(
+  options: RunResult['options'],
+  hooks: RunHooks,
+  one: (transport: Transport, index: number) => Promise<TransportResult>,
+): Promise<RunResult> {
   const startedAt = new Date().toISOString();
   const transports: TransportResult[] = [];
   for (const [index, transport] of options.transports.entries()) {
@@ -48,7 +60,7 @@ export async function runFanout(options: RunOptions, hooks: RunHooks = {}): Prom
       transports.push({ transport, status: 'interrupted', error: 'not started: the run was interrupted', wallMs: 0 });
       continue;
     }
-    transports.push(await runTransport(transport, index, options, hooks));
+    transports.push(await one(transport, index));
   }
   return {
     schemaVersion: SCHEMA_VERSION,

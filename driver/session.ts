@@ -5,11 +5,9 @@ import { spawnServer, type ServerProcess, type SpawnOptions } from '../servers/s
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { ClientPool, type PoolOptions, type PoolReport } from './client-pool.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
-import { describeEnvironment } from './environment.ts';
-import { driverHealth, waitForSubscribers } from './run.ts';
+import { driverHealth, runEachTransport, waitForSubscribers } from './run.ts';
 import type { ScenarioOptions } from '../scenarios/schema.ts';
 import {
-  SCHEMA_VERSION,
   type DeliveryFigures,
   type DriverHealth,
   type LatencySummaryUs,
@@ -176,26 +174,7 @@ export class Session {
 
 /** Runs `body` for each transport of `o` in turn, in its own Session, and assembles the result. */
 export async function runSessions(o: ScenarioOptions, hooks: RunHooks, plannedMs: number, body: (s: Session) => Promise<SessionFigures>): Promise<RunResult> {
-  const startedAt = new Date().toISOString();
-  const transports: TransportResult[] = [];
-  for (const [index, transport] of o.transports.entries()) {
-    if (hooks.signal?.aborted) {
-      transports.push({ transport, status: 'interrupted', error: 'not started: the run was interrupted', wallMs: 0 });
-      continue;
-    }
-    transports.push(await new Session(transport, index, o, hooks, plannedMs).run(body));
-  }
-  return {
-    schemaVersion: SCHEMA_VERSION,
-    scenario: o.scenario,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: hooks.signal?.aborted ?? false,
-    options: o,
-    invalid: transports.some((t) => t.driver?.saturated === true),
-    environment: describeEnvironment(),
-    transports,
-  };
+  return runEachTransport(o, hooks, (transport, index) => new Session(transport, index, o, hooks, plannedMs).run(body));
 }
 
 /** Delivery figures: `published` events, each expected by every client. */
