@@ -1,8 +1,9 @@
 // `npm run bench:gate -- <step>`: the benchmark of the CI gate (issue #5, docs/gate.md "Benchmark").
 //   run      runs the blocks of PLAN that are not in bench/results/gate-rounds.json yet (10 gate rounds each,
 //            through gate/runner.ts) and saves the file after every block, so an interrupted run resumes;
-//   analyze  compares the blocks with gate/compare.ts: every pair of clean blocks is an A/A comparison, every
-//            injected block is compared with the clean block before it; writes bench/results/gate-summary.json;
+//   analyze  compares the blocks with gate/compare.ts: every pair of clean blocks is an A/A comparison (and, split
+//            into even and odd rounds, an interleaved one), every injected block is compared with the clean block
+//            before it and with every clean block; writes bench/results/gate-summary.json;
 //   cli      runs the real CLI end to end (baseline save, gate, gate --current, and with `cli ab` the --ab mode),
 //            timing each command; writes bench/results/gate-cli.json.
 // The machine is shared: the load average is recorded at the start and end of every block and command.
@@ -232,6 +233,14 @@ function round(n: number | null, digits = 2): number | null {
   return Math.round(n * f) / f;
 }
 
+/** A row as one line: transport, metric, verdict, change, interval, decisive p-value. */
+function line(r: GateRow): string {
+  const pc = (n: number | null | undefined): string => (n === null || n === undefined ? '?' : `${n > 0 ? '+' : ''}${round(n)}%`);
+  const ci = r.ciPercent ? ` [${pc(r.ciPercent.lower)}, ${pc(r.ciPercent.upper)}]` : '';
+  const p = r.pAdjusted === null ? '' : ` p ${Number(r.pAdjusted.toPrecision(2))}`;
+  return `${r.transport} ${r.metric} ${r.verdict} ${pc(r.changePercent)}${ci}${p}`;
+}
+
 /** One gate comparison of two blocks, with the default correction (Holm) and, for contrast, none. */
 interface Comparison {
   baseline: string;
@@ -242,10 +251,12 @@ interface Comparison {
   strictOutcome: GateReport['outcome'];
   /** Outcome with `"correction": "none"`, same data. */
   outcomeNoCorrection: GateReport['outcome'];
-  /** Rows that did not pass (Holm). */
-  notPassed: RowBrief[];
-  /** Rows that regressed or failed without the correction. */
-  failedNoCorrection: RowBrief[];
+  /** Rows that regressed, failed or improved (Holm), in full. */
+  decided: RowBrief[];
+  /** Inconclusive rows (Holm), one line each: "ws latency.p99Us inconclusive +2.1% [-23%, +37%] p(Holm) 1". */
+  inconclusive: string[];
+  /** Rows that regressed or failed without the correction, one line each. */
+  failedNoCorrection: string[];
   warnings: string[];
   load: { baselineStart: Load; baselineEnd: Load; currentStart: Load; currentEnd: Load };
   compareMs: number;
@@ -265,17 +276,22 @@ function compareBlocks(base: Block, cur: Block): Comparison {
     counts: report.counts,
     strictOutcome: report.counts.inconclusive > 0 ? 'regression' : report.outcome,
     outcomeNoCorrection: none.outcome,
-    notPassed: report.rows.filter((r) => r.verdict !== 'pass').map(brief),
-    failedNoCorrection: none.rows.filter(failed).map(brief),
+    decided: report.rows.filter((r) => r.verdict !== 'pass' && r.verdict !== 'inconclusive').map(brief),
+    inconclusive: report.rows.filter((r) => r.verdict === 'inconclusive').map(line),
+    failedNoCorrection: none.rows.filter(failed).map(line),
     warnings: report.warnings.filter((w) => !/test knob/.test(w)),
     load: { baselineStart: base.meta.loadStart, baselineEnd: base.meta.loadEnd, currentStart: cur.meta.loadStart, currentEnd: cur.meta.loadEnd },
     compareMs: Math.round(compareMs * 10) / 10,
   };
 }
 
-function tally(rows: readonly RowBrief[]): Record<string, number> {
+/** Counts rows by "transport metric verdict" (the first three words of their lines). */
+function tally(lines: readonly string[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of rows) out[`${r.transport} ${r.metric} ${r.verdict}`] = (out[`${r.transport} ${r.metric} ${r.verdict}`] ?? 0) + 1;
+  for (const l of lines) {
+    const key = l.split(' ').slice(0, 3).join(' ');
+    out[key] = (out[key] ?? 0) + 1;
+  }
   return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1]));
 }
 
@@ -323,7 +339,7 @@ function analyze(): void {
     rowsTotal: cs.reduce((n, c) => n + Object.values(c.counts).reduce((a, b) => a + b, 0), 0),
     rowsInconclusive: cs.reduce((n, c) => n + c.counts.inconclusive, 0),
     rowsRegressionOrFail: cs.reduce((n, c) => n + c.counts.regression + c.counts.fail, 0),
-    notPassedByRow: tally(cs.flatMap((c) => c.notPassed)),
+    notPassedByRow: tally(cs.flatMap((c) => [...c.decided.map((r) => `${r.transport} ${r.metric} ${r.verdict}`), ...c.inconclusive])),
     failedNoCorrectionByRow: tally(cs.flatMap((c) => c.failedNoCorrection)),
   });
 
@@ -340,8 +356,9 @@ function analyze(): void {
     const verdicts: Record<string, string> = {};
     for (const t of transports) {
       for (const m of WATCHED) {
-        const row = primary?.notPassed.find((r) => r.transport === t && r.metric === m);
-        verdicts[`${t} ${m}`] = row ? `${row.verdict} ${row.changePercent ?? '?'}%` : 'pass';
+        const row = primary?.decided.find((r) => r.transport === t && r.metric === m);
+        const undecided = primary?.inconclusive.find((l) => l.startsWith(`${t} ${m} `));
+        verdicts[`${t} ${m}`] = row ? `${row.verdict} ${row.changePercent ?? '?'}%` : undecided ? undecided.split(' ').slice(2, 4).join(' ') : 'pass';
       }
     }
     const medians: Record<string, Record<string, number>> = {};

@@ -45,6 +45,14 @@ export interface DriverHealth {
   cpuMsPer1kEvents?: number;
 }
 
+/** Fewest clients for which RSS per connection is recorded. */
+export const MIN_CLIENTS_FOR_RSS_PER_CONNECTION = 1000;
+
+/** (connected - baseline RSS) / clients, or undefined below MIN_CLIENTS_FOR_RSS_PER_CONNECTION clients. */
+export function rssPerConnection(baselineRssBytes: number, connectedRssBytes: number, clients: number): number | undefined {
+  return clients >= MIN_CLIENTS_FOR_RSS_PER_CONNECTION ? Math.round((connectedRssBytes - baselineRssBytes) / clients) : undefined;
+}
+
 /** Server figures from its /stats endpoint. */
 export interface ServerFigures {
   /** Highest resident set size seen during the run, bytes. */
@@ -53,8 +61,11 @@ export interface ServerFigures {
   baselineRssBytes: number;
   /** RSS once every client was connected, before publishing, bytes. */
   connectedRssBytes: number;
-  /** (connectedRss - baselineRss) / clients, bytes; noisy below ~1 000 clients. */
-  rssPerConnectionBytes: number;
+  /**
+   * (connectedRss - baselineRss) / clients, bytes. Absent below MIN_CLIENTS_FOR_RSS_PER_CONNECTION clients,
+   * where allocator noise outweighs the connections (it can even come out negative): not measured.
+   */
+  rssPerConnectionBytes?: number;
   /** V8 heap used at the end of the measured window, bytes. */
   heapUsedBytes: number;
   /** Server CPU (user + system) during the measured window, seconds. */

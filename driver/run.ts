@@ -16,6 +16,7 @@ import {
   type RunResult,
   type TimelinePoint,
   type TransportResult,
+  rssPerConnection,
 } from './result.ts';
 
 /** A client process whose CPU use reaches this share of one core in the measured window is saturated. */
@@ -276,7 +277,7 @@ function figures(
       peakRssBytes: Math.max(s.sW.peakRssBytes, s.sEnd.peakRssBytes),
       baselineRssBytes: s.base.rssBytes,
       connectedRssBytes: s.connected.rssBytes,
-      rssPerConnectionBytes: Math.round((s.connected.rssBytes - s.base.rssBytes) / o.clients),
+      rssPerConnectionBytes: rssPerConnection(s.base.rssBytes, s.connected.rssBytes, o.clients),
       heapUsedBytes: s.sE.heapUsedBytes,
       cpuSeconds: round4(cpuSeconds),
       cpuMsPer1kEvents: round4(measuredDeliveries > 0 ? (cpuSeconds * 1000) / (measuredDeliveries / 1000) : 0),

@@ -18,6 +18,7 @@ import {
   type TimelinePoint,
   type TransportResult,
   type WireFigures,
+  rssPerConnection,
 } from './result.ts';
 
 /** Thrown inside a session body when the run must stop (Ctrl-C, the server died). */
@@ -204,7 +205,7 @@ export function serverFigures(s: { base: StatsSnapshot; connected: StatsSnapshot
     peakRssBytes: Math.max(s.from.peakRssBytes, s.to.peakRssBytes),
     baselineRssBytes: s.base.rssBytes,
     connectedRssBytes: s.connected.rssBytes,
-    rssPerConnectionBytes: Math.round((s.connected.rssBytes - s.base.rssBytes) / clients),
+    rssPerConnectionBytes: rssPerConnection(s.base.rssBytes, s.connected.rssBytes, clients),
     heapUsedBytes: s.to.heapUsedBytes,
     cpuSeconds: round4(cpuSeconds),
     cpuMsPer1kEvents: round4(delivered > 0 ? (cpuSeconds * 1000) / (delivered / 1000) : 0),

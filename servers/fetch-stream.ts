@@ -24,6 +24,7 @@ export const fetchStream: TransportModule = ({ hub }) => {
   hub.onBatch((batch) => {
     const chunk = Buffer.from(ndjsonLines(batch));
     for (const res of subscribers) res.write(chunk);
+    hub.charge(batch.length * subscribers.size);
   });
   return {
     path: '/stream',

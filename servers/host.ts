@@ -35,7 +35,7 @@ async function main(): Promise<void> {
         break;
       case 'stop-publisher':
         publisher?.stop();
-        send({ type: 'published', id: msg.id, lastSeq: server.hub.lastSeq });
+        send({ type: 'published', id: msg.id, lastSeq: server.hub.publishedSeq });
         break;
       case 'stats':
         if (msg.gc && typeof globalThis.gc === 'function') globalThis.gc();

@@ -65,6 +65,17 @@ export function pollBody(backlog: Backlog, after: number): string {
   return `{"events":[${events}],"next":${next}${backlog.gap ? ',"gap":true' : ''}}`;
 }
 
+/** A poll answer's body and how many events it delivers. */
+export interface PollAnswer {
+  body: string;
+  events: number;
+}
+
+/** The body of a poll answer with its event count. */
+export function pollAnswer(backlog: Backlog, after: number): PollAnswer {
+  return { body: pollBody(backlog, after), events: backlog.events.length };
+}
+
 /** The gap notice of the streaming transports. */
 export function gapMessage(after: number, oldest: number): string {
   return `{"gap":true,"after":${after},"oldest":${oldest}}`;

@@ -24,24 +24,30 @@ export interface Backlog {
 export interface Injection {
   /** Hold each publish tick this long before delivering it, ms. */
   delayMs: number;
-  /** Burn this much CPU per event per subscriber, µs. */
+  /** Burn this much CPU per event delivered to one subscriber, µs. */
   cpuUs: number;
 }
 
-/** Sequenced events with retention and batched delivery. */
+/**
+ * Sequenced events with retention and batched delivery. An event becomes visible (retained, readable by
+ * `since()`, counted in `lastSeq`) when its publish tick is delivered, so a delayed tick is late for every
+ * transport alike, pollers included.
+ */
 export class Hub {
-  /** seq of the newest event (0 before any). */
+  /** seq of the newest delivered event (0 before any). */
   lastSeq = 0;
+  /** seq of the newest event appended, delivered or not. */
+  publishedSeq = 0;
   private readonly ring: (HubEvent | undefined)[];
   private pending: HubEvent[] = [];
+  /** Ticks held back by the delay knob, not yet delivered. */
+  private readonly held = new Set<NodeJS.Timeout>();
   private readonly listeners = new Set<BatchListener>();
 
   /** `retention`: how many recent events are kept for resumption. */
   constructor(
     readonly retention = 10_000,
     private readonly injection: Injection = { delayMs: 0, cpuUs: 0 },
-    /** How many subscribers the transport has (for the CPU injection). */
-    private readonly subscriberCount: () => number = () => 0,
   ) {
     if (!Number.isInteger(retention) || retention < 1) throw new RangeError('retention must be an integer >= 1');
     this.ring = new Array<HubEvent | undefined>(retention);
@@ -54,11 +60,19 @@ export class Hub {
 
   /** Adds an event stamped with its scheduled time; it reaches subscribers at the next `flush()`. */
   append(data: string, tsUs: number): HubEvent {
-    const seq = ++this.lastSeq;
+    const seq = ++this.publishedSeq;
     const event: HubEvent = { seq, ts: tsUs, json: `{"seq":${seq},"ts":${tsUs},"data":${JSON.stringify(data)}}` };
-    this.ring[seq % this.retention] = event;
     this.pending.push(event);
     return event;
+  }
+
+  /** Event deliveries the transport made (one event to one subscriber, in a frame, chunk or poll answer). */
+  deliveries = 0;
+
+  /** Counts `deliveries` that the transport just made, and burns the injected CPU for them (test knob). */
+  charge(deliveries: number): void {
+    this.deliveries += deliveries;
+    if (this.injection.cpuUs > 0 && deliveries > 0) burnCpu(this.injection.cpuUs * deliveries);
   }
 
   /** Delivers everything appended since the last flush to the listeners, as one batch. */
@@ -66,8 +80,22 @@ export class Hub {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    if (this.injection.delayMs > 0) setTimeout(() => this.deliver(batch), this.injection.delayMs);
-    else this.deliver(batch);
+    if (this.injection.delayMs > 0) {
+      const timer = setTimeout(() => {
+        this.held.delete(timer);
+        this.deliver(batch);
+      }, this.injection.delayMs);
+      this.held.add(timer);
+    } else {
+      this.deliver(batch);
+    }
+  }
+
+  /** Drops ticks still held back by the delay knob and every listener. */
+  close(): void {
+    for (const timer of this.held) clearTimeout(timer);
+    this.held.clear();
+    this.listeners.clear();
   }
 
   /** Appends and flushes one event. */
@@ -93,7 +121,8 @@ export class Hub {
   }
 
   private deliver(batch: readonly HubEvent[]): void {
-    if (this.injection.cpuUs > 0) burnCpu(this.injection.cpuUs * batch.length * this.subscriberCount());
+    for (const event of batch) this.ring[event.seq % this.retention] = event;
+    this.lastSeq = (batch.at(-1) as HubEvent).seq;
     for (const listener of this.listeners) listener(batch);
   }
 }

@@ -1,7 +1,7 @@
 // Long polling: GET /long-poll?after=S&wait=MS is held until an event after S exists or MS pass.
 import type { ServerResponse } from 'node:http';
 import type { TransportModule } from './transport.ts';
-import { intParam, pollBody, sendJson } from './http-util.ts';
+import { intParam, pollAnswer, sendJson, type PollAnswer } from './http-util.ts';
 
 interface Waiter {
   res: ServerResponse;
@@ -16,22 +16,23 @@ export const DEFAULT_LONG_POLL_WAIT_MS = 30_000;
 export const longPoll: TransportModule = ({ hub, options }) => {
   const waiters = new Set<Waiter>();
 
-  const answer = (w: Waiter, body: string): void => {
+  const answer = (w: Waiter, a: PollAnswer): void => {
     clearTimeout(w.timer);
     waiters.delete(w);
-    sendJson(w.res, body);
+    hub.charge(a.events);
+    sendJson(w.res, a.body);
   };
 
   hub.onBatch(() => {
     // Every held poll is answered in this tick; pollers at the same cursor share one body.
-    const bodies = new Map<number, string>();
+    const bodies = new Map<number, PollAnswer>();
     for (const w of waiters) {
-      let body = bodies.get(w.after);
-      if (body === undefined) {
-        body = pollBody(hub.since(w.after), w.after);
-        bodies.set(w.after, body);
+      let a = bodies.get(w.after);
+      if (a === undefined) {
+        a = pollAnswer(hub.since(w.after), w.after);
+        bodies.set(w.after, a);
       }
-      answer(w, body);
+      answer(w, a);
     }
   });
 
@@ -40,11 +41,15 @@ export const longPoll: TransportModule = ({ hub, options }) => {
     request(req, res, url) {
       const after = intParam(url, 'after') ?? hub.lastSeq;
       const wait = intParam(url, 'wait', options.maxWaitMs) ?? DEFAULT_LONG_POLL_WAIT_MS;
-      if (hub.lastSeq > after || wait === 0) return sendJson(res, pollBody(hub.since(after), after));
+      if (hub.lastSeq > after || wait === 0) {
+        const a = pollAnswer(hub.since(after), after);
+        hub.charge(a.events);
+        return sendJson(res, a.body);
+      }
       const w: Waiter = {
         res,
         after,
-        timer: setTimeout(() => answer(w, pollBody({ events: [], gap: false }, after)), wait),
+        timer: setTimeout(() => answer(w, pollAnswer({ events: [], gap: false }, after)), wait),
       };
       waiters.add(w);
       req.once('close', () => {

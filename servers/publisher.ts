@@ -14,7 +14,7 @@ export interface PublishPlan {
 
 /** A running publisher. */
 export interface Publisher {
-  /** Resolves with the last seq published when `count` events are out or the publisher was stopped. */
+  /** Resolves with the last seq published (delivered or about to be) when `count` events are out or the publisher was stopped. */
   readonly done: Promise<number>;
   /** Stops before the next event. */
   stop(): void;
@@ -44,7 +44,7 @@ export function startPublisher(hub: Hub, plan: PublishPlan): Publisher {
       sent++;
     }
     hub.flush();
-    if (sent >= plan.count) return finish(hub.lastSeq);
+    if (sent >= plan.count) return finish(hub.publishedSeq);
     const nextDue = startUs + Math.round(sent * intervalUs);
     timer = setTimeout(tick, Math.max(0, (nextDue - monotonicUs()) / 1000));
   };
@@ -54,7 +54,7 @@ export function startPublisher(hub: Hub, plan: PublishPlan): Publisher {
     stop() {
       if (timer) clearTimeout(timer);
       timer = undefined;
-      finish(hub.lastSeq);
+      finish(hub.publishedSeq);
     },
   };
 }

@@ -38,14 +38,11 @@ export interface RtServer {
 /** Starts a reference server for `options.transport` and resolves once it listens. */
 export async function startServer(partial: Partial<ServerOptions> & Pick<ServerOptions, 'transport'>): Promise<RtServer> {
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
-  // The hub's CPU-injection knob needs the subscriber count of the transport built on top of it.
-  const live = { subscribers: (): number => 0 };
-  const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs }, () => live.subscribers());
+  const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs });
   const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options });
-  live.subscribers = () => transport.subscribers();
   // `?stream=ID`: a private token stream of the same transport (the stream scenario).
   const streams = createStreams(TRANSPORT_MODULES[options.transport], options);
-  const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq }));
+  const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq, deliveries: hub.deliveries }));
 
   const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     stats.requests++;
@@ -153,6 +150,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     async close() {
       transport.close();
       streams.close();
+      hub.close();
       stats.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -1,11 +1,11 @@
 // Short polling: GET /poll?after=S answers at once with the retained events after S.
 import type { TransportModule } from './transport.ts';
-import { intParam, pollBody, sendJson } from './http-util.ts';
+import { intParam, pollAnswer, sendJson, type PollAnswer } from './http-util.ts';
 
 /** The short-polling endpoint. */
 export const shortPoll: TransportModule = ({ hub }) => {
-  // Pollers at the same cursor get the same body: build it once per cursor per publish tick.
-  let bodies = new Map<number, string>();
+  // Pollers at the same cursor get the same answer: build it once per cursor per publish tick.
+  let bodies = new Map<number, PollAnswer>();
   hub.onBatch(() => {
     if (bodies.size > 0) bodies = new Map();
   });
@@ -13,12 +13,13 @@ export const shortPoll: TransportModule = ({ hub }) => {
     path: '/poll',
     request(_req, res, url) {
       const after = intParam(url, 'after') ?? hub.lastSeq;
-      let body = bodies.get(after);
-      if (body === undefined) {
-        body = pollBody(hub.since(after), after);
-        if (bodies.size < 10_000) bodies.set(after, body);
+      let answer = bodies.get(after);
+      if (answer === undefined) {
+        answer = pollAnswer(hub.since(after), after);
+        if (bodies.size < 10_000) bodies.set(after, answer);
       }
-      sendJson(res, body);
+      hub.charge(answer.events);
+      sendJson(res, answer.body);
     },
     subscribers: () => 0,
     close() {

@@ -29,6 +29,7 @@ export const sse: TransportModule = ({ hub, options }) => {
     // One encoded buffer per publish tick, written to every subscriber.
     const frame = Buffer.from(sseFrames(batch));
     for (const res of subscribers) res.write(frame);
+    hub.charge(batch.length * subscribers.size);
   });
   const heartbeat =
     options.heartbeatMs > 0

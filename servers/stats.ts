@@ -17,6 +17,8 @@ export interface StatsSnapshot {
   subscribers: number;
   eventsPublished: number;
   lastSeq: number;
+  /** Event deliveries made: one event to one subscriber, in a frame, chunk or poll answer. */
+  deliveries: number;
   /** Bytes written to / read from every socket, including closed ones. */
   bytesWritten: number;
   bytesRead: number;
@@ -46,7 +48,7 @@ export class ServerStats {
 
   constructor(
     private readonly transport: string,
-    private readonly live: () => { subscribers: number; lastSeq: number },
+    private readonly live: () => { subscribers: number; lastSeq: number; deliveries: number },
   ) {
     this.sampler = setInterval(() => {
       const rss = process.memoryUsage.rss();
@@ -79,7 +81,7 @@ export class ServerStats {
     const mem = process.memoryUsage();
     if (mem.rss > this.peakRss) this.peakRss = mem.rss;
     const cpu = process.cpuUsage();
-    const { subscribers, lastSeq } = this.live();
+    const { subscribers, lastSeq, deliveries } = this.live();
     const snap: StatsSnapshot = {
       transport: this.transport,
       pid: process.pid,
@@ -91,6 +93,7 @@ export class ServerStats {
       subscribers,
       eventsPublished: lastSeq,
       lastSeq,
+      deliveries,
       bytesWritten,
       bytesRead,
       rssBytes: mem.rss,

@@ -30,6 +30,7 @@ export const ws: TransportModule = ({ hub, options }) => {
       for (const p of payloads) s.ws.send(p, sendOpts);
       s.socket.uncork();
     }
+    hub.charge(batch.length * subscribers.size);
   });
 
   // Idle keep-alive (off by default): one empty ping frame per subscriber every wsPingMs.
