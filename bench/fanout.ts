@@ -21,7 +21,8 @@ const TARGETS: Target[] = [
   { transport: 'sse', deliveriesPerSec: 250_000 },
   { transport: 'fetch-stream', deliveriesPerSec: 250_000 },
 ];
-const workers = Number(process.env.RTBENCH_BENCH_WORKERS ?? 1);
+// Two client processes: one saturates above ~200k deliveries/s of SSE or NDJSON parsing (see docs/benchmarks.md).
+const workers = Number(process.env.RTBENCH_BENCH_WORKERS ?? 2);
 const durationMs = Number(process.env.RTBENCH_BENCH_DURATION_MS ?? 10_000);
 
 const results: RunResult[] = [];
