@@ -68,7 +68,7 @@ describe('a scenario file with a mistake: one sentence naming the field', () => 
     ['fraction for an integer', file('burst', { bursts: 1.5 }), 'profiles.smoke.bursts must be an integer between 1 and 10000, got 1.5'],
     ['zero send rate', file('chat', { sendRatePerClient: 0 }), 'profiles.smoke.sendRatePerClient must be a number > 0 and <= 10000, got 0'],
     ['storm larger than the clients', file('churn', { clients: 3, stormClients: 4 }), 'profiles.smoke.stormClients must be at most clients (3), got 4'],
-    ['bad list item', file('idle', { sweep: [0, -1] }), 'profiles.smoke.sweep[1] must be an integer >= 0, got -1'],
+    ['bad list item', file('idle', { sweep: [0, -1] }), 'profiles.smoke.sweep[1] must be an integer between 0 and 19000, got -1'],
     ['steps not increasing', file('capacity', { steps: [4, 2] }), 'profiles.smoke.steps must increase, but profiles.smoke.steps[1] is 2 after 4'],
     ['bad enum', file('capacity', { axis: 'load' }), 'profiles.smoke.axis must be one of: clients, rate; got "load"'],
     ['unknown kind', file('firehose'), `kind must be one of: ${KINDS}; got "firehose"`],

@@ -237,7 +237,8 @@ describe('wire bytes: idle keep-alives', () => {
         const s1 = await until(server, (s) => s.bytesRead - s0.bytesRead >= 3 * 6);
         assert.equal((s1.bytesWritten - s0.bytesWritten) % 2, 0);
         assert.equal((s1.bytesRead - s0.bytesRead) % 6, 0);
-        assert.ok((s1.bytesRead - s0.bytesRead) / 6 <= (s1.bytesWritten - s0.bytesWritten) / 2, 'a pong answers a ping');
+        // Every pong answers a ping; the pong of a ping written just before s0 may arrive inside the window.
+        assert.ok((s1.bytesRead - s0.bytesRead) / 6 <= (s1.bytesWritten - s0.bytesWritten) / 2 + 1, 'a pong answers a ping');
       },
       { wsPingMs: 5 },
     );
