@@ -3,7 +3,9 @@
 import type { RunResult, TransportResult } from '../driver/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { formatBytes, formatCount, formatUs } from './format.ts';
-import { bestIndexes, isComparable, metric, orderedTransports, type MetricDef } from './metrics.ts';
+import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION } from '../driver/result.ts';
+import { bestIndexes, isComparable, metric, orderedTransports, visibleMetrics, type MetricDef } from './metrics.ts';
+import { sectionRow, sectionsFor } from './scenarios.ts';
 import { percentileCurve } from './percentiles.ts';
 
 /** One colour per transport, the same in every chart and in the table header (Tableau 10). */
@@ -187,26 +189,63 @@ function metricBars(id: string, runs: readonly TaggedRun[], defs: readonly Metri
         labels: ts.map((t, i) => {
           const v = values[i];
           if (!t) return 'not run';
-          if (v === null || v === undefined) return t.status === 'ok' ? 'n/a' : t.status;
+          if (v === null || v === undefined) return t.status !== 'ok' ? t.status : (def.missing?.(t) ?? 'n/a');
           return `${def.format(v)}${best.has(t.transport) && runs.length === 1 ? ' ★' : ''}`;
         }),
       });
     });
   });
-  if (datasets.every((ds) => ds.values.every((v) => v === null))) return null;
+  // nothing measured, or every bar zero (no connection opened in the window): nothing to compare, no chart
+  if (datasets.every((ds) => ds.values.every((v) => v === null || v === 0))) return null;
   return { kind: 'bar', id, title, note, categories: names, y: { title: '', scale: 'linear', format, min: 0 }, datasets, legend: datasets.length > 1 };
 }
 
 /** The per-transport bar charts: throughput, bytes, requests, connections, CPU, memory. */
 export function barCharts(idPrefix: string, runs: readonly TaggedRun[]): BarChartSpec[] {
+  // only rows the summary shows (a poll-ceiling run has no connection counts worth a direction)
+  const shown = new Set(visibleMetrics(runs.flatMap((r) => r.result.transports)).map((d) => d.id));
+  const defs = (...ids: string[]): MetricDef[] => ids.filter((id) => shown.has(id)).map(metric);
   const charts = [
-    metricBars(`${idPrefix}-throughput`, runs, [metric('eventsPerSec')], 'Delivered events per second', 'Deliveries per second across all clients. Higher is better; equal bars mean every transport kept up with the publisher.', 'rate'),
-    metricBars(`${idPrefix}-bytes`, runs, [metric('bytesPerEvent')], 'Bytes per event', 'Bytes the server wrote per delivered event, headers and framing included. Lower is better.', 'bytes'),
-    metricBars(`${idPrefix}-requests`, runs, [metric('requestsPerEvent')], 'HTTP requests per event', 'Requests the server had to parse and answer per delivered event. Lower is better; streaming transports need one per connection, not per event.', 'ratio'),
-    metricBars(`${idPrefix}-connections`, runs, [metric('connectionsOpened'), metric('connectionsClosed')], 'Connections opened and closed', 'TCP connections accepted (solid) and closed (pale) while measuring. Lower is better: each new connection costs a handshake.', 'count'),
-    metricBars(`${idPrefix}-cpu`, runs, [metric('cpuPer1k')], 'Server CPU per 1 000 events', 'Server CPU time (user + system) per 1 000 delivered events, ms. Lower is better.', 'ms'),
-    metricBars(`${idPrefix}-memory`, runs, [metric('rssPerConnection')], 'Server memory per connection', 'Server RSS per connected client (connected minus baseline, divided by clients). Lower is better; noisy below ~1 000 clients.', 'bytes'),
+    metricBars(`${idPrefix}-throughput`, runs, defs('eventsPerSec'), 'Delivered events per second', 'Deliveries per second across all clients. Higher is better; equal bars mean every transport kept up with the publisher.', 'rate'),
+    metricBars(`${idPrefix}-bytes`, runs, defs('bytesPerEvent'), 'Bytes per event', 'Bytes the server wrote per delivered event, headers and framing included. Lower is better.', 'bytes'),
+    metricBars(`${idPrefix}-requests`, runs, defs('requestsPerEvent'), 'HTTP requests per event', 'Requests the server had to parse and answer per delivered event. Lower is better; streaming transports need one per connection, not per event.', 'ratio'),
+    metricBars(`${idPrefix}-connections`, runs, defs('connectionsOpened', 'connectionsClosed'), 'Connections opened and closed', 'TCP connections accepted (solid) and closed (pale) while measuring. Lower is better: each new connection costs a handshake.', 'count'),
+    metricBars(`${idPrefix}-cpu`, runs, defs('cpuPer1k'), 'Server CPU per 1 000 events', 'Server CPU time (user + system) per 1 000 delivered events, ms. Lower is better.', 'ms'),
+    metricBars(`${idPrefix}-memory`, runs, defs('rssPerConnection'), 'Server memory per connection', `Server RSS per connected client (connected minus baseline, divided by clients). Lower is better; not measured below ${MIN_CLIENTS_TEXT} clients.`, 'bytes'),
   ];
+  return charts.filter((c): c is BarChartSpec => c !== null);
+}
+
+/** "1 000". */
+const MIN_CLIENTS_TEXT = formatCount(MIN_CLIENTS_FOR_RSS_PER_CONNECTION).replace(',', ' ');
+
+/** A chart that has nothing to draw, shown as its title and a sentence saying why. */
+export interface ChartNote {
+  id: string;
+  title: string;
+  note: string;
+}
+
+/** Charts left out on purpose, with why: memory per connection when no transport had enough clients. */
+export function chartNotes(idPrefix: string, runs: readonly TaggedRun[]): ChartNote[] {
+  const ts = runs.flatMap((r) => r.result.transports);
+  const rss = metric('rssPerConnection');
+  const ran = ts.filter((t) => t.server !== undefined);
+  if (ran.length === 0 || ran.some((t) => rss.value(t) !== undefined)) return [];
+  const clients = [...new Set(runs.map((r) => formatCount(r.result.options.clients)))].join(' and ');
+  return [
+    {
+      id: `${idPrefix}-memory`,
+      title: 'Server memory per connection',
+      note: `Not measured below ${MIN_CLIENTS_TEXT} clients (this run: ${clients} per transport): allocator noise outweighs so few connections. Run with --clients ${MIN_CLIENTS_FOR_RSS_PER_CONNECTION} or more, or the idle scenario, to see it.`,
+    },
+  ];
+}
+
+/** The bar charts of the scenario sections (reconnect times, round trip, bursts, tokens, poll ceiling). */
+export function sectionCharts(idPrefix: string, runs: readonly TaggedRun[]): BarChartSpec[] {
+  const sections = sectionsFor(runs.flatMap((r) => r.result.transports));
+  const charts = sections.flatMap((s) => s.charts.map((c) => metricBars(`${idPrefix}-${c.id}`, runs, c.rows.map(sectionRow), c.title, c.note, c.format)));
   return charts.filter((c): c is BarChartSpec => c !== null);
 }
 
@@ -299,6 +338,7 @@ export function chartsFor(idPrefix: string, runs: readonly TaggedRun[]): ChartSp
     timelineChart(`${idPrefix}-timeline`, runs),
     idleChart(`${idPrefix}-idle`, runs),
     capacityChart(`${idPrefix}-capacity`, runs),
+    ...sectionCharts(idPrefix, runs),
     ...barCharts(idPrefix, runs),
   ];
   return charts.filter((c): c is ChartSpec => c !== null);

@@ -6,10 +6,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { RunResult, TransportResult } from '../driver/result.ts';
 import { TRANSPORT_LABELS, type Transport } from '../lib/transports.ts';
-import { TRANSPORT_COLORS, chartsFor, type ChartSpec, type TaggedRun } from './charts.ts';
+import { TRANSPORT_COLORS, chartNotes, chartsFor, type ChartNote, type ChartSpec, type TaggedRun } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatDelta, formatMs, formatRate, formatSig, formatUs } from './format.ts';
 import { layoutFor, verdict } from './markdown.ts';
-import { bestIndexes, visibleMetrics, isComparable, metric, orderedTransports, saturatedText, statusText, warningsFor, type MetricDef, type Warning } from './metrics.ts';
+import { bestIndexes, cellText, visibleMetrics, isComparable, loadText, metric, orderedTransports, saturatedText, statusText, warningsFor, type MetricDef, type Warning } from './metrics.ts';
+import { allRows, sectionsFor } from './scenarios.ts';
 
 /** Options of the HTML report. */
 export interface HtmlOptions {
@@ -108,17 +109,20 @@ function renderRun(result: RunResult, idPrefix: string, charts: ChartSpec[], lev
   const h = `h${level}`;
   const ts = orderedTransports(result);
   const runCharts = chartsFor(idPrefix, [{ result }]);
+  const notes = chartNotes(idPrefix, [{ result }]);
   charts.push(...runCharts);
+  const sections = sectionsFor(ts).map((s) => `<${h} id="${idPrefix}-section-${s.id}">${esc(s.title)}</${h}>\n<p class="muted">${esc(s.note)}</p>\n${renderMetricTable(ts, s.rows, false)}`);
   const parts = [
     `<p class="muted">${esc(result.startedAt)} → ${esc(result.finishedAt)}${result.interrupted ? ' · <strong>interrupted</strong>' : ''} · ${esc(shortSettings(result))}</p>`,
     renderWarnings(warningsFor(result)),
     renderGlance(result),
     `<${h}>Summary</${h}>`,
-    '<p class="muted">Best value in each row highlighted in green (lowest, or highest for events/s). Transports that errored or whose load generator was saturated do not compete.</p>',
-    renderSummaryTable(ts),
+    '<p class="muted">Best value in each row highlighted in green (lowest, or highest where more is better). Transports that errored or whose load generator was saturated do not compete.</p>',
+    renderMetricTable(ts, visibleMetrics(ts), true),
+    ...sections,
     renderIdleTable(ts, h),
     renderCapacityTable(ts, h),
-    runCharts.length > 0 ? `<${h}>Charts</${h}>\n${renderChartBoxes(runCharts)}` : '',
+    runCharts.length + notes.length > 0 ? `<${h}>Charts</${h}>\n${renderChartBoxes(runCharts, notes)}` : '',
     `<${h}>Why the transports differ</${h}>`,
     renderHow(result, ts.map((t) => t.transport)),
     `<${h}>Settings and environment</${h}>`,
@@ -129,7 +133,8 @@ function renderRun(result: RunResult, idPrefix: string, charts: ChartSpec[], lev
 
 function shortSettings(r: RunResult): string {
   const o = r.options;
-  return `${formatCount(o.clients)} clients per transport · ${formatRate(o.rate, ' events/s')} · ${formatBytes(o.payloadBytes)} payload · ${formatMs(o.durationMs)} measured`;
+  if (r.transports.some((t) => t.pollCeiling)) return loadText(r);
+  return `${loadText(r)} · ${formatBytes(o.payloadBytes)} payload · ${formatMs(o.durationMs)} measured`;
 }
 
 function renderWarnings(warnings: readonly Warning[]): string {
@@ -145,8 +150,8 @@ const GLANCE = ['p99', 'p50', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEvent
 function renderGlance(result: RunResult): string {
   const ts = orderedTransports(result);
   const cards: string[] = [];
-  for (const id of GLANCE) {
-    const def = metric(id);
+  const defs = [...sectionsFor(ts).flatMap((s) => s.rows.filter((d) => d.card !== undefined)), ...GLANCE.map(metric)];
+  for (const def of defs) {
     const best = bestIndexes(def, ts);
     const first = best[0];
     if (first === undefined) continue;
@@ -159,7 +164,7 @@ function renderGlance(result: RunResult): string {
       const worst = rivals.reduce((a, b) => ((def.better === 'lower' ? (b.v ?? 0) > (a.v ?? 0) : (b.v ?? 0) < (a.v ?? 0)) ? b : a));
       const wv = worst.v ?? 0;
       const factor = def.better === 'lower' ? wv / bestValue : bestValue / wv;
-      const word = def.better === 'higher' ? 'fewer' : ['p50', 'p90', 'p99', 'p999', 'max'].includes(def.id) ? 'slower' : 'more';
+      const word = def.better === 'higher' ? 'fewer' : def.format === formatUs || ['p50', 'p90', 'p99', 'p999', 'max'].includes(def.id) ? 'slower' : 'more';
       const times = Number.isFinite(factor) && factor >= 1.1 ? ` (${formatSig(factor, 2)}× ${word})` : '';
       why = `worst: ${swatch(worst.t.transport)}${esc(worst.t.transport)} ${esc(def.format(wv))}${esc(times)}`;
     }
@@ -183,30 +188,31 @@ function cardTitle(def: MetricDef): string {
     cpuPer1k: 'Least server CPU per 1 000 events',
     connectionsOpened: 'Fewest connections opened',
   };
-  return titles[def.id] ?? def.label;
+  return def.card ?? titles[def.id] ?? def.label;
 }
 
-function renderSummaryTable(ts: readonly TransportResult[]): string {
-  if (ts.length === 0) return '<p>No transports were run.</p>';
+/** A metric-per-row table, transports as columns, the best of each row highlighted; `summary` adds status and driver rows. */
+function renderMetricTable(ts: readonly TransportResult[], defs: readonly MetricDef[], summary: boolean): string {
+  if (ts.length === 0) return summary ? '<p>No transports were run.</p>' : '';
   const head = `<thead><tr><th>metric</th>${ts.map((t) => `<th>${swatch(t.transport)}${esc(t.transport)}</th>`).join('')}<th class="explain">what it means</th></tr></thead>`;
   const rows: string[] = [];
-  rows.push(
+  if (summary) rows.push(
     `<tr><td>status</td>${ts.map((t) => `<td class="status${t.status === 'ok' ? '' : ' errored'}">${esc(statusText(t))}</td>`).join('')}<td class="explain">ok, or why the transport failed; a failed transport does not stop the others.</td></tr>`,
   );
-  for (const def of visibleMetrics(ts)) {
+  for (const def of defs) {
     const best = new Set(bestIndexes(def, ts));
     const cells = ts.map((t, i) => {
       const v = def.value(t);
-      if (v === undefined) return `<td>${NONE}</td>`;
+      if (v === undefined) return `<td${def.missing?.(t) !== undefined ? ' class="unmeasured"' : ''}>${esc(cellText(def, t))}</td>`;
       const cls = best.has(i) ? ' class="best"' : def.id === 'lost' && v > 0 ? ' class="bad"' : '';
       return `<td${cls}>${esc(def.format(v))}</td>`;
     });
     rows.push(`<tr id="row-${def.id}"><td>${esc(def.label)}</td>${cells.join('')}<td class="explain">${esc(def.explain)}</td></tr>`);
   }
-  if (ts.some((t) => t.driver)) rows.push(
+  if (summary && ts.some((t) => t.driver)) rows.push(
     `<tr><td>driver saturated</td>${ts.map((t) => `<td class="status${t.driver?.saturated ? ' bad' : ''}">${esc(saturatedText(t))}</td>`).join('')}<td class="explain">yes means the load generator, not the transport, was the limit: that transport's figures are invalid.</td></tr>`,
   );
-  return `<div class="table-wrap"><table class="summary">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
+  return `<div class="table-wrap"><table class="${summary ? 'summary' : 'scenario'}">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
 function renderIdleTable(ts: readonly TransportResult[], h: string): string {
@@ -266,11 +272,12 @@ function lowerIsBetterTable(ts: readonly TransportResult[], cols: Array<{ label:
   return `<div class="table-wrap"><table>\n<thead><tr><th>transport</th>${cols.map((c) => `<th>${esc(c.label)}</th>`).join('')}</tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
-function renderChartBoxes(specs: readonly ChartSpec[]): string {
+function renderChartBoxes(specs: readonly ChartSpec[], notes: readonly ChartNote[] = []): string {
   const boxes = specs.map((s) => {
     const wide = s.id.endsWith('-percentiles') || s.id.endsWith('-timeline') || s.id.endsWith('-capacity') || s.id.endsWith('-idle');
     return `<figure class="chart${wide ? ' wide' : ''}" id="box-${s.id}"><h3>${esc(s.title)}</h3><div class="note">${esc(s.note)}</div><div class="canvas"><canvas id="chart-${s.id}" role="img" aria-label="${esc(s.title)}"></canvas></div></figure>`;
   });
+  for (const n of notes) boxes.push(`<figure class="chart not-measured" id="box-${n.id}"><h3>${esc(n.title)}</h3><p class="note">${esc(n.note)}</p></figure>`);
   return `<div class="charts">\n${boxes.join('\n')}\n</div>`;
 }
 
@@ -296,8 +303,7 @@ function renderSettings(result: RunResult): string {
     ['started', result.startedAt],
     ['finished', `${result.finishedAt}${result.interrupted ? ' (interrupted)' : ''}`],
     ['transports', o.transports.join(', ')],
-    ['clients per transport', formatCount(o.clients)],
-    ['publish rate', formatRate(o.rate, ' events/s')],
+    ['load', loadText(result)],
     ['payload', formatBytes(o.payloadBytes)],
     ['warm-up / measured / drain', `${formatMs(o.warmupMs)} / ${formatMs(o.durationMs)} / up to ${formatMs(o.drainMs)}`],
     ['short-poll interval', `${formatCount(o.pollIntervalMs)} ms`],
@@ -325,6 +331,7 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
     { result: after, tag: 'after' },
   ];
   const pairCharts = chartsFor('ba', runs);
+  const pairNotes = chartNotes('ba', runs);
   charts.push(...pairCharts);
   const names: Transport[] = [];
   for (const t of [...orderedTransports(before), ...orderedTransports(after)]) if (!names.includes(t.transport)) names.push(t.transport);
@@ -341,15 +348,17 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
       })
       .join('')}<td class="explain">ok, or why the transport failed.</td></tr>`,
   );
-  for (const def of visibleMetrics([...before.transports, ...after.transports])) {
+  for (const def of allRows([...before.transports, ...after.transports])) {
     const cells = names.map((n) => {
       const b = find(before, n);
       const a = find(after, n);
       const bv = b ? def.value(b) : undefined;
       const av = a ? def.value(a) : undefined;
-      if (bv === undefined && av === undefined) return `<td>${NONE}</td>`;
+      const bt = b ? cellText(def, b) : NONE;
+      const at = a ? cellText(def, a) : NONE;
+      if (bv === undefined && av === undefined) return `<td>${esc(bt === at ? at : `${bt} → ${at}`)}</td>`;
       if (bv !== undefined && bv === av) return `<td>${esc(def.format(av))}</td>`;
-      const text = `${bv === undefined ? NONE : def.format(bv)} → ${av === undefined ? NONE : def.format(av)}`;
+      const text = `${bt} → ${at}`;
       if (bv === undefined || av === undefined) return `<td>${esc(text)}</td>`;
       const v = verdict(def, bv, av);
       return `<td${v ? ` class="${v}"` : ''}>${esc(text)}<span class="delta">${esc(formatDelta(bv, av))}${v ? ` ${v}` : ''}</span></td>`;
@@ -367,7 +376,7 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
     `<div class="table-wrap"><table class="summary">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`,
     '<h2>Who won in the after run</h2>',
     renderGlance(after),
-    pairCharts.length > 0 ? `<h2>Charts</h2>\n<p class="muted">Dashed or pale = before, solid = after.</p>\n${renderChartBoxes(pairCharts)}` : '',
+    pairCharts.length + pairNotes.length > 0 ? `<h2>Charts</h2>\n<p class="muted">Dashed or pale = before, solid = after.</p>\n${renderChartBoxes(pairCharts, pairNotes)}` : '',
     '<h2>Settings and environment</h2>',
     '<h3>Before</h3>',
     renderSettings(before),

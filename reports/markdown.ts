@@ -3,7 +3,8 @@
 import type { RunResult, TransportResult } from '../driver/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import { NONE, formatDelta } from './format.ts';
-import { bestIndexes, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, winners, type MetricDef, type Warning } from './metrics.ts';
+import { allRows, sectionsFor } from './scenarios.ts';
+import { bestIndexes, cellText, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, winners, type MetricDef, type Warning } from './metrics.ts';
 
 /** How several results are shown together. */
 export type Layout = 'single' | 'before-after' | 'side-by-side';
@@ -45,9 +46,11 @@ function renderOne(result: RunResult, prefix: string): string {
   lines.push('');
   lines.push(...warningBlock(warningsFor(result)));
 
-  const win = winners(result);
+  const sections = sectionsFor(ts);
+  const headline = [...sections.flatMap((s) => s.rows.filter((d) => d.card !== undefined)), ...visibleMetrics(ts).filter((d) => HEADLINE.includes(d.id))];
+  const win = winners(result, headline);
   if (win.length > 0) {
-    lines.push('**Who won:** ' + win.filter((w) => ['p50', 'p99', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEvent', 'rssPerConnection', 'cpuPer1k'].includes(w.metric.id)).map((w) => `${w.metric.label}: **${w.transports.join(', ')}** (${w.value})`).join(' · '));
+    lines.push('**Who won:** ' + win.map((w) => `${w.metric.label}: **${w.transports.join(', ')}** (${w.value})`).join(' · '));
     lines.push('');
   }
 
@@ -59,20 +62,36 @@ function renderOne(result: RunResult, prefix: string): string {
   lines.push(`| metric | ${ts.map((t) => t.transport).join(' | ')} | what it means |`);
   lines.push(`|---|${ts.map(() => '--:').join('|')}|---|`);
   lines.push(`| status | ${ts.map((t) => cell(statusText(t))).join(' | ')} | ok, or why the transport failed. |`);
-  for (const def of visibleMetrics(ts)) {
-    const best = new Set(bestIndexes(def, ts));
-    const cells = ts.map((t, i) => {
-      const v = def.value(t);
-      if (v === undefined) return NONE;
-      return best.has(i) ? `**${def.format(v)}**` : def.format(v);
-    });
-    lines.push(`| ${def.label} | ${cells.join(' | ')} | ${def.explain} |`);
-  }
+  for (const def of visibleMetrics(ts)) lines.push(metricLine(def, ts));
   if (ts.some((t) => t.driver)) lines.push(`| driver saturated | ${ts.map((t) => cell(saturatedText(t))).join(' | ')} | yes means the load generator, not the transport, was the limit: the run is invalid. |`);
   lines.push('');
-  lines.push('**Bold** = best in row.');
+  for (const section of sections) {
+    lines.push(`### ${section.title}`);
+    lines.push('');
+    lines.push(section.note);
+    lines.push('');
+    lines.push(`| metric | ${ts.map((t) => t.transport).join(' | ')} | what it means |`);
+    lines.push(`|---|${ts.map(() => '--:').join('|')}|---|`);
+    for (const def of section.rows) lines.push(metricLine(def, ts));
+    lines.push('');
+  }
+  lines.push('**Bold** = best in row (lowest, or highest where more is better).');
   lines.push('');
   return lines.join('\n');
+}
+
+/** The summary rows named in the "who won" line (scenario sections add their own headline rows). */
+const HEADLINE = ['p50', 'p99', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEvent', 'rssPerConnection', 'cpuPer1k'];
+
+/** One table line of a metric, its best value(s) in bold. */
+function metricLine(def: MetricDef, ts: readonly TransportResult[]): string {
+  const best = new Set(bestIndexes(def, ts));
+  const cells = ts.map((t, i) => {
+    const v = def.value(t);
+    if (v === undefined) return cell(cellText(def, t));
+    return best.has(i) ? `**${def.format(v)}**` : def.format(v);
+  });
+  return `| ${def.label} | ${cells.join(' | ')} | ${def.explain} |`;
 }
 
 /** A GitHub alert block listing the warnings, or nothing. */
@@ -111,14 +130,16 @@ function renderBeforeAfter(before: RunResult, after: RunResult): string {
   lines.push(`|---|${names.map(() => '--:').join('|')}|`);
   lines.push(`| status | ${names.map((n) => cell(`${statusOf(find(before, n))} → ${statusOf(find(after, n))}`)).join(' | ')} |`);
   const all = [...before.transports, ...after.transports];
-  for (const def of visibleMetrics(all)) {
+  for (const def of allRows(all)) {
     const cells = names.map((n) => {
       const b = find(before, n);
       const a = find(after, n);
       const bv = b ? def.value(b) : undefined;
       const av = a ? def.value(a) : undefined;
-      if (bv === undefined && av === undefined) return NONE;
-      if (bv === undefined || av === undefined) return `${bv === undefined ? NONE : def.format(bv)} → ${av === undefined ? NONE : def.format(av)}`;
+      const bt = b ? cellText(def, b) : NONE;
+      const at = a ? cellText(def, a) : NONE;
+      if (bv === undefined && av === undefined) return cell(bt === at ? at : `${bt} → ${at}`);
+      if (bv === undefined || av === undefined) return cell(`${bt} → ${at}`);
       if (bv === av) return def.format(av);
       const v = verdict(def, bv, av);
       const delta = formatDelta(bv, av);

@@ -1,8 +1,11 @@
 // The metric rows every report shows, which value wins each row, and the warnings a run deserves.
 // One table of definitions so the terminal, Markdown and HTML reports agree on labels, units and winners.
-import type { RunResult, TransportResult } from '../driver/result.ts';
+import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, type RunResult, type TransportResult } from '../driver/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
-import { formatBytes, formatCount, formatPercent, formatRate, formatRatio, formatSeconds, formatUs } from './format.ts';
+import { NONE, formatBytes, formatCount, formatPercent, formatRate, formatRatio, formatSeconds, formatSig, formatUs } from './format.ts';
+
+/** Cell text for RSS per connection below MIN_CLIENTS_FOR_RSS_PER_CONNECTION clients: not measured, not zero. */
+export const NOT_MEASURED_RSS = `${NONE} (< ${formatCount(MIN_CLIENTS_FOR_RSS_PER_CONNECTION).replace(',', ' ')} clients)`;
 
 /** Which direction of a metric is better; null when neither is. */
 export type Better = 'lower' | 'higher' | null;
@@ -20,6 +23,10 @@ export interface MetricDef {
   format: (v: number) => string;
   /** One line saying what the number means and which way is better. */
   explain: string;
+  /** Text for a cell whose value is absent on purpose (e.g. "– (< 1 000 clients)"); undefined: plain "–". */
+  missing?: (t: TransportResult) => string | undefined;
+  /** Title of the "who won" card for this row, when it gets one. */
+  card?: string;
 }
 
 /** A per-event figure, or undefined when no events were delivered (idle runs): a ratio over nothing means nothing. */
@@ -44,14 +51,37 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'requestsPerEvent', label: 'requests per event', better: 'lower', value: (t) => perEvent(t, t.churn?.requestsPerEvent), format: formatRatio, explain: 'HTTP requests per delivered event; streams stay near 0, polling near or above 1; lower is better.' },
   { id: 'bytesPerEvent', label: 'bytes per event', better: 'lower', value: (t) => perEvent(t, t.wire?.bytesPerEvent), format: formatBytes, explain: 'Server bytes written per delivered event, headers and framing included; lower is better.' },
   { id: 'peakRss', label: 'server peak RSS', better: 'lower', value: (t) => t.server?.peakRssBytes, format: formatBytes, explain: 'Most memory the server process held; lower is better.' },
-  { id: 'rssPerConnection', label: 'RSS per connection', better: 'lower', value: (t) => t.server?.rssPerConnectionBytes, format: formatBytes, explain: 'Server memory each held client costs (noisy below ~1 000 clients); lower is better.' },
+  {
+    id: 'rssPerConnection',
+    label: 'RSS per connection',
+    better: 'lower',
+    value: (t) => t.server?.rssPerConnectionBytes,
+    format: formatBytes,
+    explain: `Server memory each held client costs (connected minus baseline RSS, per client); not measured below ${formatCount(MIN_CLIENTS_FOR_RSS_PER_CONNECTION).replace(',', ' ')} clients, where allocator noise outweighs it; lower is better.`,
+    missing: (t) => (t.server && t.server.rssPerConnectionBytes === undefined ? NOT_MEASURED_RSS : undefined),
+  },
   { id: 'cpuSeconds', label: 'server CPU', better: 'lower', value: (t) => t.server?.cpuSeconds, format: formatSeconds, explain: 'Server CPU time (user + system) while measuring; lower is better.' },
   { id: 'cpuPer1k', label: 'CPU ms per 1k events', better: 'lower', value: (t) => perEvent(t, t.server?.cpuMsPer1kEvents), format: (v) => `${formatRatio(v)} ms`, explain: 'Server CPU spent per 1 000 delivered events; lower is better.' },
 ];
 
-/** The rows worth showing for these transports: those with at least one measured value. */
+/** Rows that count the load generator's own connections and requests in a poll-ceiling run: no direction there. */
+const POLL_CEILING_HIDDEN = ['connectionsOpened', 'connectionsClosed', 'httpRequests'];
+
+/**
+ * The rows worth showing for these transports: those with at least one measured (or deliberately unmeasured)
+ * value. A poll-ceiling run leaves out the connection and request counts: there they are autocannon's load,
+ * and more requests is better, which its own section shows.
+ */
 export function visibleMetrics(transports: readonly TransportResult[]): MetricDef[] {
-  return METRICS.filter((def) => transports.some((t) => def.value(t) !== undefined));
+  const pollCeiling = transports.some((t) => t.pollCeiling);
+  return METRICS.filter((def) => !(pollCeiling && POLL_CEILING_HIDDEN.includes(def.id)) && transports.some((t) => def.value(t) !== undefined || def.missing?.(t) !== undefined));
+}
+
+/** Text of one cell: the formatted value, the row's not-measured text, or "–". */
+export function cellText(def: MetricDef, t: TransportResult): string {
+  const v = def.value(t);
+  if (v !== undefined) return def.format(v);
+  return def.missing?.(t) ?? NONE;
 }
 
 /** Looks a metric up by id; throws on a typo (a programming error). */
@@ -72,12 +102,12 @@ export function orderedTransports(result: RunResult): TransportResult[] {
 
 /** True when a transport's figures may compete for "best": it finished and its load generator kept up. */
 export function isComparable(t: TransportResult): boolean {
-  return t.status === 'ok' && t.driver?.saturated !== true;
+  return t.status === 'ok' && t.driver?.saturated !== true && t.pollCeiling?.generatorSaturated !== true;
 }
 
 /**
- * Indexes (into `transports`) of the best value of a row. Empty when the row has no direction, fewer than two
- * comparable values were measured, or every comparable value is equal (nothing won).
+ * Indexes (into `transports`) of the best value of a row, ties at display precision included. Empty when the row
+ * has no direction, fewer than two comparable values were measured, or the best and worst look the same.
  */
 export function bestIndexes(def: MetricDef, transports: readonly TransportResult[]): number[] {
   if (def.better === null) return [];
@@ -90,8 +120,10 @@ export function bestIndexes(def: MetricDef, transports: readonly TransportResult
   const nums = values.map((x) => x.v);
   const best = def.better === 'lower' ? Math.min(...nums) : Math.max(...nums);
   const worst = def.better === 'lower' ? Math.max(...nums) : Math.min(...nums);
-  if (best === worst) return [];
-  return values.filter((x) => x.v === best).map((x) => x.i);
+  // equal as displayed counts as equal: 199.7/s and 200.1/s both show "200/s", and neither won
+  const bestText = def.format(best);
+  if (best === worst || def.format(worst) === bestText) return [];
+  return values.filter((x) => x.v === best || def.format(x.v) === bestText).map((x) => x.i);
 }
 
 /** The winner of each row that has one, for "who won what" summaries. */
@@ -102,11 +134,11 @@ export interface Winner {
   value: string;
 }
 
-/** Winners of every row of a result, skipping rows nobody won. */
-export function winners(result: RunResult): Winner[] {
+/** Winners of every row of a result (of `defs`, default the summary rows), skipping rows nobody won. */
+export function winners(result: RunResult, defs: readonly MetricDef[] = METRICS): Winner[] {
   const ts = orderedTransports(result);
   const out: Winner[] = [];
-  for (const def of METRICS) {
+  for (const def of defs) {
     const idx = bestIndexes(def, ts);
     const first = idx[0];
     if (first === undefined) continue;
@@ -159,6 +191,13 @@ export function warningsFor(result: RunResult): Warning[] {
       const why = t.driver.reasons.length > 0 ? ` (${t.driver.reasons.join('; ')})` : '';
       out.push({ level: 'invalid', transport: t.transport, message: `${t.transport}: the load generator was saturated${why}, so these figures show the generator's limits, not the transport's; rerun with more --workers or less load.` });
     }
+    const pc = t.pollCeiling;
+    if (pc?.generatorSaturated) {
+      out.push({ level: 'invalid', transport: t.transport, message: `${t.transport}: autocannon used ${formatSig(pc.generatorCpuPercent)}% of a core, so ${formatRate(pc.requestsPerSec, ' requests/s')} is a floor of the server's ceiling, not the ceiling.` });
+    }
+    if (pc && pc.errors + pc.timeouts + pc.non2xx > 0) {
+      out.push({ level: 'warning', transport: t.transport, message: `${t.transport}: the polling ceiling had ${formatCount(pc.errors)} errors, ${formatCount(pc.timeouts)} timeouts and ${formatCount(pc.non2xx)} non-2xx answers; a valid ceiling has none.` });
+    }
     const d = t.delivery;
     if (d && d.lost > 0) {
       const share = d.expectedDeliveries > 0 ? ` (${formatPercent(d.lost / d.expectedDeliveries)})` : '';
@@ -172,18 +211,51 @@ export function warningsFor(result: RunResult): Warning[] {
   return out;
 }
 
-/** One-line description of a run's settings ("200 clients, 100 events/s, 256 B payload, 10 s measured"). */
+/**
+ * The load a run put on each transport, in words: the clients and rate for a fan-out, the load steps of a
+ * capacity search, the sweep of an idle run, autocannon's settings for a poll ceiling, and so on.
+ */
+export function loadText(result: RunResult): string {
+  const o = result.options;
+  const ts = result.transports;
+  const clients = `${formatCount(o.clients)} client${o.clients === 1 ? '' : 's'} per transport`;
+  const cap = ts.find((t) => t.capacity && t.capacity.steps.length > 0)?.capacity;
+  if (cap) {
+    const xs = [...new Set(ts.flatMap((t) => t.capacity?.steps.map((s) => (t.capacity?.axis === 'rate' ? s.rate : s.clients)) ?? []))].sort((a, b) => a - b);
+    const steps = cap.axis === 'clients' ? `${xs.map(formatCount).join(', ')} clients at ${formatRate(o.rate, ' events/s')}` : `${xs.map(formatCount).join(', ')} events/s to ${clients}`;
+    return `load steps ${steps}; SLO p99 ≤ ${formatUs(cap.sloP99Us)}`;
+  }
+  const idle = ts.find((t) => t.idle && t.idle.points.length > 0)?.idle;
+  if (idle) return `idle sweep of ${idle.points.map((p) => formatCount(p.connections)).join(', ')} connections, nothing published`;
+  const pc = ts.find((t) => t.pollCeiling)?.pollCeiling;
+  if (pc) return `autocannon with ${formatCount(pc.connections)} connections, pipelining ${formatCount(pc.pipelining)}, ${formatMsShort(pc.durationMs)} per transport`;
+  const stream = ts.find((t) => t.stream)?.stream;
+  if (stream) return `${formatCount(stream.streams)} streams per transport of ${formatCount(stream.tokensPerStream)} tokens each`;
+  const burst = ts.find((t) => t.burst)?.burst;
+  if (burst) return `${clients}, ${formatCount(burst.bursts)} bursts of ${formatCount(burst.eventsPerBurst)} events`;
+  if (ts.some((t) => t.roundTrip)) return `${clients}, ${formatRate(o.rate, ' messages/s')} sent upstream (all clients)`;
+  return `${clients}, ${formatRate(o.rate, ' events/s')}`;
+}
+
+/** "500 ms", "2.00 s". */
+function formatMsShort(ms: number): string {
+  return ms < 1000 ? `${formatCount(ms)} ms` : formatSeconds(ms / 1000);
+}
+
+/** One-line description of a run's settings ("200 clients per transport, 100 events/s, 256 B payload, ..."). */
 export function settingsLine(result: RunResult): string {
   const o = result.options;
-  const parts = [
-    `${formatCount(o.clients)} clients per transport`,
-    `${formatRate(o.rate, ' events/s')}`,
-    `${formatBytes(o.payloadBytes)} payload`,
-    `${formatSeconds(o.warmupMs / 1000)} warm-up`,
-    `${formatSeconds(o.durationMs / 1000)} measured`,
-    `short-poll every ${formatCount(o.pollIntervalMs)} ms`,
-    `${formatCount(o.workers)} client process${o.workers === 1 ? '' : 'es'}`,
-  ];
+  const pollCeiling = result.transports.some((t) => t.pollCeiling);
+  const parts = pollCeiling
+    ? [loadText(result), `poll interval ${formatCount(o.pollIntervalMs)} ms`]
+    : [
+        loadText(result),
+        `${formatBytes(o.payloadBytes)} payload`,
+        `${formatSeconds(o.warmupMs / 1000)} warm-up`,
+        `${formatSeconds(o.durationMs / 1000)} measured`,
+        `short-poll every ${formatCount(o.pollIntervalMs)} ms`,
+        `${formatCount(o.workers)} client process${o.workers === 1 ? '' : 'es'}`,
+      ];
   if (o.wsCompression) parts.push('ws compression on');
   if (o.injectDelayMs > 0) parts.push(`injected delay ${formatCount(o.injectDelayMs)} ms`);
   if (o.injectCpuUs > 0) parts.push(`injected CPU ${formatCount(o.injectCpuUs)} µs/event/subscriber`);

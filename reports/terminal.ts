@@ -2,7 +2,8 @@
 // warnings below. Pure: (result) => string.
 import type { RunResult, TransportResult } from '../driver/result.ts';
 import { NONE, formatBytes, formatCount, formatRate } from './format.ts';
-import { bestIndexes, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, type Warning } from './metrics.ts';
+import { sectionsFor } from './scenarios.ts';
+import { bestIndexes, cellText, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, type MetricDef, type Warning } from './metrics.ts';
 
 /** Options of the terminal table. */
 export interface TerminalOptions {
@@ -53,25 +54,33 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
   };
 
   const ts = orderedTransports(result);
-  const rows: Array<{ label: string; cells: Cell[] }> = [];
+  /** heading: a section title on its own line; note: one text across every column. */
+  const rows: Array<{ label: string; cells: Cell[]; heading?: boolean; note?: string }> = [];
 
   rows.push({
     label: 'status',
     cells: ts.map((t) => ({ text: truncate(statusText(t), MAX_TEXT_CELL), paint: t.status === 'ok' ? undefined : t.status === 'errored' ? 'bad' : 'warn' })),
   });
-  for (const def of visibleMetrics(ts)) {
+  const metricRow = (def: MetricDef, label: string): { label: string; cells: Cell[] } => {
     const best = new Set(bestIndexes(def, ts));
-    rows.push({
-      label: def.label,
+    return {
+      label,
       cells: ts.map((t, i) => {
         const v = def.value(t);
-        if (v === undefined) return { text: NONE };
+        if (v === undefined) return { text: cellText(def, t) };
         const text = def.format(v);
         if (best.has(i)) return { text: color ? text : `${text}${MARK}`, paint: 'best' };
         if (def.id === 'lost' && v > 0) return { text, paint: 'bad' };
         return { text };
       }),
-    });
+    };
+  };
+  for (const def of visibleMetrics(ts)) {
+    // a row nobody measured on purpose (RSS per connection below 1 000 clients) is one note, not n equal cells
+    const missing = ts.map((t) => (def.value(t) === undefined ? def.missing?.(t) : undefined));
+    const first = missing[0];
+    if (first !== undefined && missing.every((m) => m === first)) rows.push({ label: def.label, cells: ts.map(() => ({ text: '' })), note: `${first} for every transport` });
+    else rows.push(metricRow(def, def.label));
   }
   if (ts.some((t) => t.driver)) rows.push({
     label: 'driver saturated',
@@ -93,6 +102,10 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
         return { text: c.axis === 'clients' ? `${formatCount(c.knee.clients)} clients` : formatRate(c.knee.rate, ' ev/s') };
       }),
     });
+  }
+  for (const section of sectionsFor(ts)) {
+    rows.push({ label: `${section.title}:`, cells: ts.map(() => ({ text: '' })), heading: true });
+    for (const def of section.rows) rows.push(metricRow(def, `  ${def.label}`));
   }
   // without colour the best-value mark takes its own 2-column slot, so numbers stay right-aligned
   if (!color) {
@@ -116,10 +129,12 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
     lines.push(padEnd('', labelWidth) + ts.map((t, i) => gap + paint(padStart(t.transport, (colWidths[i] ?? 0) - pad.length), 'bold') + pad).join(''));
     for (const row of rows) {
       const cells = row.cells.map((c, i) => gap + paint(padStart(c.text, colWidths[i] ?? 0), c.paint)).join('');
-      lines.push(padEnd(row.label, labelWidth) + cells);
+      if (row.heading) lines.push(paint(row.label, 'bold'));
+      else if (row.note !== undefined) lines.push(padEnd(row.label, labelWidth) + gap + paint(row.note, 'dim'));
+      else lines.push(padEnd(row.label, labelWidth) + cells);
     }
     lines.push('');
-    lines.push(paint(color ? 'green = best in row (lowest, or highest for events/s)' : '* = best in row (lowest, or highest for events/s)', 'dim'));
+    lines.push(paint(color ? 'green = best in row (lowest, or highest where more is better)' : '* = best in row (lowest, or highest where more is better)', 'dim'));
   }
 
   const warnings = warningsFor(result);

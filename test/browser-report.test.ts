@@ -1,5 +1,6 @@
 // Opens generated reports in real headless Chromium with the network blocked: no console errors, every
-// chart's canvas has drawn pixels in the transports' colours, the summary lists every transport.
+// chart's canvas has drawn pixels in the transports' colours, the summary lists every transport; the scenario
+// reports (churn, chat, burst, stream, poll-ceiling) with their extra charts too.
 // Screenshots go to test-artifacts/. Chromium: RTBENCH_CHROMIUM or /usr/bin/chromium (Debian's `chromium`).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +40,8 @@ interface Seen {
   drawn: string | null;
   canvases: Array<{ id: string; painted: number; colors: string[] }>;
   headers: string[];
+  /** Titles of chart boxes that hold a "not measured" note instead of a canvas. */
+  notes: string[];
 }
 
 /** Writes `html` to test-artifacts/<name>.html, opens it offline, screenshots it, and reports what it saw. */
@@ -88,8 +91,9 @@ async function open(name: string, html: string): Promise<Seen> {
       colors,
     );
     const headers = await page.$$eval('table.summary thead th', (ths) => ths.map((th) => (th.textContent ?? '').trim()));
+    const notes = await page.$$eval('figure.not-measured h3', (hs) => hs.map((h) => (h.textContent ?? '').trim()));
     await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
-    return { errors, blocked, drawn, canvases, headers };
+    return { errors, blocked, drawn, canvases, headers, notes };
   } finally {
     await context.close();
   }
@@ -108,7 +112,9 @@ function assertClean(seen: Seen, expectedCharts: number): void {
 
 test('the fan-out report draws every chart offline and lists every transport', { skip }, async () => {
   const seen = await open('report', renderHtml([fixture('result-small.json')], { generatedAt: '2025-06-01T12:05:00.000Z' }));
-  assertClean(seen, 8);
+  // 50 clients: memory per connection is not measured, so a note stands where its chart would be
+  assertClean(seen, 7);
+  assert.ok(seen.notes.includes('Server memory per connection'));
   for (const t of TRANSPORTS) assert.ok(seen.headers.includes(t), `summary shows ${t}`);
   const percentiles = seen.canvases.find((c) => c.id === 'chart-r0-percentiles');
   assert.deepEqual(percentiles?.colors, [...TRANSPORTS].sort(), 'one curve per transport');
@@ -118,17 +124,46 @@ test('the fan-out report draws every chart offline and lists every transport', {
 
 test('a run with warnings, a before/after pair and idle + capacity runs side by side all render cleanly', { skip }, async () => {
   const warned = await open('report-warnings', renderHtml([fixture('result-warnings.json')], { generatedAt: 'x' }));
-  assertClean(warned, 8);
+  assertClean(warned, 7);
   for (const t of TRANSPORTS) assert.ok(warned.headers.includes(t), `summary shows ${t}`);
 
   const pair = await open('report-before-after', renderHtml([fixture('result-small.json'), fixture('result-after.json')], { generatedAt: 'x' }));
-  assertClean(pair, 8);
+  assertClean(pair, 7);
   for (const t of TRANSPORTS) assert.ok(pair.headers.includes(t), `before/after shows ${t}`);
 
   const sbs = await open('report-side-by-side', renderHtml([fixture('result-small.json'), fixture('result-idle.json'), fixture('result-capacity.json')], { generatedAt: 'x' }));
-  assertClean(sbs, 8 + 3 + 2);
+  assertClean(sbs, 7 + 3 + 2);
   const capacity = sbs.canvases.find((c) => c.id === 'chart-r2-capacity');
   assert.deepEqual(capacity?.colors, [...TRANSPORTS].sort());
   const idle = sbs.canvases.find((c) => c.id === 'chart-r1-idle');
   assert.deepEqual(idle?.colors, [...TRANSPORTS].sort());
+});
+
+test('scenario reports draw their extra charts offline: churn, chat, burst, stream, poll-ceiling', { skip }, async () => {
+  const expected: Record<string, string[]> = {
+    churn: ['connect-times', 'connect-rates'],
+    chat: ['round-trip', 'upstream'],
+    burst: ['burst'],
+    stream: ['first-token', 'token-bytes'],
+    'poll-ceiling': ['poll-ceiling'],
+  };
+  for (const [name, extra] of Object.entries(expected)) {
+    const result = fixture(`result-${name}.json`);
+    const html = renderHtml([result], { generatedAt: 'x' });
+    const charts = (html.match(/<canvas id="chart-/g) ?? []).length;
+    const seen = await open(`report-${name}`, html);
+    assertClean(seen, charts);
+    for (const id of extra) {
+      const canvas = seen.canvases.find((c) => c.id === `chart-r0-${id}`);
+      assert.ok(canvas, `${name} has chart ${id}`);
+      assert.deepEqual(canvas.colors, result.transports.map((t) => t.transport).sort(), `${name} ${id}: a bar per transport`);
+    }
+    for (const t of result.transports) assert.ok(seen.headers.includes(t.transport), `${name} summary shows ${t.transport}`);
+  }
+
+  // every scenario side by side in one file: unique ids, every canvas drawn
+  const all = ['churn', 'chat', 'burst', 'stream', 'poll-ceiling', 'idle', 'capacity'].map((n) => fixture(`result-${n}.json`));
+  const html = renderHtml(all, { generatedAt: 'x' });
+  const seen = await open('report-all-scenarios', html);
+  assertClean(seen, (html.match(/<canvas id="chart-/g) ?? []).length);
 });

@@ -70,7 +70,7 @@ test('a fan-out run gets percentile, timeline and per-transport bar charts', () 
   const charts = chartsOf(renderHtml([small], { generatedAt: 'x' }));
   assert.deepEqual(
     charts.map((c) => c.id),
-    ['r0-percentiles', 'r0-timeline', 'r0-throughput', 'r0-bytes', 'r0-requests', 'r0-connections', 'r0-cpu', 'r0-memory'],
+    ['r0-percentiles', 'r0-timeline', 'r0-throughput', 'r0-bytes', 'r0-requests', 'r0-connections', 'r0-cpu'],
   );
   const percentiles = charts[0] as LineChartSpec;
   assert.deepEqual(percentiles.series.map((s) => s.label), ['short-poll', 'long-poll', 'ws', 'sse', 'fetch-stream']);

@@ -205,6 +205,12 @@
           ctx.font = (label.indexOf('★') >= 0 ? '600 ' : '') + '11px ' + Chart.defaults.font.family;
           ctx.fillStyle = missing ? '#a33' : '#222';
           var y = missing ? chart.chartArea.bottom - 2 : bar.y - 3;
+          var star = label.indexOf(' ★');
+          if (!missing && star >= 0 && ctx.measureText(label).width > bar.width + 6) {
+            // a narrow bar (several per transport): the star goes on its own line so labels do not overlap
+            ctx.fillText('★', bar.x, y - 13);
+            label = label.slice(0, star);
+          }
           ctx.fillText(label, bar.x, y);
         });
       });

@@ -1,0 +1,183 @@
+// The per-scenario sections every report shows under its summary: reconnections (churn), chat round trip,
+// bursts, token streams and the polling ceiling. One table of row definitions, like metrics.ts, so the
+// terminal, Markdown and HTML reports agree on labels, units, directions and charts.
+import type { LatencySummaryUs, TransportResult } from '../driver/result.ts';
+import type { ValueFormat } from './charts.ts';
+import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatUs } from './format.ts';
+import { visibleMetrics, type Better, type MetricDef } from './metrics.ts';
+
+/** A bar chart of some rows of a section, one bar per transport and row. */
+export interface SectionChart {
+  /** Suffix of the chart id ("<run>-<id>"). */
+  id: string;
+  title: string;
+  note: string;
+  /** Row ids, one dataset each (the first solid, the others pale). */
+  rows: string[];
+  format: ValueFormat;
+}
+
+/** One scenario's section: shown when any transport carries its block. */
+export interface ScenarioSection {
+  /** The block of TransportResult it reads ("connect", "roundTrip", ...). */
+  id: 'connect' | 'roundTrip' | 'burst' | 'stream' | 'pollCeiling';
+  title: string;
+  /** One sentence: what the section measures. */
+  note: string;
+  /** True when a transport carries this section's block. */
+  has: (t: TransportResult) => boolean;
+  rows: MetricDef[];
+  charts: SectionChart[];
+}
+
+type Pct = 'p50Us' | 'p99Us' | 'maxUs';
+const PCT_NAME: Record<Pct, string> = { p50Us: 'p50', p99Us: 'p99', maxUs: 'max' };
+
+/** A latency row read from one percentile of a LatencySummaryUs; lower is better. */
+function lat(id: string, label: string, get: (t: TransportResult) => LatencySummaryUs | undefined, pct: Pct, explain: string, card?: string): MetricDef {
+  return {
+    id,
+    label: `${label} ${PCT_NAME[pct]}`,
+    better: 'lower',
+    value: (t) => {
+      const s = get(t);
+      return s && s.count > 0 ? s[pct] : undefined;
+    },
+    format: formatUs,
+    explain,
+    ...(card ? { card } : {}),
+  };
+}
+
+/** A plain row. */
+function row(id: string, label: string, better: Better, value: (t: TransportResult) => number | undefined, format: (v: number) => string, explain: string, extra: Partial<MetricDef> = {}): MetricDef {
+  return { id, label, better, value, format, explain, ...extra };
+}
+
+/** autocannon reports whole milliseconds: 0 means under one. */
+function formatMsResolution(us: number): string {
+  return us === 0 ? '< 1 ms' : formatUs(us);
+}
+
+const connect = (t: TransportResult): TransportResult['connect'] => t.connect;
+
+/** The sections, in display order. */
+export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
+  {
+    id: 'connect',
+    title: 'Reconnections (churn)',
+    note: 'Clients drop their connection every few events and reconnect with their cursor; then a storm drops many at once. Lower is better unless a row says otherwise.',
+    has: (t) => t.connect !== undefined,
+    rows: [
+      lat('connectP50', 'connect time', (t) => connect(t)?.connectTime, 'p50Us', 'Start of a reconnection until subscribed again (poll answered, headers received, socket open); lower is better.'),
+      lat('connectP99', 'connect time', (t) => connect(t)?.connectTime, 'p99Us', 'Slowest 1 in 100 reconnections; lower is better.', 'Fastest reconnect (connect p99)'),
+      lat('firstEventP50', 'time to first event', (t) => connect(t)?.firstEventTime, 'p50Us', 'Start of a reconnection until its first event arrived; lower is better.'),
+      lat('firstEventP99', 'time to first event', (t) => connect(t)?.firstEventTime, 'p99Us', 'Slowest 1 in 100 first events after a reconnection; lower is better.', 'First event soonest after reconnecting (p99)'),
+      row('connectsPerSec', 'reconnects/s', null, (t) => connect(t)?.connectsPerSec, (v) => formatRate(v), "Reconnections per second of the window, capped by the scenario's connect rate: the load, not a score."),
+      row('connectRequestsPerSec', 'HTTP requests/s', 'lower', (t) => connect(t)?.requestsPerSec, (v) => formatRate(v), 'Requests the server received per second (a WebSocket upgrade counts as one; the pollings add their polls); lower is less server work.'),
+      row('newTcpPerSec', 'new TCP connections/s', 'lower', (t) => connect(t)?.newTcpConnectionsPerSec, (v) => formatRate(v), 'TCP connections the server accepted per second; below requests/s means keep-alive reused connections; lower is better.'),
+      row('timeWait', 'TIME_WAIT sockets left', 'lower', (t) => connect(t)?.timeWaitSockets, formatCount, 'Sockets in TIME_WAIT on the server port at the end of the window (the kernel keeps each 60 s); lower is better.', {
+        missing: (t) => (t.connect && t.connect.timeWaitSockets === undefined ? `${NONE} (not Linux)` : undefined),
+      }),
+      row('cpuPerConnect', 'server CPU per reconnect', 'lower', (t) => connect(t)?.serverCpuUsPerConnect, formatUs, 'Server CPU in the window per reconnection, the delivery work of the window included; lower is better.'),
+      row('stormClients', 'storm: clients dropped', null, (t) => connect(t)?.storm?.clients, formatCount, 'Clients dropped at once and reconnected at once in the reconnect storm.'),
+      row('stormAll', 'storm: all reconnected', 'lower', (t) => connect(t)?.storm?.allReconnectedMs, formatMs, 'From the drop until the last storm client was subscribed again; lower is better.'),
+      lat('stormConnectP99', 'storm: connect time', (t) => connect(t)?.storm?.connectTime, 'p99Us', 'Reconnection time during the storm, slowest 1 in 100; lower is better.'),
+      lat('stormFirstEventP99', 'storm: first event', (t) => connect(t)?.storm?.firstEventTime, 'p99Us', 'Time to the first event after the storm, slowest 1 in 100; lower is better.'),
+    ],
+    charts: [
+      { id: 'connect-times', title: 'Reconnect: connect time and first event (p99)', note: 'Slowest 1 in 100 reconnections: until subscribed (solid) and until the first event arrived (pale). Lower is better.', rows: ['connectP99', 'firstEventP99'], format: 'us' },
+      { id: 'connect-rates', title: 'HTTP requests versus new TCP connections per second', note: 'Requests the server received (solid) and TCP connections it accepted (pale) per second of churn. Lower is better; a pale bar below the solid one is keep-alive at work.', rows: ['connectRequestsPerSec', 'newTcpPerSec'], format: 'rate' },
+    ],
+  },
+  {
+    id: 'roundTrip',
+    title: 'Chat round trip',
+    note: 'Every client sends messages upstream and receives everyone’s broadcast; the round trip is a message’s scheduled send time until its sender received it back.',
+    has: (t) => t.roundTrip !== undefined,
+    rows: [
+      lat('roundTripP50', 'round trip', (t) => t.roundTrip?.latency, 'p50Us', 'Typical send-to-receive-back time; lower is better.'),
+      lat('roundTripP99', 'round trip', (t) => t.roundTrip?.latency, 'p99Us', 'Slowest 1 in 100 round trips; lower is better.', 'Fastest chat round trip (p99)'),
+      row('messagesSent', 'messages sent', null, (t) => t.roundTrip?.messagesSent, formatCount, 'Upstream messages sent by all clients.'),
+      row('failedSends', 'failed sends', 'lower', (t) => t.roundTrip?.failedSends, formatCount, 'Sends that failed; should be 0.'),
+      row('echoed', 'echoed back', 'higher', (t) => t.roundTrip?.echoed, formatCount, 'Own messages the senders received back; equals messages sent when nothing was lost.'),
+      row('upBytesPerMessage', 'server bytes read per message', 'lower', (t) => t.roundTrip?.serverBytesReadPerMessage, formatBytes, 'Bytes the server read per upstream message (the pollings’ polls included); lower is better.'),
+      row('upRequestsPerMessage', 'HTTP requests per message', 'lower', (t) => t.roundTrip?.httpRequestsPerMessage, formatRatio, 'Requests the server received per upstream message (the pollings’ polls included; 0 for WebSocket frames); lower is better.', { card: 'Fewest HTTP requests per chat message' }),
+    ],
+    charts: [
+      { id: 'round-trip', title: 'Chat round trip p50 and p99', note: 'Send until the sender received its own message back: p50 (solid) and p99 (pale). Lower is better.', rows: ['roundTripP50', 'roundTripP99'], format: 'us' },
+      { id: 'upstream', title: 'Upstream bytes read per message', note: 'Bytes the server read per upstream message, headers and the pollings’ polls included. Lower is better.', rows: ['upBytesPerMessage'], format: 'bytes' },
+    ],
+  },
+  {
+    id: 'burst',
+    title: 'Bursts',
+    note: 'Events published back to back, then quiet: how long until each client had every event of a burst.',
+    has: (t) => t.burst !== undefined,
+    rows: [
+      lat('burstP50', 'whole burst received', (t) => t.burst?.complete, 'p50Us', 'Per client and burst: the last delivery minus the first scheduled time; lower is better.'),
+      lat('burstP99', 'whole burst received', (t) => t.burst?.complete, 'p99Us', 'Slowest 1 in 100 client-bursts; lower is better.', 'Whole burst received soonest (p99)'),
+      lat('burstMax', 'whole burst received', (t) => t.burst?.complete, 'maxUs', 'Slowest client-burst; lower is better.'),
+      row('burstCompleted', 'client-bursts complete', 'higher', (t) => t.burst?.completed, formatCount, 'Client-bursts received whole: clients × bursts when nothing was lost; higher is better.'),
+    ],
+    charts: [{ id: 'burst', title: 'Time until a client had the whole burst', note: 'Per client and burst, p50 (solid), p99 and max (paler). Lower is better.', rows: ['burstP50', 'burstP99', 'burstMax'], format: 'us' }],
+  },
+  {
+    id: 'stream',
+    title: 'Token streams',
+    note: 'Every client opens its own stream of tokens produced at a fixed pace, as an LLM answer would be.',
+    has: (t) => t.stream !== undefined,
+    rows: [
+      lat('firstTokenP50', 'time to first token', (t) => t.stream?.firstToken, 'p50Us', 'Opening the stream until its first token arrived; lower is better.'),
+      lat('firstTokenP99', 'time to first token', (t) => t.stream?.firstToken, 'p99Us', 'Slowest 1 in 100 first tokens; lower is better.', 'Fastest first token (p99)'),
+      row('interTokenP50', 'inter-token p50', null, (t) => (t.stream && t.stream.interToken.count > 0 ? t.stream.interToken.p50Us : undefined), formatUs, 'Gap between consecutive tokens as received; near the token interval is smooth, 0 means tokens arrived batched in one answer.'),
+      row('interTokenP99', 'inter-token p99', 'lower', (t) => (t.stream && t.stream.interToken.count > 0 ? t.stream.interToken.p99Us : undefined), formatUs, 'Longest gaps between tokens (stutter); lower is better.'),
+      lat('totalP50', 'whole stream', (t) => t.stream?.total, 'p50Us', 'Opening the stream until its last token arrived; lower is better.'),
+      lat('totalP99', 'whole stream', (t) => t.stream?.total, 'p99Us', 'Slowest 1 in 100 whole streams; lower is better.'),
+      row('bytesPerToken', 'bytes per token', 'lower', (t) => t.stream?.bytesPerToken, formatBytes, 'Server bytes written per token, headers, framing and polls included; lower is better.', { card: 'Fewest bytes per token' }),
+      row('streamsCompleted', 'streams complete', 'higher', (t) => t.stream?.completed, formatCount, 'Streams that received every token; higher is better.'),
+    ],
+    charts: [
+      { id: 'first-token', title: 'Time to first token', note: 'Opening the stream until the first token: p50 (solid) and p99 (pale). Lower is better.', rows: ['firstTokenP50', 'firstTokenP99'], format: 'us' },
+      { id: 'token-bytes', title: 'Bytes per token', note: 'Server bytes written per token, headers, framing and polls included. Lower is better.', rows: ['bytesPerToken'], format: 'bytes' },
+    ],
+  },
+  {
+    id: 'pollCeiling',
+    title: 'Polling ceiling',
+    note: 'autocannon repeats one poll against one server process: the requests per second it answers is how many pollers one process can serve. Here more requests/s is better.',
+    has: (t) => t.pollCeiling !== undefined,
+    rows: [
+      row('pollRequestsPerSec', 'requests/s ceiling', 'higher', (t) => t.pollCeiling?.requestsPerSec, (v) => formatRate(v), 'Answered poll requests per second of one server process; higher is better.', { card: 'Highest polling ceiling (requests/s)' }),
+      row('pollP50', 'request latency p50', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.latencyP50Ms * 1000 : undefined), formatMsResolution, 'Time autocannon waited for an answer, median (1 ms resolution); lower is better.'),
+      row('pollP99', 'request latency p99', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.latencyP99Ms * 1000 : undefined), formatMsResolution, 'Slowest 1 in 100 answers (1 ms resolution); lower is better.'),
+      row('pollClients1s', 'pollers at a 1 s interval', 'higher', (t) => t.pollCeiling?.clientsAt1sInterval, formatCount, 'Clients one server process could serve polling once a second (requests/s × 1 s); higher is better.'),
+      row('pollClientsInterval', 'pollers at the poll interval', 'higher', (t) => t.pollCeiling?.clientsAtPollInterval, formatCount, "Clients one process could serve at the scenario's poll interval; higher is better."),
+      row('pollAnswerBytes', 'answer body', null, (t) => t.pollCeiling?.answerBodyBytes, formatBytes, 'Bytes of every answer’s body (an up-to-date short poll gets an empty list, a long poll one event).'),
+      row('pollFailures', 'errors + timeouts + non-2xx', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.errors + t.pollCeiling.timeouts + t.pollCeiling.non2xx : undefined), formatCount, 'Failed requests; a valid ceiling has none.'),
+      row('pollServerCpu', 'server CPU', null, (t) => t.pollCeiling?.serverCpuPercent, (v) => formatPercent(v / 100), 'Server CPU over the window, share of one core: near 100% the server was the limit.'),
+      row('pollGeneratorCpu', 'autocannon CPU', null, (t) => t.pollCeiling?.generatorCpuPercent, (v) => formatPercent(v / 100), 'The load generator’s CPU, share of one core: at 90% or more the figure is a floor of the ceiling.'),
+    ],
+    charts: [{ id: 'poll-ceiling', title: 'Polling ceiling: requests per second', note: 'Poll requests one server process answered per second. Higher is better: each request is one poller served for one interval.', rows: ['pollRequestsPerSec'], format: 'rate' }],
+  },
+];
+
+/** The sections these transports have data for, each with only the rows some transport measured. */
+export function sectionsFor(transports: readonly TransportResult[]): ScenarioSection[] {
+  return SCENARIO_SECTIONS.filter((s) => transports.some(s.has)).map((s) => ({
+    ...s,
+    rows: s.rows.filter((def) => transports.some((t) => def.value(t) !== undefined || def.missing?.(t) !== undefined)),
+  }));
+}
+
+/** Every row of these transports: the summary rows, then each section's. */
+export function allRows(transports: readonly TransportResult[]): MetricDef[] {
+  return [...visibleMetrics(transports), ...sectionsFor(transports).flatMap((s) => s.rows)];
+}
+
+/** Looks a section row up by id; throws on a typo (a programming error). */
+export function sectionRow(id: string): MetricDef {
+  const def = SCENARIO_SECTIONS.flatMap((s) => s.rows).find((d) => d.id === id);
+  if (!def) throw new Error(`unknown scenario row "${id}"`);
+  return def;
+}
