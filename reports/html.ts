@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import type { RunResult, TransportResult } from '../driver/result.ts';
 import { TRANSPORT_LABELS, type Transport } from '../lib/transports.ts';
 import { TRANSPORT_COLORS, chartNotes, chartsFor, type ChartNote, type ChartSpec, type TaggedRun } from './charts.ts';
-import { NONE, formatBytes, formatCount, formatDelta, formatMs, formatRate, formatSig, formatUs } from './format.ts';
-import { layoutFor, verdict } from './markdown.ts';
+import { NONE, formatBytes, formatCount, formatMs, formatRate, formatSig, formatUs } from './format.ts';
+import { beforeAfterCell, layoutFor } from './markdown.ts';
 import { bestIndexes, cellText, visibleMetrics, isComparable, loadText, metric, orderedTransports, saturatedText, statusText, warningsFor, type MetricDef, type Warning } from './metrics.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
 
@@ -350,18 +350,10 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
   );
   for (const def of allRows([...before.transports, ...after.transports])) {
     const cells = names.map((n) => {
-      const b = find(before, n);
-      const a = find(after, n);
-      const bv = b ? def.value(b) : undefined;
-      const av = a ? def.value(a) : undefined;
-      const bt = b ? cellText(def, b) : NONE;
-      const at = a ? cellText(def, a) : NONE;
-      if (bv === undefined && av === undefined) return `<td>${esc(bt === at ? at : `${bt} → ${at}`)}</td>`;
-      if (bv !== undefined && bv === av) return `<td>${esc(def.format(av))}</td>`;
-      const text = `${bt} → ${at}`;
-      if (bv === undefined || av === undefined) return `<td>${esc(text)}</td>`;
-      const v = verdict(def, bv, av);
-      return `<td${v ? ` class="${v}"` : ''}>${esc(text)}<span class="delta">${esc(formatDelta(bv, av))}${v ? ` ${v}` : ''}</span></td>`;
+      const c = beforeAfterCell(def, find(before, n), find(after, n));
+      if (c.kind !== 'changed') return `<td>${esc(c.text)}</td>`;
+      const v = c.verdict;
+      return `<td${v ? ` class="${v}"` : ''}>${esc(`${c.beforeText} → ${c.afterText}`)}<span class="delta">${esc(c.delta)}${v ? ` ${v}` : ''}</span></td>`;
     });
     rows.push(`<tr id="row-${def.id}"><td>${esc(def.label)}</td>${cells.join('')}<td class="explain">${esc(def.explain)}</td></tr>`);
   }

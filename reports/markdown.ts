@@ -109,6 +109,27 @@ export function verdict(def: MetricDef, before: number, after: number): '' | 'be
   return (def.better === 'lower') === lower ? 'better' : 'worse';
 }
 
+/** One metric of one transport, before and after: what every before/after view shows in its cell. */
+export type BeforeAfterCell =
+  /** Nothing comparable (a side missing or not measured): the two texts, or one when they agree. */
+  | { kind: 'text'; text: string }
+  /** The same value on both sides. */
+  | { kind: 'same'; text: string }
+  /** A change, with its relative delta and whether it is better or worse. */
+  | { kind: 'changed'; before: number; after: number; beforeText: string; afterText: string; delta: string; verdict: '' | 'better' | 'worse' };
+
+/** Compares one metric of a transport before and after (either side may be missing). */
+export function beforeAfterCell(def: MetricDef, b: TransportResult | undefined, a: TransportResult | undefined): BeforeAfterCell {
+  const bv = b ? def.value(b) : undefined;
+  const av = a ? def.value(a) : undefined;
+  const bt = b ? cellText(def, b) : NONE;
+  const at = a ? cellText(def, a) : NONE;
+  if (bv === undefined && av === undefined) return { kind: 'text', text: bt === at ? at : `${bt} → ${at}` };
+  if (bv === undefined || av === undefined) return { kind: 'text', text: `${bt} → ${at}` };
+  if (bv === av) return { kind: 'same', text: def.format(av) };
+  return { kind: 'changed', before: bv, after: av, beforeText: bt, afterText: at, delta: formatDelta(bv, av), verdict: verdict(def, bv, av) };
+}
+
 function renderBeforeAfter(before: RunResult, after: RunResult): string {
   const names: Transport[] = [];
   for (const t of [...orderedTransports(before), ...orderedTransports(after)]) if (!names.includes(t.transport)) names.push(t.transport);
@@ -132,18 +153,11 @@ function renderBeforeAfter(before: RunResult, after: RunResult): string {
   const all = [...before.transports, ...after.transports];
   for (const def of allRows(all)) {
     const cells = names.map((n) => {
-      const b = find(before, n);
-      const a = find(after, n);
-      const bv = b ? def.value(b) : undefined;
-      const av = a ? def.value(a) : undefined;
-      const bt = b ? cellText(def, b) : NONE;
-      const at = a ? cellText(def, a) : NONE;
-      if (bv === undefined && av === undefined) return cell(bt === at ? at : `${bt} → ${at}`);
-      if (bv === undefined || av === undefined) return cell(`${bt} → ${at}`);
-      if (bv === av) return def.format(av);
-      const v = verdict(def, bv, av);
-      const delta = formatDelta(bv, av);
-      return `${def.format(bv)} → ${def.format(av)} (${v === 'better' ? `**${delta}**` : v === 'worse' ? `_${delta}_` : delta})`;
+      const c = beforeAfterCell(def, find(before, n), find(after, n));
+      if (c.kind === 'text') return cell(c.text);
+      if (c.kind === 'same') return c.text;
+      const delta = c.verdict === 'better' ? `**${c.delta}**` : c.verdict === 'worse' ? `_${c.delta}_` : c.delta;
+      return `${def.format(c.before)} → ${def.format(c.after)} (${delta})`;
     });
     lines.push(`| ${def.label} | ${cells.join(' | ')} |`);
   }

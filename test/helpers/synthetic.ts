@@ -2,6 +2,7 @@
 // without running servers. Not used by the gate itself.
 import { SCHEMA_VERSION, type FanoutOptions, type RunResult, type TransportResult } from '../../driver/result.ts';
 import { TRANSPORTS, type Transport } from '../../lib/transports.ts';
+import { DEFAULT_FANOUT } from '../../scenarios/fanout.ts';
 
 /** The figures of one transport in one synthetic round. */
 export interface SyntheticFigures {
@@ -22,22 +23,7 @@ export interface SyntheticFigures {
 }
 
 /** Workload of every synthetic run unless overridden. */
-export const SYNTHETIC_OPTIONS: FanoutOptions = {
-  scenario: 'fanout',
-  transports: [...TRANSPORTS],
-  clients: 100,
-  rate: 100,
-  payloadBytes: 100,
-  warmupMs: 2000,
-  durationMs: 8000,
-  pollIntervalMs: 1000,
-  longPollWaitMs: 30_000,
-  workers: 1,
-  wsCompression: false,
-  drainMs: 5000,
-  injectDelayMs: 0,
-  injectCpuUs: 0,
-};
+export const SYNTHETIC_OPTIONS: FanoutOptions = { ...DEFAULT_FANOUT };
 
 /** Typical figures per transport (shapes only; not measurements). */
 export const SYNTHETIC_TYPICAL: Record<Transport, SyntheticFigures> = {
