@@ -121,8 +121,12 @@ describe('scenarios from the CLI, smoke profiles', () => {
     const offOptions = off.options as unknown as { keepAlive: boolean; sseRetryMs: number };
     assert.deepEqual([offOptions.keepAlive, offOptions.sseRetryMs], [false, 1500]);
     for (const t of Object.values(allDelivered(off, 20, 1, ['short-poll', 'long-poll']))) {
-      assert.ok((t.churn?.httpRequests ?? 0) >= 2);
-      assert.equal(t.churn?.connectionsOpened, t.churn?.httpRequests, t.transport);
+      const requests = t.churn?.httpRequests ?? 0;
+      const opened = t.churn?.connectionsOpened ?? 0;
+      assert.ok(requests >= 2);
+      // One connection per request. The server counts a connection when it accepts it and its request when
+      // it has parsed it, so a window edge can fall between the two for each of the 2 clients.
+      assert.ok(Math.abs(opened - requests) <= 2, `${t.transport}: ${opened} connections for ${requests} requests`);
     }
     const on = await run(['run', userFile(true), '--profile', 'smoke']);
     for (const t of Object.values(allDelivered(on, 20, 1, ['short-poll', 'long-poll']))) assert.equal(t.churn?.connectionsOpened, 2, t.transport);
