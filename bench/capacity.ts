@@ -6,7 +6,7 @@
 // RTBENCH_CAPACITY_WARMUP_MS RTBENCH_CAPACITY_SLO_MS RTBENCH_BENCH_WORKERS
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { runCapacity } from '../driver/capacity.ts';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { parseTransports } from '../lib/validate.ts';
 import type { OptionsOf } from '../driver/scenarios.ts';
 

@@ -3,8 +3,8 @@
 // Writes the full results to bench/results/fanout-<date>.json and prints a summary; run it on a quiet machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { runFanout } from '../driver/run.ts';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
-import type { RunResult } from '../driver/result.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
+import type { RunResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 
 interface Target {

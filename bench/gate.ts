@@ -13,7 +13,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeEnvironment } from '../driver/environment.ts';
-import type { Environment, RunResult } from '../driver/result.ts';
+import type { Environment, RunResult } from '../lib/result.ts';
 import { compareRuns, type GateReport, type GateRow, type Verdict } from '../gate/compare.ts';
 import { parseConfig, type GateConfig, type GateScenario } from '../gate/config.ts';
 import { metricValue } from '../gate/metrics.ts';

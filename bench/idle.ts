@@ -5,7 +5,7 @@
 // Knobs: RTBENCH_IDLE_SWEEP=0,1000,... RTBENCH_IDLE_SETTLE_MS RTBENCH_IDLE_HEARTBEAT_MS RTBENCH_IDLE_TRANSPORTS=ws,sse
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { runIdle } from '../driver/idle.ts';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { parseTransports } from '../lib/validate.ts';
 import type { OptionsOf } from '../driver/scenarios.ts';
 import type { Transport } from '../lib/transports.ts';

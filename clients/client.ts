@@ -58,9 +58,5 @@ export interface Client {
 /** Builds a client of one transport. */
 export type ClientFactory = (options: ClientOptions) => Client;
 
-/** Microseconds of the host's monotonic clock, comparable with the servers' `ts` (process.hrtime.bigint() / 1000). */
-export const nowUs: () => number = (() => {
-  // performance.now() runs on the same monotonic clock as hrtime; one offset avoids a BigInt per call.
-  const offsetUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
-  return () => Math.round(performance.now() * 1000 + offsetUs);
-})();
+/** Microseconds of the host's monotonic clock, the clock of the servers' `ts` (lib/clock.ts). */
+export { nowUs } from '../lib/clock.ts';

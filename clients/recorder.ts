@@ -1,7 +1,7 @@
 // What a client receives, recorded: delivery correctness (SequenceTracker, ~1 bit per event) and
 // publish-to-delivery latency (LatencyRecorder, HdrHistograms in µs that merge across worker processes).
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import type { LatencySummaryUs, TimelinePoint } from '../driver/result.ts';
+import type { LatencySummaryUs, TimelinePoint } from '../lib/result.ts';
 import type { EventSink } from './client.ts';
 
 /** Bits of seq state the tracker allocates at first, before growing by doubling. */
@@ -141,10 +141,19 @@ export type IntervalFigures = Omit<TimelinePoint, 'tMs'>;
 export class LatencyRecorder {
   private readonly total: Histogram = createHistogram();
   private readonly interval: Histogram = createHistogram();
+  /**
+   * Latencies that came out negative: a receive time before the event's scheduled time is impossible on one
+   * clock, so each one is an error of the instrument. They are counted here, never recorded (nor clamped to 0).
+   */
+  negative = 0;
 
-  /** Records one latency in integer µs; negative values (clock skew) count as 0, values above 60 s as 60 s. */
+  /** Records one latency in integer µs; a negative one is counted in `negative` instead, one above the highest trackable is recorded as that. */
   record(valueUs: number): void {
-    const v = valueUs < 0 ? 0 : valueUs > HIGHEST_LATENCY_US ? HIGHEST_LATENCY_US : valueUs;
+    if (valueUs < 0) {
+      this.negative++;
+      return;
+    }
+    const v = valueUs > HIGHEST_LATENCY_US ? HIGHEST_LATENCY_US : valueUs;
     this.total.recordValue(v);
     this.interval.recordValue(v);
   }

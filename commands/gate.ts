@@ -1,8 +1,9 @@
 // `rtbench gate` and `rtbench baseline save`: the CI performance regression gate (docs/gate.md).
 // Every flag and file is validated before anything runs; the gate's verdict becomes exit code 0 or 99.
 import type { Command } from 'commander';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import { EXIT, RegressionFound, UsageError } from '../lib/errors.ts';
+import { FANOUT_FIELDS } from '../lib/options.ts';
 import { parseIntIn } from '../lib/validate.ts';
 import { loadBaseline, loadRounds, makeBaseline, renderBaseline, writeTextFile, type Baseline } from '../gate/baseline.ts';
 import { compareRuns, describeWorkloadDiff, workloadKey, type GateReport } from '../gate/compare.ts';
@@ -153,6 +154,8 @@ function configFromRounds(rounds: readonly RunResult[]): GateConfig {
   const base = defaultConfig();
   const seen = new Map<string, { name: string; options: RunResult['options'] }>();
   for (const r of rounds) {
+    const kind = r.options.kind ?? 'fanout';
+    if (kind !== 'fanout') throw new UsageError(`the gate compares fan-out runs, but a --from result is a ${kind} run (scenario "${r.scenario}")`);
     const key = workloadKey(r.options);
     if (!seen.has(key)) {
       const name = seen.size === 0 ? r.scenario : `${r.scenario}-${seen.size + 1}`;
@@ -161,8 +164,9 @@ function configFromRounds(rounds: readonly RunResult[]): GateConfig {
   }
   const raw = toRawConfig(base);
   raw.scenarios = [...seen.values()].map((s) => {
-    const { scenario: _scenario, transports, ...options } = s.options;
-    return { name: s.name, transports, options };
+    // The gate scenario holds the fan-out options (lib/options.ts); the result's other fields (kind, profile) are not options of it.
+    const options = Object.fromEntries(FANOUT_FIELDS.map((k) => [k, s.options[k]]));
+    return { name: s.name, transports: s.options.transports, options };
   });
   return parseConfig(raw, 'scenarios of the --from results');
 }

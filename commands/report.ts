@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../lib/errors.ts';
 import { renderHtml } from '../reports/html.ts';
-import { loadResult } from '../reports/load.ts';
+import { loadResult } from '../lib/result.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { renderTerminal } from '../reports/terminal.ts';
 

@@ -3,12 +3,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDurationMs, parseIntIn, parseTransports } from '../lib/validate.ts';
+import { parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
 import { Interrupted, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios.ts';
-import type { RunResult } from '../driver/result.ts';
-import { PROFILES, type ProfileValues, type ScenarioOptions } from '../scenarios/schema.ts';
+import type { RunResult } from '../lib/result.ts';
+import { FIELDS, PROFILES, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';
 import { renderTerminal } from '../reports/terminal.ts';
 import { renderJson } from '../reports/json.ts';
@@ -23,20 +23,8 @@ export const DEFAULT_PROFILE = 'ci';
 export interface ScenarioFlags {
   profile?: string;
   transports?: string;
-  clients?: string;
-  rate?: string;
-  payload?: string;
-  duration?: string;
-  warmup?: string;
-  pollInterval?: string;
-  longPollWait?: string;
-  sseRetry?: string;
-  keepAlive: boolean;
-  drain?: string;
-  workers?: string;
-  wsCompression?: boolean;
-  injectDelayMs?: string;
-  injectCpuUs?: string;
+  /** One entry per option flag of FIELDS, by commander's attribute name (see attributeOf). */
+  [attribute: string]: string | boolean | undefined;
   out: string;
   html: string | boolean;
   md?: string;
@@ -45,25 +33,27 @@ export interface ScenarioFlags {
   color: boolean;
 }
 
-/** Adds the profile, override and output flags to `cmd`. Overrides have no default: the profile's values apply. */
+/** The options that have a flag, in FIELDS order. */
+const FLAGGED = (Object.keys(FIELDS) as FieldName[]).filter((name) => (FIELDS[name] as FieldSpec).flag !== undefined);
+
+/** commander's attribute for a flag: "--poll-interval" -> "pollInterval", "--no-keep-alive" -> "keepAlive". */
+export function attributeOf(flag: string): string {
+  return flag.replace(/^--(no-)?/, '').replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** Adds the profile, option and output flags to `cmd`. Options have no default: the profile's values apply. */
 export function addScenarioFlags(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--profile <name>', `profile of the scenario: smoke, ci or full (default: ${DEFAULT_PROFILE})`)
-    .option('-t, --transports <list>', "comma-separated transports: short-poll,long-poll,ws,sse,fetch-stream (default: the scenario's)")
-    .option('-c, --clients <n>', 'subscribers per transport')
-    .option('-r, --rate <n>', 'events published per second')
-    .option('-p, --payload <bytes>', 'payload bytes per event')
-    .option('-d, --duration <time>', 'measured window, e.g. 8s')
-    .option('-w, --warmup <time>', 'warm-up before measuring, e.g. 2s')
-    .option('--poll-interval <time>', 'short-poll interval')
-    .option('--long-poll-wait <time>', 'long-poll wait')
-    .option('--sse-retry <time>', 'SSE retry: field the server sends (0: none)')
-    .option('--no-keep-alive', 'polling clients open a new TCP connection per request')
-    .option('--drain <time>', 'longest wait for stragglers after publishing stops')
-    .option('--workers <n>', 'client processes (default: 1 per 15 000 clients)')
-    .option('--ws-compression', 'enable WebSocket per-message deflate')
-    .option('--inject-delay-ms <ms>', 'test knob: the servers delay every publish tick by this much')
-    .option('--inject-cpu-us <us>', 'test knob: the servers burn this much CPU per event per subscriber')
+    .option('-t, --transports <list>', "comma-separated transports: short-poll,long-poll,ws,sse,fetch-stream (default: the scenario's)");
+  for (const name of FLAGGED) {
+    const spec = FIELDS[name] as FieldSpec;
+    const flag = spec.flag as string;
+    const names = 'short' in spec && spec.short ? `${spec.short}, ${flag}` : flag;
+    if (spec.type === 'boolean') cmd.option(names, spec.doc);
+    else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
+  }
+  return cmd
     .option('-o, --out <dir>', 'directory for result files', 'results')
     .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
     .option('--no-html', 'do not write the HTML report')
@@ -73,23 +63,23 @@ export function addScenarioFlags(cmd: Command): Command {
     .option('--no-color', 'no colours in the table');
 }
 
-/** The profile fields the user set on the command line (validated, one sentence per bad flag), and --transports. */
+/** The options the user set on the command line (validated against FIELDS, one sentence per bad flag), and --transports. */
 export function overridesFrom(f: ScenarioFlags, cmd: Command): { overrides: ProfileValues; transports?: Transport[] } {
   const o: ProfileValues = {};
-  if (f.clients !== undefined) o.clients = parseIntIn('--clients', f.clients, 1, 100_000);
-  if (f.rate !== undefined) o.rate = parseIntIn('--rate', f.rate, 1, 1_000_000);
-  if (f.payload !== undefined) o.payloadBytes = parseIntIn('--payload', f.payload, 0, 1_048_576);
-  if (f.duration !== undefined) o.durationMs = parseDurationMs('--duration', f.duration, 100);
-  if (f.warmup !== undefined) o.warmupMs = parseDurationMs('--warmup', f.warmup, 0);
-  if (f.pollInterval !== undefined) o.pollIntervalMs = parseDurationMs('--poll-interval', f.pollInterval, 0, 600_000);
-  if (f.longPollWait !== undefined) o.longPollWaitMs = parseDurationMs('--long-poll-wait', f.longPollWait, 1, 120_000);
-  if (f.sseRetry !== undefined) o.sseRetryMs = parseDurationMs('--sse-retry', f.sseRetry, 0, 3_600_000);
-  if (cmd.getOptionValueSource('keepAlive') === 'cli') o.keepAlive = f.keepAlive;
-  if (f.drain !== undefined) o.drainMs = parseDurationMs('--drain', f.drain, 0, 600_000);
-  if (f.workers !== undefined) o.workers = parseIntIn('--workers', f.workers, 1, 64);
-  if (f.wsCompression !== undefined) o.wsCompression = f.wsCompression;
-  if (f.injectDelayMs !== undefined) o.injectDelayMs = parseIntIn('--inject-delay-ms', f.injectDelayMs, 0, 60_000);
-  if (f.injectCpuUs !== undefined) o.injectCpuUs = parseIntIn('--inject-cpu-us', f.injectCpuUs, 0, 1_000_000);
+  for (const name of FLAGGED) {
+    const spec = FIELDS[name] as FieldSpec;
+    const flag = spec.flag as string;
+    const attribute = attributeOf(flag);
+    if (cmd.getOptionValueSource(attribute) !== 'cli') continue;
+    const raw = f[attribute];
+    if (spec.type === 'boolean') o[name] = raw === true;
+    else if (spec.type === 'int' || spec.type === 'number') {
+      if (typeof raw !== 'string') continue;
+      if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);
+      else if (spec.type === 'int') o[name] = parseIntIn(flag, raw, spec.min, spec.max);
+      else o[name] = parseNumberIn(flag, raw, spec.min, spec.max);
+    }
+  }
   return { overrides: o, ...(f.transports === undefined ? {} : { transports: parseTransports('--transports', f.transports) }) };
 }
 

@@ -3,10 +3,10 @@
 // saturates. The knee is the highest step that held; a saturated generator ends the search without a verdict.
 import type { Transport } from '../lib/transports.ts';
 import { UsageError } from '../lib/errors.ts';
-import { workersFor } from '../scenarios/fanout.ts';
+import { workersFor } from '../lib/options.ts';
 import { runEachTransport, runTransport } from './run.ts';
 import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { type CapacitySearch, type CapacityStep, type FanoutOptions, type RunHooks, type TransportResult } from './result.ts';
+import { type CapacitySearch, type CapacityStep, type FanoutOptions, type RunHooks, type TransportResult } from '../lib/result.ts';
 
 /** The capacity options the runner reads. */
 type CapacityOptions = OptionsOf<'capacity'>;

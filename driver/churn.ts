@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
 import { eventCounts } from './run.ts';
-import type { ConnectFigures } from './result.ts';
+import type { ConnectFigures } from '../lib/result.ts';
 import { countOf, deliveryFigures, round1, round4, runSessions, serverFigures, summaryOf, wireFigures } from './session.ts';
 
 /** How long the publisher runs on after the measured window, while the storm happens, ms. */

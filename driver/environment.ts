@@ -1,7 +1,7 @@
 // The machine a run happened on, recorded in every result.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import type { Environment } from './result.ts';
+import type { Environment } from '../lib/result.ts';
 
 /** rtbench's version. */
 export const RTBENCH_VERSION = '0.1.0';

@@ -11,7 +11,7 @@ import { ClientPool } from './client-pool.ts';
 import { runEachTransport } from './run.ts';
 import { readSocketSlab, readSockstat, type SockStat } from './sockstat.ts';
 import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { type IdlePoint, type IdleSweep, type Phase, type RunHooks, type TransportResult } from './result.ts';
+import { type IdlePoint, type IdleSweep, type Phase, type RunHooks, type TransportResult } from '../lib/result.ts';
 
 /** Most sockets one client process holds (the open-file limit is per process; 15 000 leaves room under 20 000). */
 export const SOCKETS_PER_CLIENT_PROCESS = 15_000;

@@ -10,7 +10,7 @@ import { UsageError } from '../lib/errors.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { SATURATION_CPU_PERCENT, runEachTransport } from './run.ts';
 import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { type PollCeiling, type RunHooks, type TransportResult } from './result.ts';
+import { type PollCeiling, type RunHooks, type TransportResult } from '../lib/result.ts';
 
 /** The poll-ceiling options the runner reads. */
 type PollCeilingOptions = OptionsOf<'poll-ceiling'>;

@@ -2,6 +2,7 @@
 // processes, warm up, measure, drain, collect, stop. Transports never run concurrently.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Transport } from '../lib/transports.ts';
+import type { OptionsOf } from '../lib/options.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { ClientPool, type PoolReport } from './client-pool.ts';
@@ -17,7 +18,7 @@ import {
   type TimelinePoint,
   type TransportResult,
   rssPerConnection,
-} from './result.ts';
+} from '../lib/result.ts';
 
 /** A client process whose CPU use reaches this share of one core in the measured window is saturated. */
 export const SATURATION_CPU_PERCENT = 90;
@@ -41,7 +42,7 @@ export function eventCounts(o: Pick<FanoutOptions, 'rate' | 'warmupMs' | 'durati
 }
 
 /** Runs the fan-out scenario over `options.transports`, one at a time, and returns the result. */
-export function runFanout(options: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+export function runFanout(options: OptionsOf<'fanout'>, hooks: RunHooks = {}): Promise<RunResult> {
   return runEachTransport(options, hooks, (transport, index) => runTransport(transport, index, options, hooks));
 }
 

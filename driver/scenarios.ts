@@ -1,6 +1,6 @@
 // The scenario registry: one runner per scenario kind, all with the same signature and the same result shape.
-import type { RunHooks, RunResult } from './result.ts';
-import type { ScenarioKind, ScenarioOptions } from '../scenarios/schema.ts';
+import type { RunHooks, RunResult } from '../lib/result.ts';
+import type { ScenarioKind, ScenarioOptions } from '../lib/options.ts';
 import { runFanout } from './run.ts';
 import { runChurn } from './churn.ts';
 import { runChat } from './chat.ts';
@@ -10,14 +10,17 @@ import { runIdle } from './idle.ts';
 import { runCapacity } from './capacity.ts';
 import { runPollCeiling } from './poll-ceiling.ts';
 
-export type { ScenarioKind, ScenarioOptions, OptionsOf } from '../scenarios/schema.ts';
+export type { ScenarioKind, ScenarioOptions, OptionsOf } from '../lib/options.ts';
 
 /** Runs one scenario over `options.transports`, one transport at a time; a transport's failure is recorded, not thrown. */
 export type ScenarioRunner = (options: ScenarioOptions, hooks: RunHooks) => Promise<RunResult>;
 
 /** The runner of each scenario kind. */
 export const RUNNERS: Record<ScenarioKind, ScenarioRunner> = {
-  fanout: (o, hooks) => runFanout(o, hooks),
+  fanout: (o, hooks) => {
+    if (o.kind !== 'fanout') throw new Error(`the fanout runner got a "${o.kind}" scenario`);
+    return runFanout(o, hooks);
+  },
   churn: runChurn,
   chat: runChat,
   idle: runIdle,

@@ -6,7 +6,7 @@ import type { StatsSnapshot } from '../servers/stats.ts';
 import { ClientPool, type PoolOptions, type PoolReport } from './client-pool.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
 import { driverHealth, runEachTransport, waitForSubscribers } from './run.ts';
-import type { ScenarioOptions } from '../scenarios/schema.ts';
+import type { ScenarioOptions } from '../lib/options.ts';
 import {
   type DeliveryFigures,
   type DriverHealth,
@@ -19,7 +19,7 @@ import {
   type TransportResult,
   type WireFigures,
   rssPerConnection,
-} from './result.ts';
+} from '../lib/result.ts';
 
 /** Thrown inside a session body when the run must stop (Ctrl-C, the server died). */
 class Stop extends Error {}

@@ -1,9 +1,9 @@
 // The baseline file: the gate config it was recorded with and every round's full RunResult (raw per-round
 // figures and the encoded latency histograms), so a later gate can rerun the same scenarios and compare.
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import { UsageError } from '../lib/errors.ts';
-import { parseResult } from '../reports/load.ts';
+import { parseResult } from '../lib/result.ts';
 import { parseConfig, toRawConfig, type GateConfig } from './config.ts';
 
 /** Version of the baseline file shape. */

@@ -1,7 +1,7 @@
 // The gate's decision: baseline rounds versus current rounds, per scenario x transport x metric. Pure: the same
 // rounds and config always give the same report. Verdicts: pass, regression, improvement, inconclusive (with
 // how many more rounds would decide), fail (an exact or zero gate), skipped (nothing to compare).
-import type { FanoutOptions, RunResult, TransportResult } from '../driver/result.ts';
+import type { FanoutOptions, RunResult, TransportResult } from '../lib/result.ts';
 import { UsageError } from '../lib/errors.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import type { Correction, GateConfig } from './config.ts';

@@ -2,10 +2,9 @@
 // floors, directions and tolerances. Validated up front; every error is one sentence naming the field.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FanoutOptions } from '../driver/result.ts';
 import { UsageError } from '../lib/errors.ts';
 import { TRANSPORTS, isTransport, type Transport } from '../lib/transports.ts';
-import { DEFAULT_FANOUT, workersFor } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT, FANOUT_FIELDS, FIELDS, checkField, workersFor, type FieldSpec, type OptionsOf, type ProfileValues } from '../lib/options.ts';
 import { DEFAULT_RULES, METRIC_PATHS, defaultDirection, isMetricPath, uniformTolerance, type Direction, type GateKind, type MetricRule } from './metrics.ts';
 import { minRoundsFor } from './stats.ts';
 
@@ -27,7 +26,7 @@ const CORRECTIONS: readonly Correction[] = ['holm', 'none'];
 /** One scenario the gate runs: a name and the complete fan-out options (transports included). */
 export interface GateScenario {
   name: string;
-  options: FanoutOptions;
+  options: OptionsOf<'fanout'>;
 }
 
 /** The gate's configuration with every default filled in. */
@@ -45,23 +44,9 @@ export interface GateConfig {
   rules: MetricRule[];
 }
 
-/** Fan-out options a scenario may override, with their allowed ranges (mirrors `rtbench compare`). */
-const OPTION_RANGES: Record<Exclude<keyof FanoutOptions, 'scenario' | 'transports'>, { min: number; max: number } | 'boolean'> = {
-  clients: { min: 1, max: 100_000 },
-  rate: { min: 1, max: 1_000_000 },
-  payloadBytes: { min: 0, max: 1_048_576 },
-  warmupMs: { min: 0, max: 3_600_000 },
-  durationMs: { min: 100, max: 3_600_000 },
-  pollIntervalMs: { min: 0, max: 600_000 },
-  longPollWaitMs: { min: 1, max: 120_000 },
-  workers: { min: 1, max: 64 },
-  wsCompression: 'boolean',
-  drainMs: { min: 0, max: 600_000 },
-  injectDelayMs: { min: 0, max: 60_000 },
-  injectCpuUs: { min: 0, max: 1_000_000 },
-};
-type OptionKey = keyof typeof OPTION_RANGES;
-const OPTION_KEYS = Object.keys(OPTION_RANGES) as OptionKey[];
+/** Options a gate scenario may set: the fan-out options, with the ranges and defaults of lib/options.ts. */
+type OptionKey = (typeof FANOUT_FIELDS)[number];
+const OPTION_KEYS: readonly OptionKey[] = FANOUT_FIELDS;
 
 const TOP_KEYS = ['$schema', 'rounds', 'alpha', 'correction', 'strict', 'transports', 'profiles', 'scenarios', 'metrics'];
 const SCENARIO_KEYS = ['name', 'profile', 'transports', 'options'];
@@ -93,7 +78,7 @@ export function parseConfig(data: unknown, source = CONFIG_FILE): GateConfig {
   const transports = data.transports === undefined ? [...TRANSPORTS] : parseTransportList(data.transports, 'transports', source);
   const profiles = data.profiles === undefined ? {} : data.profiles;
   if (!isObject(profiles)) throw fail('profiles', 'an object of named option sets', data.profiles);
-  const profileOptions = new Map<string, Partial<FanoutOptions>>();
+  const profileOptions = new Map<string, ProfileValues>();
   for (const [name, value] of Object.entries(profiles)) profileOptions.set(name, parseOptions(value, `profiles.${name}`, source));
 
   const rawScenarios = data.scenarios === undefined ? [{ name: DEFAULT_FANOUT.scenario }] : data.scenarios;
@@ -103,7 +88,7 @@ export function parseConfig(data: unknown, source = CONFIG_FILE): GateConfig {
     if (!isObject(raw)) throw fail(at, 'an object', raw);
     checkKeys(raw, SCENARIO_KEYS, `${at}.`, source);
     if (typeof raw.name !== 'string' || !/^[\w.-]{1,64}$/.test(raw.name)) throw fail(`${at}.name`, 'a name of 1 to 64 letters, digits, ".", "_" or "-"', raw.name);
-    let fromProfile: Partial<FanoutOptions> = {};
+    let fromProfile: ProfileValues = {};
     if (raw.profile !== undefined) {
       const p = typeof raw.profile === 'string' ? profileOptions.get(raw.profile) : undefined;
       if (!p) {
@@ -113,9 +98,9 @@ export function parseConfig(data: unknown, source = CONFIG_FILE): GateConfig {
       fromProfile = p;
     }
     const own = raw.options === undefined ? {} : parseOptions(raw.options, `${at}.options`, source);
-    const merged = { ...DEFAULT_FANOUT, ...fromProfile, ...own };
-    const explicitWorkers = own.workers ?? fromProfile.workers;
-    const options: FanoutOptions = {
+    const merged = { ...DEFAULT_FANOUT, ...fromProfile, ...own } as OptionsOf<'fanout'>;
+    const explicitWorkers = (own.workers ?? fromProfile.workers) as number | undefined;
+    const options: OptionsOf<'fanout'> = {
       ...merged,
       scenario: DEFAULT_FANOUT.scenario,
       transports: raw.transports === undefined ? [...transports] : parseTransportList(raw.transports, `${at}.transports`, source),
@@ -171,23 +156,19 @@ function parseTransportList(raw: unknown, field: string, source: string): Transp
   return out;
 }
 
-function parseOptions(raw: unknown, field: string, source: string): Partial<FanoutOptions> {
+function parseOptions(raw: unknown, field: string, source: string): ProfileValues {
   if (!isObject(raw)) throw new UsageError(`${source}: "${field}" must be an object of fan-out options, got ${show(raw)}`);
-  const out: Partial<Record<OptionKey, number | boolean>> = {};
+  const out: ProfileValues = {};
   for (const [key, value] of Object.entries(raw)) {
-    const range = OPTION_RANGES[key as OptionKey] as (typeof OPTION_RANGES)[OptionKey] | undefined;
-    if (range === undefined) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
       const hint = key === 'transports' ? ' (set "transports" on the scenario, not in its options)' : '';
       throw new UsageError(`${source}: unknown option "${field}.${key}"${hint}; expected one of: ${OPTION_KEYS.join(', ')}`);
     }
-    if (range === 'boolean') {
-      if (typeof value !== 'boolean') throw new UsageError(`${source}: "${field}.${key}" must be true or false, got ${show(value)}`);
-    } else if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
-      throw new UsageError(`${source}: "${field}.${key}" must be an integer between ${range.min} and ${range.max}, got ${show(value)}`);
-    }
-    out[key as OptionKey] = value;
+    const error = checkField(`"${field}.${key}"`, FIELDS[key as OptionKey] as FieldSpec, value);
+    if (error) throw new UsageError(`${source}: ${error}`);
+    out[key as OptionKey] = value as number | boolean;
   }
-  return out as Partial<FanoutOptions>;
+  return out;
 }
 
 function parseRules(raw: unknown, source: string): MetricRule[] {

@@ -1,6 +1,6 @@
 // What the gate can check: every numeric figure of a transport result by its JSON path ("latency.p99Us"),
 // the three kinds of gate, and the defaults (which metrics, floors, tolerances per transport).
-import type { ChurnFigures, DeliveryFigures, LatencySummaryUs, ServerFigures, TransportResult, WireFigures } from '../driver/result.ts';
+import type { ChurnFigures, DeliveryFigures, LatencySummaryUs, ServerFigures, TransportResult, WireFigures } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 
 /** Numeric fields of each section of a TransportResult that the gate may read. */

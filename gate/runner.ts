@@ -2,15 +2,16 @@
 // interleave; the transport order rotates every round to spread machine drift evenly. The A/B mode alternates
 // rounds of a baseline build (an external command printing a RunResult) with the candidate (in process).
 import { spawn } from 'node:child_process';
-import type { FanoutOptions, RunHooks, RunResult } from '../driver/result.ts';
+import type { FanoutOptions, RunHooks, RunResult } from '../lib/result.ts';
+import type { OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
 import { runFanout } from '../driver/run.ts';
-import { parseResult } from '../reports/load.ts';
+import { parseResult } from '../lib/result.ts';
 import type { GateScenario } from './config.ts';
 import { describeWorkloadDiff, workloadKey } from './compare.ts';
 
 /** Runs one fan-out; runFanout unless a test substitutes it. */
-export type RunFn = (options: FanoutOptions, hooks?: RunHooks) => Promise<RunResult>;
+export type RunFn = (options: OptionsOf<'fanout'>, hooks?: RunHooks) => Promise<RunResult>;
 
 /** Runs a shell command and resolves with its stdout. */
 export type ExecFn = (command: string, signal?: AbortSignal) => Promise<string>;

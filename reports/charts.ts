@@ -1,9 +1,9 @@
 // Chart descriptions for the HTML report: plain JSON data (series, axes, formats) that the page's small
 // script turns into Chart.js charts. Built here, in typed code, so the page only draws.
-import type { RunResult, TransportResult } from '../driver/result.ts';
+import type { RunResult, TransportResult } from '../lib/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { formatBytes, formatCount, formatUs } from './format.ts';
-import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION } from '../driver/result.ts';
+import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION } from '../lib/result.ts';
 import { bestIndexes, isComparable, metric, orderedTransports, visibleMetrics, type MetricDef } from './metrics.ts';
 import { sectionRow, sectionsFor } from './scenarios.ts';
 import { percentileCurve } from './percentiles.ts';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { RunResult, TransportResult } from '../driver/result.ts';
+import type { RunResult, TransportResult } from '../lib/result.ts';
 import { TRANSPORT_LABELS, type Transport } from '../lib/transports.ts';
 import { TRANSPORT_COLORS, chartNotes, chartsFor, type ChartNote, type ChartSpec, type TaggedRun } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatRate, formatSig, formatUs } from './format.ts';

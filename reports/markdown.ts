@@ -1,6 +1,6 @@
 // Markdown report: the summary table, winners and warnings, fit for a pull-request comment or
 // $GITHUB_STEP_SUMMARY. Pure: (results) => string.
-import type { RunResult, TransportResult } from '../driver/result.ts';
+import type { RunResult, TransportResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import { NONE, formatDelta } from './format.ts';
 import { allRows, sectionsFor } from './scenarios.ts';

@@ -1,6 +1,6 @@
 // The metric rows every report shows, which value wins each row, and the warnings a run deserves.
 // One table of definitions so the terminal, Markdown and HTML reports agree on labels, units and winners.
-import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, type RunResult, type TransportResult } from '../driver/result.ts';
+import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, type RunResult, type TransportResult } from '../lib/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { NONE, formatBytes, formatCount, formatPercent, formatRate, formatRatio, formatSeconds, formatSig, formatUs } from './format.ts';
 

@@ -1,6 +1,6 @@
 // HdrHistogram-style percentile distribution points from a transport's encoded latency histogram.
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
-import type { TransportResult } from '../driver/result.ts';
+import type { TransportResult } from '../lib/result.ts';
 
 /** One point of a percentile curve: `x` = 1 / (1 - percentile/100), plotted on a log axis. */
 export interface PercentilePoint {

@@ -1,6 +1,6 @@
 // Live progress on a terminal: one line redrawn in place while a transport runs, one line kept per finished
 // transport. Silent unless the stream is a TTY, --quiet is off and NO_COLOR is unset.
-import type { Progress } from '../driver/result.ts';
+import type { Progress } from '../lib/result.ts';
 import { formatCount, formatMs, formatUs } from './format.ts';
 
 /** Width of the progress bar, characters. */

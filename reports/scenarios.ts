@@ -1,7 +1,7 @@
 // The per-scenario sections every report shows under its summary: reconnections (churn), chat round trip,
 // bursts, token streams and the polling ceiling. One table of row definitions, like metrics.ts, so the
 // terminal, Markdown and HTML reports agree on labels, units, directions and charts.
-import type { LatencySummaryUs, TransportResult } from '../driver/result.ts';
+import type { LatencySummaryUs, TransportResult } from '../lib/result.ts';
 import type { ValueFormat } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatUs } from './format.ts';
 import { visibleMetrics, type Better, type MetricDef } from './metrics.ts';

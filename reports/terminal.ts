@@ -1,6 +1,6 @@
 // Terminal report: one column per transport, one row per metric, the best value per row marked,
 // warnings below. Pure: (result) => string.
-import type { RunResult, TransportResult } from '../driver/result.ts';
+import type { RunResult, TransportResult } from '../lib/result.ts';
 import { NONE, formatBytes, formatCount, formatRate } from './format.ts';
 import { sectionsFor } from './scenarios.ts';
 import { bestIndexes, cellText, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, type MetricDef, type Warning } from './metrics.ts';

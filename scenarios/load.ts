@@ -4,8 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
-import { workersFor } from './fanout.ts';
-import { KIND_FIELDS, KIND_TRANSPORTS, validateScenario, type FieldName, type ProfileValues, type ScenarioFile, type ScenarioOptions } from './schema.ts';
+import { KIND_FIELDS, KIND_TRANSPORTS, flagOf, workersFor, type FieldName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
+import { validateScenario, type ScenarioFile } from './schema.ts';
 
 const BUILTIN_DIR = fileURLToPath(new URL('./', import.meta.url));
 
@@ -45,24 +45,6 @@ export function loadBuiltin(name: string): ScenarioFile {
   return loadScenarioFile(`${BUILTIN_DIR}${name}.json`, `scenarios/${name}.json`);
 }
 
-/** Flag name of each field, for "does not apply" errors. */
-export const FIELD_FLAGS: Partial<Record<FieldName, string>> = {
-  clients: '--clients',
-  rate: '--rate',
-  payloadBytes: '--payload',
-  durationMs: '--duration',
-  warmupMs: '--warmup',
-  pollIntervalMs: '--poll-interval',
-  longPollWaitMs: '--long-poll-wait',
-  sseRetryMs: '--sse-retry',
-  keepAlive: '--no-keep-alive',
-  drainMs: '--drain',
-  workers: '--workers',
-  wsCompression: '--ws-compression',
-  injectDelayMs: '--inject-delay-ms',
-  injectCpuUs: '--inject-cpu-us',
-};
-
 /**
  * The options of one run: `profile` of `file`, then `overrides` (command-line flags given explicitly) on top,
  * then the figures a kind derives (a chat's aggregate rate, a stream's payload). `transports` replaces the file's.
@@ -72,7 +54,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
   if (base === undefined) throw new UsageError(`unknown profile "${profile}"; expected one of: ${Object.keys(file.profiles).join(', ')}`);
   const allowed = KIND_FIELDS[file.kind] as readonly string[];
   for (const key of Object.keys(overrides)) {
-    if (!allowed.includes(key)) throw new UsageError(`${FIELD_FLAGS[key as FieldName] ?? key} does not apply to ${file.kind} scenarios; their parameters are: ${allowed.join(', ')}`);
+    if (!allowed.includes(key)) throw new UsageError(`${flagOf(key as FieldName)} does not apply to ${file.kind} scenarios; their parameters are: ${allowed.join(', ')}`);
   }
   const runnable = KIND_TRANSPORTS[file.kind];
   for (const t of transports ?? []) {

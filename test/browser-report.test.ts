@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 import { TRANSPORT_COLORS } from '../reports/charts.ts';
 import { renderHtml } from '../reports/html.ts';

@@ -1,7 +1,7 @@
 // The capacity search: knee-finding on synthetic steps (exact), and a tiny real search of two steps.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { capacitySearch, capacitySteps, judgeStep, runCapacity, type StepMeasurement } from '../driver/capacity.ts';
 import type { OptionsOf } from '../driver/scenarios.ts';
 

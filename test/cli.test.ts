@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli, rtbenchChildren, waitForProcs } from './helpers/cli.ts';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rtbench-test-'));
@@ -15,7 +15,7 @@ describe('bad input: one sentence, exit 2, nothing started', () => {
     [['compare', '--transports', 'websockets'], /^rtbench: unknown transport "websockets" in --transports; expected one of: short-poll, long-poll, ws, sse, fetch-stream\n$/],
     [['compare', '--clients', '0'], /^rtbench: --clients must be an integer between 1 and 100000, got "0"\n$/],
     [['compare', '--clients', 'ten'], /^rtbench: --clients must be an integer between 1 and 100000, got "ten"\n$/],
-    [['compare', '--rate', '-5'], /^rtbench: --rate must be an integer between 1 and 1000000, got "-5"\n$/],
+    [['compare', '--rate', '-5'], /^rtbench: --rate must be a number between 1 and 1000000, got "-5"\n$/],
     [['compare', '--payload', '1.5'], /^rtbench: --payload must be an integer between 0 and 1048576, got "1.5"\n$/],
     [['compare', '--duration', 'forever'], /^rtbench: --duration must be a duration like 500ms, 10s or 2m between 100 ms and 86400000 ms, got "forever"\n$/],
     [['compare', '--poll-interval', '10x'], /^rtbench: --poll-interval must be a duration/],

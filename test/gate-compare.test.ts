@@ -2,7 +2,7 @@
 // warnings, and the three views of the report.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { compareRuns, type GateReport, type GateRow } from '../gate/compare.ts';

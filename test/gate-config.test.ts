@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../lib/errors.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { checkRounds, defaultConfig, familySize, findConfig, loadConfig, parseConfig, toRawConfig } from '../gate/config.ts';
 import { DEFAULT_RULES, DEFAULT_TOLERANCE_PERCENT, METRIC_PATHS, metricValue } from '../gate/metrics.ts';
 import { SYNTHETIC_TYPICAL, syntheticTransport } from './helpers/synthetic.ts';
@@ -65,6 +65,14 @@ test('profiles, scenario options and transports merge in that order', () => {
   assert.equal(familySize(c), 2 * 5 + 5 * 5);
 });
 
+test('option ranges are the ones scenario files and flags use (lib/options.ts): a 2 h window is allowed, as in a scenario file', () => {
+  const c = parseConfig({ scenarios: [{ name: 'long', options: { durationMs: 7_200_000, sseRetryMs: 2000, keepAlive: false } }] });
+  assert.equal(c.scenarios[0]?.options.durationMs, 7_200_000);
+  assert.equal(c.scenarios[0]?.options.sseRetryMs, 2000);
+  assert.equal(c.scenarios[0]?.options.keepAlive, false);
+  rejects({ scenarios: [{ name: 'x', options: { durationMs: 86_400_001 } }] }, 'rtbench.config.json: "scenarios[0].options.durationMs" must be an integer between 100 and 86400000, got 86400001');
+});
+
 test('metric overrides: floors, tolerances per transport or for all, extra metrics, disabled defaults', () => {
   const c = parseConfig({
     metrics: {
@@ -120,11 +128,11 @@ test('every error is one sentence naming the field', () => {
   rejects({ scenarios: [{ name: 'a', options: { wsCompression: 1 } }] }, 'rtbench.config.json: "scenarios[0].options.wsCompression" must be true or false, got 1');
   rejects(
     { scenarios: [{ name: 'a', options: { transports: ['ws'] } }] },
-    'rtbench.config.json: unknown option "scenarios[0].options.transports" (set "transports" on the scenario, not in its options); expected one of: clients, rate, payloadBytes, warmupMs, durationMs, pollIntervalMs, longPollWaitMs, workers, wsCompression, drainMs, injectDelayMs, injectCpuUs',
+    'rtbench.config.json: unknown option "scenarios[0].options.transports" (set "transports" on the scenario, not in its options); expected one of: clients, rate, payloadBytes, warmupMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, injectDelayMs, injectCpuUs',
   );
   rejects({ scenarios: [{ name: 'a', profile: 'ci' }] }, 'rtbench.config.json: "scenarios[0].profile" must be the name of an entry of "profiles" (there are none), got "ci"');
   rejects({ profiles: { x: {} }, scenarios: [{ name: 'a', profile: 'ci' }] }, 'rtbench.config.json: "scenarios[0].profile" must be one of the profiles: x, got "ci"');
-  rejects({ profiles: { x: { rate: 0 } } }, 'rtbench.config.json: "profiles.x.rate" must be an integer between 1 and 1000000, got 0');
+  rejects({ profiles: { x: { rate: 0 } } }, 'rtbench.config.json: "profiles.x.rate" must be a number between 1 and 1000000, got 0');
   rejects({ scenarios: [{ name: 'a' }, { name: 'a' }] }, 'rtbench.config.json: "scenarios[1].name" repeats the scenario name "a"; names must be unique');
   rejects({ metrics: { 'latency.p99': {} } }, `rtbench.config.json: unknown metric "latency.p99" in "metrics"; expected a path such as latency.p99Us, one of: ${METRIC_PATHS.join(', ')}`);
   rejects({ metrics: { 'latency.p99Us': true } }, 'rtbench.config.json: "metrics.latency.p99Us" must be false (off) or an object with gate, direction, floorPercent, tolerancePercent, got true');

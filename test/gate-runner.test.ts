@@ -2,7 +2,8 @@
 // A/B alternation, placeholder expansion, and the checks on what the baseline command prints.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FanoutOptions, RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
+import type { OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { defaultConfig, parseConfig, type GateScenario } from '../gate/config.ts';
@@ -10,7 +11,7 @@ import { compareArgs, expandCommand, parseBaselineOutput, rotate, runAbRounds, r
 import { SYNTHETIC_TYPICAL, syntheticRun } from './helpers/synthetic.ts';
 
 /** A stand-in for runFanout that records what it was asked to run. */
-function fakeRun(log: string[]): (o: FanoutOptions) => Promise<RunResult> {
+function fakeRun(log: string[]): (o: OptionsOf<'fanout'>) => Promise<RunResult> {
   return async (o) => {
     log.push(`run ${o.clients} ${o.transports.join(',')}`);
     const figures = Object.fromEntries(o.transports.map((t) => [t, SYNTHETIC_TYPICAL[t]])) as Record<Transport, (typeof SYNTHETIC_TYPICAL)[Transport]>;

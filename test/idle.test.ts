@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TRANSPORTS } from '../lib/transports.ts';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { fitSweep, leastSquaresSlope, runIdle, sweepCounts } from '../driver/idle.ts';
 import { parseSlabinfo, parseSockstat } from '../driver/sockstat.ts';
 import type { OptionsOf } from '../driver/scenarios.ts';

@@ -1,7 +1,7 @@
 // The poll ceiling: a short autocannon run per polling transport; exact request accounting, never absolute rates.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { ceilingPath, pollersSupported, runPollCeiling } from '../driver/poll-ceiling.ts';
 import type { OptionsOf } from '../driver/scenarios.ts';
 

@@ -93,13 +93,15 @@ describe('LatencyRecorder', () => {
     assert.equal(s.minUs, 1);
   });
 
-  it('clamps negative latency to 0 and still records it', () => {
+  it('counts a negative latency as an error of the instrument and does not record it (no clamping to 0)', () => {
     const r = new LatencyRecorder();
     r.record(-50);
+    r.record(-1);
     r.record(7);
     const s = r.summary();
-    assert.equal(s.count, 2);
-    assert.equal(s.minUs, 0);
+    assert.equal(r.negative, 2);
+    assert.equal(s.count, 1);
+    assert.equal(s.minUs, 7);
     assert.equal(s.maxUs, 7);
   });
 

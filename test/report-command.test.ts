@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { htmlPathFor, registerReport, runReport, type ReportIo } from '../commands/report.ts';
 import { UsageError } from '../lib/errors.ts';
-import { loadResult, parseResult } from '../reports/load.ts';
+import { loadResult, parseResult } from '../lib/result.ts';
 import { GENERATED_AT_MARKER } from '../reports/html.ts';
 
 const SMALL = new URL('./fixtures/result-small.json', import.meta.url).pathname;

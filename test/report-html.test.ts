@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import type { ChartSpec, LineChartSpec } from '../reports/charts.ts';
 import { GENERATED_AT_MARKER, renderHtml } from '../reports/html.ts';
 import { percentileCurve, percentileCurveFromHistogram } from '../reports/percentiles.ts';

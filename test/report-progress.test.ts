@@ -1,7 +1,7 @@
 // Live progress: the exact line, and silence unless on a TTY without --quiet or NO_COLOR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Progress } from '../driver/result.ts';
+import type { Progress } from '../lib/result.ts';
 import { createProgressDisplay, formatProgress, formatProgressDone, progressBar, progressEnabled, type ProgressStream } from '../reports/progress.ts';
 
 const sample: Progress = { transport: 'ws', index: 2, total: 5, phase: 'measuring', elapsedMs: 8_000, plannedMs: 12_000, delivered: 40_000, currentP99Us: 1_110 };

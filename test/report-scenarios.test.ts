@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import type { BarChartSpec, ChartSpec } from '../reports/charts.ts';
 import { renderHtml } from '../reports/html.ts';
 import { renderMarkdown } from '../reports/markdown.ts';

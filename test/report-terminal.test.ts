@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { RunResult } from '../driver/result.ts';
+import type { RunResult } from '../lib/result.ts';
 import { renderJson } from '../reports/json.ts';
 import { layoutFor, renderMarkdown } from '../reports/markdown.ts';
 import { bestIndexes, metric, orderedTransports, warningsFor, winners } from '../reports/metrics.ts';

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { RunResult, TransportResult } from '../driver/result.ts';
+import type { RunResult, TransportResult } from '../lib/result.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 import { runCli, rtbenchChildren } from './helpers/cli.ts';
 

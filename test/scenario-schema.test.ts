@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROFILES, validateScenario } from '../scenarios/schema.ts';
 import { builtinScenarios, loadBuiltin, resolveOptions } from '../scenarios/load.ts';
-import { DEFAULT_FANOUT } from '../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { RUNNERS } from '../driver/scenarios.ts';
 import { runCli, rtbenchChildren } from './helpers/cli.ts';
 
@@ -63,7 +63,7 @@ describe('a scenario file with a mistake: one sentence naming the field', () => 
   const cases: [string, unknown, string][] = [
     ['unknown field', file('fanout', { rat: 5 }), `unknown field "rat" in profiles.smoke; expected one of: ${FANOUT_FIELDS}`],
     ['wrong type', file('fanout', { clients: 'ten' }), 'profiles.smoke.clients must be an integer between 1 and 100000, got "ten"'],
-    ['negative rate', file('fanout', { rate: -5 }), 'profiles.smoke.rate must be a number >= 1, got -5'],
+    ['negative rate', file('fanout', { rate: -5 }), 'profiles.smoke.rate must be a number between 1 and 1000000, got -5'],
     ['not a boolean', file('churn', { keepAlive: 'yes' }), 'profiles.smoke.keepAlive must be true or false, got "yes"'],
     ['fraction for an integer', file('burst', { bursts: 1.5 }), 'profiles.smoke.bursts must be an integer between 1 and 10000, got 1.5'],
     ['zero send rate', file('chat', { sendRatePerClient: 0 }), 'profiles.smoke.sendRatePerClient must be a number > 0 and <= 10000, got 0'],
@@ -107,7 +107,7 @@ describe('rtbench run with a bad file: exit 2, one sentence, nothing started', (
   const cases: [string, unknown, (path: string) => string][] = [
     ['unknown field', file('burst', { rat: 5 }), (p) => `${p}: unknown field "rat" in profiles.smoke; expected one of: clients, payloadBytes, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, injectDelayMs, injectCpuUs, burstEvents, bursts, burstMs, quietMs`],
     ['wrong type', file('churn', { clients: 'ten' }), (p) => `${p}: profiles.smoke.clients must be an integer between 1 and 100000, got "ten"`],
-    ['negative rate', file('fanout', { rate: -5 }), (p) => `${p}: profiles.smoke.rate must be a number >= 1, got -5`],
+    ['negative rate', file('fanout', { rate: -5 }), (p) => `${p}: profiles.smoke.rate must be a number between 1 and 1000000, got -5`],
     ['unknown kind', file('firehose'), (p) => `${p}: kind must be one of: ${KINDS}; got "firehose"`],
     ['missing profile', { name: 'x', kind: 'stream', profiles: { smoke: {}, full: {} } }, (p) => `${p}: profiles.ci is missing; a scenario file needs smoke, ci and full profiles`],
     ['not JSON', '{"name": "x",', (p) => `${p} is not valid JSON: ${jsonError('{"name": "x",')}`],

@@ -1,8 +1,9 @@
 // Synthetic RunResults with seeded noise, for the gate's tests and for simulating its false-positive rate
 // without running servers. Not used by the gate itself.
-import { SCHEMA_VERSION, type FanoutOptions, type RunResult, type TransportResult } from '../../driver/result.ts';
+import { SCHEMA_VERSION, type RunResult, type TransportResult } from '../../lib/result.ts';
+import type { OptionsOf } from '../../lib/options.ts';
 import { TRANSPORTS, type Transport } from '../../lib/transports.ts';
-import { DEFAULT_FANOUT } from '../../scenarios/fanout.ts';
+import { DEFAULT_FANOUT } from '../../lib/options.ts';
 
 /** The figures of one transport in one synthetic round. */
 export interface SyntheticFigures {
@@ -23,7 +24,7 @@ export interface SyntheticFigures {
 }
 
 /** Workload of every synthetic run unless overridden. */
-export const SYNTHETIC_OPTIONS: FanoutOptions = { ...DEFAULT_FANOUT };
+export const SYNTHETIC_OPTIONS: OptionsOf<'fanout'> = { ...DEFAULT_FANOUT };
 
 /** Typical figures per transport (shapes only; not measurements). */
 export const SYNTHETIC_TYPICAL: Record<Transport, SyntheticFigures> = {
@@ -60,7 +61,7 @@ export function syntheticTransport(transport: Transport, f: SyntheticFigures): T
 }
 
 /** One synthetic run of the given transports. */
-export function syntheticRun(figures: Partial<Record<Transport, SyntheticFigures>>, options: Partial<FanoutOptions> = {}, round = 0): RunResult {
+export function syntheticRun(figures: Partial<Record<Transport, SyntheticFigures>>, options: Partial<OptionsOf<'fanout'>> = {}, round = 0): RunResult {
   const transports = TRANSPORTS.filter((t) => figures[t] !== undefined);
   const start = Date.UTC(2025, 0, 1, 0, 0, round * 60);
   return {
@@ -97,7 +98,7 @@ export interface NoiseSpec {
   base?: Partial<Record<Transport, SyntheticFigures>>;
   /** Per-transport overrides applied to each round's figures after the noise (e.g. scale p99Us by 1.3). */
   change?: (transport: Transport, f: SyntheticFigures, round: number) => SyntheticFigures;
-  options?: Partial<FanoutOptions>;
+  options?: Partial<OptionsOf<'fanout'>>;
 }
 
 /** `rounds` synthetic runs with seeded multiplicative noise on the noisy figures; deterministic per seed. */

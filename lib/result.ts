@@ -1,6 +1,11 @@
-// The one result object every rtbench run produces. Every output (terminal table, Markdown, HTML,
+// The one result object every rtbench run produces, and its parser. Every output (terminal table, Markdown, HTML,
 // JSON, the CI gate) is a pure function of it. Units are in the field names.
-import type { Transport } from '../lib/transports.ts';
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors.ts';
+import { TRANSPORTS, isTransport, type Transport } from './transports.ts';
+import type { ScenarioOptions } from './options.ts';
+
+export type { FanoutOptions, ScenarioOptions } from './options.ts';
 
 /** Version of this JSON shape; bump on incompatible changes. */
 export const SCHEMA_VERSION = 1;
@@ -331,36 +336,6 @@ export interface CapacitySearch {
   note?: string;
 }
 
-/** Options of a fan-out comparison, as run. */
-export interface FanoutOptions {
-  scenario: string;
-  transports: Transport[];
-  /** Subscribers per transport. */
-  clients: number;
-  /** Events per second the publisher emits. */
-  rate: number;
-  /** Payload bytes per event (the `data` string length). */
-  payloadBytes: number;
-  /** Warm-up before measuring, ms. */
-  warmupMs: number;
-  /** Measured window, ms. */
-  durationMs: number;
-  /** Short-poll interval, ms. */
-  pollIntervalMs: number;
-  /** Long-poll wait, ms. */
-  longPollWaitMs: number;
-  /** Client processes. */
-  workers: number;
-  /** Per-message deflate for WebSocket. */
-  wsCompression: boolean;
-  /** Longest wait for stragglers after the publisher stops, ms. */
-  drainMs: number;
-  /** Test knob: extra delay the server adds before delivering each publish tick, ms (0 = off). */
-  injectDelayMs: number;
-  /** Test knob: CPU the server burns per event per subscriber, µs (0 = off). */
-  injectCpuUs: number;
-}
-
 /** Where the run happened. */
 export interface Environment {
   node: string;
@@ -384,7 +359,7 @@ export interface RunResult {
   finishedAt: string;
   /** True when the run was stopped early (Ctrl-C); what was measured is kept. */
   interrupted: boolean;
-  options: FanoutOptions;
+  options: ScenarioOptions;
   /** True when a load generator crossed a CPU or event-loop-delay threshold in any transport (see each `driver`). */
   invalid?: boolean;
   environment: Environment;
@@ -416,4 +391,63 @@ export interface RunHooks {
   onProgress?: (progress: Progress) => void;
   /** Aborting stops the run; what was measured so far is returned with `interrupted: true`. */
   signal?: AbortSignal;
+}
+
+// ---- reading results ------------------------------------------------------------------------------------------
+
+const STATUSES = ['ok', 'errored', 'interrupted'];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses `text` (the contents of `file`) as a RunResult; throws UsageError with one sentence naming the file
+ * when it is not JSON, has another schemaVersion, or lacks the fields reports need.
+ */
+export function parseResult(text: string, file: string): RunResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`result file "${file}" is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!isObject(data)) throw new UsageError(`result file "${file}" is not an rtbench result: expected a JSON object`);
+  if (data.schemaVersion !== SCHEMA_VERSION) {
+    throw new UsageError(`result file "${file}" has schemaVersion ${JSON.stringify(data.schemaVersion) ?? 'undefined'}; this rtbench reads schemaVersion ${SCHEMA_VERSION}`);
+  }
+  const bad = (what: string): UsageError => new UsageError(`result file "${file}" is not an rtbench result: ${what}`);
+  for (const key of ['scenario', 'startedAt', 'finishedAt'] as const) {
+    if (typeof data[key] !== 'string') throw bad(`"${key}" must be a string`);
+  }
+  if (typeof data.interrupted !== 'boolean') throw bad('"interrupted" must be true or false');
+  if (!isObject(data.options)) throw bad('"options" must be an object');
+  for (const key of ['clients', 'rate', 'payloadBytes', 'warmupMs', 'durationMs', 'pollIntervalMs', 'workers']) {
+    if (typeof data.options[key] !== 'number') throw bad(`"options.${key}" must be a number`);
+  }
+  if (!isObject(data.environment)) throw bad('"environment" must be an object');
+  if (!Array.isArray(data.transports)) throw bad('"transports" must be an array');
+  data.transports.forEach((t: unknown, i: number) => {
+    if (!isObject(t)) throw bad(`"transports[${i}]" must be an object`);
+    if (typeof t.transport !== 'string' || !isTransport(t.transport)) {
+      throw bad(`"transports[${i}].transport" is ${JSON.stringify(t.transport)}; expected one of: ${TRANSPORTS.join(', ')}`);
+    }
+    if (typeof t.status !== 'string' || !STATUSES.includes(t.status)) {
+      throw bad(`"transports[${i}].status" is ${JSON.stringify(t.status)}; expected one of: ${STATUSES.join(', ')}`);
+    }
+  });
+  return data as unknown as RunResult;
+}
+
+/** Reads and validates a result file; throws UsageError naming the file when it is missing or invalid. */
+export function loadResult(file: string): RunResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UsageError(`cannot read result file "${file}": ${why}`);
+  }
+  return parseResult(text, file);
 }
