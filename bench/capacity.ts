@@ -5,10 +5,10 @@
 // RTBENCH_CAPACITY_STEPS=100,200,... RTBENCH_CAPACITY_RATE RTBENCH_CAPACITY_CLIENTS RTBENCH_CAPACITY_STEP_MS
 // RTBENCH_CAPACITY_WARMUP_MS RTBENCH_CAPACITY_SLO_MS RTBENCH_BENCH_WORKERS
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { runCapacity } from '../driver/capacity.ts';
+import { runCapacity } from '../driver/scenarios/capacity/run.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { parseTransports } from '../lib/validate.ts';
-import type { OptionsOf } from '../driver/scenarios.ts';
+import type { OptionsOf } from '../lib/options.ts';
 
 const env = process.env;
 const axis = env.RTBENCH_CAPACITY_AXIS === 'rate' ? 'rate' : 'clients';

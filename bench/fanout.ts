@@ -2,7 +2,7 @@
 // rate raised until the deliveries/s targets (ws 300k/s with p99 < 20 ms; SSE and fetch streaming 250k/s).
 // Writes the full results to bench/results/fanout-<date>.json and prints a summary; run it on a quiet machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { runFanout } from '../driver/run.ts';
+import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
 import type { RunResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';

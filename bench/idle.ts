@@ -4,10 +4,10 @@
 // socket). Memory-bound, a few minutes; run it on a quiet machine.
 // Knobs: RTBENCH_IDLE_SWEEP=0,1000,... RTBENCH_IDLE_SETTLE_MS RTBENCH_IDLE_HEARTBEAT_MS RTBENCH_IDLE_TRANSPORTS=ws,sse
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { runIdle } from '../driver/idle.ts';
+import { runIdle } from '../driver/scenarios/idle/run.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { parseTransports } from '../lib/validate.ts';
-import type { OptionsOf } from '../driver/scenarios.ts';
+import type { OptionsOf } from '../lib/options.ts';
 import type { Transport } from '../lib/transports.ts';
 
 /** RSS per idle connection of the bare libraries (DEVELOPERS.md), bytes (1 KB = 1024 B). */

@@ -1,6 +1,7 @@
 // What a client receives, recorded: delivery correctness (SequenceTracker, ~1 bit per event) and
 // publish-to-delivery latency (LatencyRecorder, HdrHistograms in µs that merge across worker processes).
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import { HIGHEST_TRACKABLE_US, createHistogram, encodeHistogram, mergeEncoded } from '../lib/histogram.ts';
 import type { LatencySummaryUs, TimelinePoint } from '../lib/result.ts';
 import type { EventSink } from './client.ts';
 
@@ -116,19 +117,8 @@ export class SequenceTracker {
   }
 }
 
-/** Highest latency a histogram holds, µs (60 s); longer ones are recorded as 60 s. */
-export const HIGHEST_LATENCY_US = 60_000_000;
-
-/** A latency histogram as rtbench builds them: 1 µs .. 60 s, 3 significant digits, pure JS (no WebAssembly). */
-export function createHistogram(): Histogram {
-  return build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: HIGHEST_LATENCY_US,
-    numberOfSignificantValueDigits: 3,
-    autoResize: false,
-    useWebAssembly: false,
-  });
-}
+/** Highest latency a histogram holds, µs; longer ones are recorded as this. */
+export const HIGHEST_LATENCY_US = HIGHEST_TRACKABLE_US;
 
 /** Figures of one interval (about one second): a TimelinePoint without its time. */
 export type IntervalFigures = Omit<TimelinePoint, 'tMs'>;
@@ -165,7 +155,7 @@ export class LatencyRecorder {
 
   /** The whole-run histogram, compressed base64 (HdrHistogram V2), for another process to merge. */
   encode(): string {
-    return encodeIntoCompressedBase64(this.total);
+    return encodeHistogram(this.total);
   }
 
   /** Summary of the whole run. */
@@ -188,7 +178,7 @@ export class LatencyRecorder {
 
   /** The interval's histogram, compressed base64, then starts a new interval (to merge intervals across processes). */
   takeIntervalEncoded(): string {
-    const encoded = encodeIntoCompressedBase64(this.interval);
+    const encoded = encodeHistogram(this.interval);
     this.interval.reset();
     return encoded;
   }
@@ -201,9 +191,7 @@ export class LatencyRecorder {
 
   /** Decodes and adds up encoded histograms (from encode() or takeIntervalEncoded()) into a new one. */
   static merge(encoded: readonly string[]): Histogram {
-    const merged = createHistogram();
-    for (const e of encoded) merged.add(decodeFromCompressedBase64(e));
-    return merged;
+    return mergeEncoded(encoded);
   }
 
   /** Summary of a histogram in µs (all zero when empty). */

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
 import { Interrupted, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
-import { runScenario } from '../driver/scenarios.ts';
+import { runScenario } from '../driver/scenarios/index.ts';
 import type { RunResult } from '../lib/result.ts';
 import { FIELDS, PROFILES, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';

@@ -1,14 +1,15 @@
-// The driver's side of its client processes: split the subscribers, connect, gather ticks, finish, merge.
+// The driver's side of its client processes: split the subscribers, connect, gather the seconds, open the window,
+// finish, merge.
 import type { ChildProcess } from 'node:child_process';
 import { forkTs } from '../lib/children.ts';
-import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import { LatencyRecorder } from '../clients/recorder.ts';
+import { mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
+import { summarizeLoopDelay, type LoopDelaySummaryUs } from '../lib/loop-delay.ts';
 import type { Transport } from '../lib/transports.ts';
-import type { ClientMessage, ClientProcessConfig, ClientReport, ClientTick, DriverMessage } from './protocol.ts';
-import type { ScenarioCommand, ScenarioReply, ScenarioReport } from './scenario-protocol.ts';
+import type { ClientMessage, ClientProcessConfig, ClientReport, ClientTick, DriverMessage, ProbeResult, WindowSpec } from './protocol.ts';
+import type { ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
 /** Options of a pool: the process config plus how many subscribers and processes in all. */
-export interface PoolOptions extends Omit<ClientProcessConfig, 'clients' | 'connectConcurrency'> {
+export interface PoolOptions extends Omit<ClientProcessConfig, 'clients' | 'connectConcurrency' | 'clientOffset' | 'clientTotal'> {
   transport: Transport;
   clients: number;
   workers: number;
@@ -19,8 +20,11 @@ export interface PoolOptions extends Omit<ClientProcessConfig, 'clients' | 'conn
 
 /** One second across every client process. */
 export interface PoolSecond {
+  /** Which second after the clock's t0 (k covers [t0 + (k-1) s, t0 + k s)). */
+  second: number;
   /** Unique deliveries so far. */
   delivered: number;
+  /** Deliveries received in this second, and their latency percentiles, µs. */
   intervalDelivered: number;
   p50Us: number;
   p99Us: number;
@@ -29,33 +33,59 @@ export interface PoolSecond {
   maxEventLoopDelayP99Us: number;
 }
 
-/** What every client process measured, merged. */
-export interface PoolReport extends Omit<ClientReport, 'type'> {
-  processes: number;
-  /** CPU use of each process in its last second, percent of one core. */
-  cpuPercents: number[];
+/** One client process's own figures over the window. */
+export interface ProcessFigures {
+  pid: number;
+  /** CPU over the window, percent of one core. */
+  cpuPercent: number;
+  eventLoopDelay: LoopDelaySummaryUs;
 }
+
+/** What every client process measured, merged. */
+export interface PoolReport extends Omit<ClientReport, 'type' | 'windowLateUs' | 'windowUs'> {
+  processes: ProcessFigures[];
+  /** Latest a window message arrived after the window opened, µs (0: every process knew in time). */
+  windowLateUs: number;
+  /** Longest window any process saw, µs. */
+  windowUs: number;
+}
+
+/** How long the pool waits for the other processes' tick of a second before merging what it has, ms. */
+const TICK_GATHER_MS = 300;
 
 /** Client processes of one transport. */
 export class ClientPool {
   private readonly children: ChildProcess[] = [];
   private readonly shares: number[];
-  private readonly ticks = new Map<ChildProcess, ClientTick>();
+  private readonly seconds = new Map<number, Map<ChildProcess, ClientTick>>();
+  private readonly gatherTimers = new Map<number, NodeJS.Timeout>();
+  private lastDelivered = new Map<ChildProcess, number>();
   private listener: ((s: PoolSecond) => void) | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: PoolOptions) {
     const n = o.processes ?? Math.max(1, Math.min(o.workers, o.clients));
     this.shares = Array.from({ length: n }, (_, i) => Math.floor(o.clients / n) + (i < o.clients % n ? 1 : 0));
   }
 
-  /** Called once a second with the merged figures of every process. */
+  /** Called once a second (after `clock()`) with the merged figures of every process. */
   onSecond(listener: (s: PoolSecond) => void): void {
     this.listener = listener;
   }
 
+  /** Process ids of the client processes. */
+  get pids(): number[] {
+    return this.children.map((c) => c.pid ?? 0);
+  }
+
   /** Starts the processes and resolves when every subscriber is connected. */
   async connect(): Promise<void> {
+    if (this.children.length === 0) await this.launch();
+    await Promise.all(this.children.map((child) => this.request(child, { type: 'connect' }, connected(this.o.transport))));
+  }
+
+  /** Starts the processes and sets them up (a scenario may warm its client path); nothing connects yet. */
+  async launch(): Promise<void> {
+    if (this.children.length > 0) throw new Error('ClientPool.launch() called twice');
     await Promise.all(
       this.shares.map((clients, index) => {
         const child = forkTs(new URL('./client-process.ts', import.meta.url), []);
@@ -70,8 +100,6 @@ export class ClientPool {
           clientOffset: this.shares.slice(0, index).reduce((a, b) => a + b, 0),
           clientTotal: this.o.clients,
           after: this.o.after,
-          measureFromSeq: this.o.measureFromSeq,
-          measureToSeq: this.o.measureToSeq,
           pollIntervalMs: this.o.pollIntervalMs,
           longPollWaitMs: this.o.longPollWaitMs,
           wsCompression: this.o.wsCompression,
@@ -80,8 +108,8 @@ export class ClientPool {
           ...(this.o.scenario ? { scenario: this.o.scenario } : {}),
         };
         return this.request(child, { type: 'start', config }, (m) => {
-          if (m.type === 'connected') return true;
-          if (m.type === 'connect-failed') throw new Error(`${this.o.transport} clients could not connect: ${m.error}`);
+          if (m.type === 'ready') return true;
+          if (m.type === 'connect-failed') throw new Error(`${this.o.transport} client process failed to start: ${m.error}`);
           return undefined;
         });
       }),
@@ -108,13 +136,26 @@ export class ClientPool {
         const clients = adds[i] as number;
         if (clients === 0) return undefined;
         this.shares[i] = (this.shares[i] as number) + clients;
-        return this.request(child, { type: 'add', clients }, (m) => {
-          if (m.type === 'connected') return true;
-          if (m.type === 'connect-failed') throw new Error(`${this.o.transport} clients could not connect: ${m.error}`);
-          return undefined;
-        });
+        return this.request(child, { type: 'add', clients }, connected(this.o.transport));
       }),
     );
+  }
+
+  /** Starts every process's per-second reports, aligned to `t0Us` (µs of the host clock). */
+  clock(t0Us: number): void {
+    for (const child of this.children) post(child, { type: 'clock', t0Us });
+  }
+
+  /** Tells every process the measured window (send it before it opens). */
+  window(w: WindowSpec): void {
+    for (const child of this.children) post(child, { type: 'window', ...w });
+  }
+
+  /** Measures the instrument from the first client process: the clock's cost and `count` loopback round trips. */
+  async probe(count: number): Promise<ProbeResult> {
+    const [child] = this.children;
+    if (!child) throw new Error('ClientPool.probe() needs connect() first');
+    return this.request(child, { type: 'probe', count }, (m) => (m.type === 'probe-result' ? m : undefined));
   }
 
   /** Sends a scenario step to every process (`command(i, clients)` builds process i's) and resolves with their replies. */
@@ -129,32 +170,43 @@ export class ClientPool {
 
   /** Waits for every process to receive up to `lastSeq` (at most `drainMs`), then merges their reports. */
   async finish(lastSeq: number, drainMs: number): Promise<PoolReport> {
-    const reports = await Promise.all(
-      this.children.map((child) =>
-        this.request(child, { type: 'finish', lastSeq, drainMs }, (m) => (m.type === 'report' ? m : undefined)),
-      ),
-    );
-    const cpuPercents = this.children.map((c) => this.ticks.get(c)?.cpuPercent ?? 0);
+    const reports = await Promise.all(this.children.map((child) => this.request(child, { type: 'finish', lastSeq, drainMs }, (m) => (m.type === 'report' ? m : undefined))));
+    this.stopGathering();
+    const sum = (key: 'received' | 'windowDeliveries' | 'duplicates' | 'outOfOrder' | 'gaps' | 'lost' | 'behind' | 'stragglers' | 'failedClients' | 'failedMissed' | 'negativeLatencies' | 'cpuUs'): number =>
+      reports.reduce((a, r) => a + r[key], 0);
+    const firstError = reports.find((r) => r.firstError !== undefined)?.firstError;
+    const scenarios = reports.flatMap((r) => (r.scenario ? [r.scenario] : []));
     return {
-      histogram: reports.length === 1 ? (reports[0] as ClientReport).histogram : encodeMerged(reports.map((r) => r.histogram)),
-      received: sum(reports, 'received'),
-      lost: sum(reports, 'lost'),
-      duplicates: sum(reports, 'duplicates'),
-      outOfOrder: sum(reports, 'outOfOrder'),
-      gaps: sum(reports, 'gaps'),
-      failedClients: sum(reports, 'failedClients'),
-      stragglers: sum(reports, 'stragglers'),
-      ...(reports.find((r) => r.firstError) ? { firstError: reports.find((r) => r.firstError)?.firstError } : {}),
-      processes: this.children.length,
-      cpuPercents,
-      cpuUs: reports.reduce((a, r) => a + (r.cpuUs ?? 0), 0),
-      ...(reports.some((r) => r.scenario) ? { scenario: mergeScenario(reports.flatMap((r) => (r.scenario ? [r.scenario] : []))) } : {}),
+      histogram: mergeEncodedToEncoded(reports.map((r) => r.histogram)),
+      negativeLatencies: sum('negativeLatencies'),
+      received: sum('received'),
+      windowDeliveries: sum('windowDeliveries'),
+      duplicates: sum('duplicates'),
+      outOfOrder: sum('outOfOrder'),
+      gaps: sum('gaps'),
+      lost: sum('lost'),
+      behind: sum('behind'),
+      stragglers: sum('stragglers'),
+      failedClients: sum('failedClients'),
+      failedMissed: sum('failedMissed'),
+      ...(firstError === undefined ? {} : { firstError }),
+      lastReceiveUs: Math.max(0, ...reports.map((r) => r.lastReceiveUs)),
+      eventLoopDelay: mergeEncodedToEncoded(reports.map((r) => r.eventLoopDelay)),
+      cpuUs: sum('cpuUs'),
+      windowUs: Math.max(0, ...reports.map((r) => r.windowUs)),
+      windowLateUs: Math.max(0, ...reports.map((r) => r.windowLateUs)),
+      processes: reports.map((r, i) => ({
+        pid: this.children[i]?.pid ?? 0,
+        cpuPercent: r.windowUs > 0 ? Math.round((r.cpuUs / r.windowUs) * 1000) / 10 : 0,
+        eventLoopDelay: summarizeLoopDelay(mergeEncoded([r.eventLoopDelay])),
+      })),
+      ...(scenarios.length > 0 ? { scenario: mergeScenario(scenarios) } : {}),
     };
   }
 
   /** Stops every process. */
   async close(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.stopGathering();
     await Promise.all(
       this.children.map(
         (child) =>
@@ -169,28 +221,48 @@ export class ClientPool {
     );
   }
 
-  private onTick(child: ChildProcess, tick: ClientTick): void {
-    this.ticks.set(child, tick);
-    // Processes tick independently: merge once every process has reported this second (or 200 ms later).
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => this.flush(), this.children.length === 1 ? 0 : 200);
+  private stopGathering(): void {
+    for (const t of this.gatherTimers.values()) clearTimeout(t);
+    this.gatherTimers.clear();
+    this.seconds.clear();
   }
 
-  private flush(): void {
-    this.flushTimer = undefined;
-    const ticks = [...this.ticks.values()];
-    const merged = LatencyRecorder.merge(ticks.map((t) => t.interval).filter((e) => e !== ''));
-    const summary = LatencyRecorder.summarize(merged);
+  /** Gathers the processes' ticks of one second; merges once all reported (or TICK_GATHER_MS after the first). */
+  private onTick(child: ChildProcess, tick: ClientTick): void {
+    let got = this.seconds.get(tick.second);
+    if (!got) {
+      got = new Map();
+      this.seconds.set(tick.second, got);
+      this.gatherTimers.set(
+        tick.second,
+        setTimeout(() => this.emit(tick.second), TICK_GATHER_MS),
+      );
+    }
+    got.set(child, tick);
+    this.lastDelivered.set(child, tick.delivered);
+    if (got.size === this.children.length) this.emit(tick.second);
+  }
+
+  private emit(second: number): void {
+    const got = this.seconds.get(second);
+    const timer = this.gatherTimers.get(second);
+    if (timer) clearTimeout(timer);
+    this.gatherTimers.delete(second);
+    this.seconds.delete(second);
+    if (!got) return;
+    const ticks = [...got.values()];
+    const h = mergeEncoded(ticks.map((t) => t.interval));
+    const n = h.totalCount;
     this.listener?.({
-      delivered: ticks.reduce((a, t) => a + t.delivered, 0),
-      intervalDelivered: summary.count,
-      p50Us: summary.p50Us,
-      p99Us: summary.p99Us,
-      maxUs: summary.maxUs,
+      second,
+      delivered: [...this.lastDelivered.values()].reduce((a, b) => a + b, 0),
+      intervalDelivered: n,
+      p50Us: n === 0 ? 0 : h.getValueAtPercentile(50),
+      p99Us: n === 0 ? 0 : h.getValueAtPercentile(99),
+      maxUs: n === 0 ? 0 : h.maxValue,
       maxCpuPercent: Math.max(0, ...ticks.map((t) => t.cpuPercent)),
       maxEventLoopDelayP99Us: Math.max(0, ...ticks.map((t) => t.eventLoopDelayP99Us)),
     });
-    for (const t of ticks) t.interval = '';
   }
 
   /** Sends `msg` and resolves with the first reply `accept` returns a value for; rejects if the process dies. */
@@ -217,13 +289,28 @@ export class ClientPool {
       };
       child.on('message', onMessage);
       child.once('exit', onExit);
-      child.send(msg);
+      child.send(msg, (err) => {
+        if (err) {
+          cleanup();
+          reject(new Error(`${this.o.transport} client process is not reachable: ${err.message}`));
+        }
+      });
     });
   }
 }
 
-function sum<K extends keyof ClientReport>(reports: ClientReport[], key: K): number {
-  return reports.reduce((a, r) => a + (r[key] as number), 0);
+/** Sends `msg` without waiting for an answer; a process that is gone is noticed by the next request, not here. */
+function post(child: ChildProcess, msg: DriverMessage): void {
+  if (child.connected) child.send(msg, () => undefined);
+}
+
+/** Accepts 'connected'; throws on 'connect-failed'. */
+function connected(transport: Transport): (m: ClientMessage) => true | undefined {
+  return (m) => {
+    if (m.type === 'connected') return true;
+    if (m.type === 'connect-failed') throw new Error(`${transport} clients could not connect: ${m.error}`);
+    return undefined;
+  };
 }
 
 /** Adds up the scenario figures of every process: histograms merged, counts summed, by name. */
@@ -231,13 +318,8 @@ function mergeScenario(reports: ScenarioReport[]): ScenarioReport {
   const histograms: Record<string, string> = {};
   const counts: Record<string, number> = {};
   for (const name of new Set(reports.flatMap((r) => Object.keys(r.histograms)))) {
-    const parts = reports.flatMap((r) => (r.histograms[name] === undefined ? [] : [r.histograms[name]]));
-    histograms[name] = parts.length === 1 ? (parts[0] as string) : encodeMerged(parts);
+    histograms[name] = mergeEncodedToEncoded(reports.flatMap((r) => (r.histograms[name] === undefined ? [] : [r.histograms[name]])));
   }
   for (const r of reports) for (const [name, n] of Object.entries(r.counts)) counts[name] = (counts[name] ?? 0) + n;
   return { histograms, counts };
-}
-
-function encodeMerged(encoded: string[]): string {
-  return encodeIntoCompressedBase64(LatencyRecorder.merge(encoded));
 }

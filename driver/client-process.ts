@@ -1,77 +1,162 @@
-// Child-process entry that runs one share of a transport's subscribers, apart from the server's process.
-// It records delivery and latency, reports once a second, and exits when its parent goes away.
+// Child-process entry that runs one share of a transport's subscribers, apart from the server's process. It records
+// delivery and latency, reports once a second (aligned to the driver's clock), measures its own CPU and event-loop
+// delay over exactly the measured window, and exits when its parent goes away.
+import { Client as UndiciClient } from 'undici';
+import type { Histogram } from 'hdr-histogram-js';
 import { LoopDelay } from '../lib/loop-delay.ts';
+import { nowUs } from '../lib/clock.ts';
+import { createHistogram, encodeHistogram } from '../lib/histogram.ts';
 import { createClient } from '../clients/index.ts';
-import type { Client, EventSink } from '../clients/client.ts';
+import type { Client, ClientOptions, EventSink } from '../clients/client.ts';
 import { LatencyRecorder, SequenceTracker } from '../clients/recorder.ts';
-import type { ClientMessage, ClientProcessConfig, DriverMessage } from './protocol.ts';
-import { createBehaviour, type Behaviour } from './scenario-clients.ts';
+import type { ClientMessage, ClientProcessConfig, ClientReport, DriverMessage, ProbeResult, WindowSpec } from './protocol.ts';
+import type { Behaviour } from './scenarios/behaviour.ts';
+import { createBehaviour } from './scenarios/behaviours.ts';
 
 const send = (msg: ClientMessage): void => {
-  if (process.connected) process.send?.(msg);
+  if (process.connected) process.send?.(msg, undefined, undefined, () => undefined);
 };
 
-/** Records every client's deliveries; latency only for events of the measured window (by seq). */
+// ---- what every subscriber of this process records (the hot path reads these module variables) -------------
+
+/** The measured window, µs: latency for events scheduled in [windowStartUs, windowEndUs), deliveries received in it. */
+let windowStartUs = Infinity;
+let windowEndUs = Infinity;
+/** Latency of the events scheduled in the window. */
+const windowLatency = new LatencyRecorder();
+/** Latency of every first delivery received in the current second (the timeline), µs. */
+const secondLatency: Histogram = createHistogram();
+/** Unique deliveries received inside the window. */
+let windowDeliveries = 0;
+/** Latencies that came out negative, over the whole run (an error of the instrument). */
+let negativeLatencies = 0;
+/** Receive time of the last first delivery, µs. */
+let lastReceiveUs = 0;
+
+/** Records one client's deliveries into its tracker and the process's figures. */
 class Sink implements EventSink {
   readonly tracker: SequenceTracker;
-  constructor(
-    private readonly latency: LatencyRecorder,
-    private readonly from: number,
-    private readonly to: number,
-    firstSeq: number,
-  ) {
+  constructor(firstSeq: number) {
     this.tracker = new SequenceTracker(firstSeq);
   }
   event(seq: number, tsUs: number, nowUs: number): void {
-    if (this.tracker.record(seq) && seq >= this.from && seq <= this.to) this.latency.record(nowUs - tsUs);
+    if (!this.tracker.record(seq)) return;
+    lastReceiveUs = nowUs;
+    const latency = nowUs - tsUs;
+    if (latency < 0) {
+      negativeLatencies++;
+    } else {
+      secondLatency.recordValue(latency);
+      if (tsUs >= windowStartUs && tsUs < windowEndUs) windowLatency.record(latency);
+    }
+    if (nowUs >= windowStartUs && nowUs < windowEndUs) windowDeliveries++;
   }
   gap(): void {
     this.tracker.gap();
   }
 }
 
-const latency = new LatencyRecorder();
 const sinks: Sink[] = [];
 const clients: Client[] = [];
-let failed = 0;
+/** Index of each failed client, and the first reason. */
+const failedIndexes = new Set<number>();
 let firstError: string | undefined;
 let config: ClientProcessConfig | undefined;
-let ticker: NodeJS.Timeout | undefined;
-
-let eld: LoopDelay | undefined;
-let lastCpu = process.cpuUsage();
-let lastTick = performance.now();
-
-function tick(): void {
-  const now = performance.now();
-  const cpu = process.cpuUsage(lastCpu);
-  const cpuPercent = ((cpu.user + cpu.system) / 1000 / (now - lastTick)) * 100;
-  lastCpu = process.cpuUsage();
-  lastTick = now;
-  let delivered = 0;
-  for (const s of sinks) delivered += s.tracker.received;
-  send({
-    type: 'tick',
-    delivered,
-    interval: latency.takeIntervalEncoded(),
-    cpuPercent: Math.round(cpuPercent * 10) / 10,
-    eventLoopDelayP99Us: eld?.percentileUs(99) ?? 0,
-  });
-  eld?.reset();
-}
-
 /** The scenario behaviour (churn, chat, burst, stream), when the config names one. */
 let behaviour: Behaviour | undefined;
-let cpuAtStart = process.cpuUsage();
+const eld = new LoopDelay();
 
+// ---- the per-second clock ----------------------------------------------------------------------------------
+
+let clockTimer: NodeJS.Timeout | undefined;
+
+/** Ticks at t0 + k s for k = 1, 2, ...: each tick reports the second that just ended. */
+function startClock(t0Us: number): void {
+  if (clockTimer) clearTimeout(clockTimer);
+  let second = Math.max(1, Math.ceil((nowUs() - t0Us) / 1e6));
+  let lastCpu = process.cpuUsage();
+  let lastUs = nowUs();
+  eld.reset();
+  const arm = (): void => {
+    clockTimer = setTimeout(tick, Math.max(0, (t0Us + second * 1e6 - nowUs()) / 1000));
+  };
+  const tick = (): void => {
+    const now = nowUs();
+    const cpu = process.cpuUsage(lastCpu);
+    lastCpu = process.cpuUsage();
+    const cpuPercent = ((cpu.user + cpu.system) / Math.max(1, now - lastUs)) * 100;
+    lastUs = now;
+    let delivered = 0;
+    for (const s of sinks) delivered += s.tracker.received;
+    send({
+      type: 'tick',
+      second,
+      delivered,
+      interval: secondLatency.totalCount === 0 ? '' : encodeHistogram(secondLatency),
+      cpuPercent: Math.round(cpuPercent * 10) / 10,
+      eventLoopDelayP99Us: eld.percentileUs(99),
+    });
+    secondLatency.reset();
+    eld.reset();
+    second++;
+    arm();
+  };
+  arm();
+}
+
+// ---- the window --------------------------------------------------------------------------------------------
+
+let windowCpuStart: NodeJS.CpuUsage | undefined;
+let windowCpuUs = 0;
+let windowUs = 0;
+let windowLateUs = 0;
+let windowClosed = false;
+const windowTimers: NodeJS.Timeout[] = [];
+
+function openWindow(w: WindowSpec): void {
+  const received = nowUs();
+  windowStartUs = w.startUs;
+  windowEndUs = w.endUs ?? Infinity;
+  windowLateUs = Math.max(0, received - w.startUs);
+  eld.setWindow(w.startUs, windowEndUs);
+  windowTimers.push(setTimeout(() => (windowCpuStart = process.cpuUsage()), Math.max(0, (w.startUs - nowUs()) / 1000)));
+  if (w.endUs !== undefined) windowTimers.push(setTimeout(closeWindow, Math.max(0, (w.endUs - nowUs()) / 1000)));
+}
+
+/** Takes the window's CPU (once): at its end, or at 'finish' for a window without an end. */
+function closeWindow(): void {
+  if (windowClosed || windowStartUs === Infinity) return;
+  windowClosed = true;
+  const now = nowUs();
+  windowCpuStart ??= process.cpuUsage();
+  const cpu = process.cpuUsage(windowCpuStart);
+  windowCpuUs = cpu.user + cpu.system;
+  windowUs = Math.max(0, Math.min(now, windowEndUs) - windowStartUs);
+  eld.closeWindow(now);
+}
+
+// ---- connecting --------------------------------------------------------------------------------------------
+
+/** Sets the process up: its behaviour, which may warm the client path with an unmeasured connection first. */
 async function start(c: ClientProcessConfig): Promise<void> {
   config = c;
-  cpuAtStart = process.cpuUsage();
-  behaviour = c.scenario ? createBehaviour(c.scenario, c.clientTotal ?? c.clients) : undefined;
-  await add(c, c.clients);
-  eld = new LoopDelay();
-  ticker = setInterval(tick, 1000);
-  send({ type: 'connected', clients: clients.length });
+  behaviour = c.scenario ? createBehaviour(c.scenario, c.clientTotal) : undefined;
+  if (behaviour?.warmUp) await behaviour.warmUp(c.transport, clientOptions(c, 0, () => undefined));
+  send({ type: 'ready' });
+}
+
+/** The options of subscriber `index` of this process (its sink added by the caller). */
+function clientOptions(c: ClientProcessConfig, index: number, onError: (err: Error) => void): Omit<ClientOptions, 'sink'> {
+  return {
+    baseUrl: c.baseUrl,
+    after: c.after,
+    pollIntervalMs: c.pollIntervalMs,
+    pollPhaseMs: phaseMs(c, index),
+    longPollWaitMs: c.longPollWaitMs,
+    wsCompression: c.wsCompression,
+    ...(c.keepAlive === undefined ? {} : { keepAlive: c.keepAlive }),
+    onError,
+  };
 }
 
 /** Creates `count` more clients and connects them in bounded batches. */
@@ -79,23 +164,17 @@ async function add(c: ClientProcessConfig, count: number): Promise<void> {
   const firstSeq = c.after + 1;
   const from = clients.length;
   for (let i = 0; i < count; i++) {
-    const sink = new Sink(latency, c.measureFromSeq, c.measureToSeq, firstSeq);
+    const index = from + i;
+    const sink = new Sink(firstSeq);
     sinks.push(sink);
     const options = {
-      baseUrl: c.baseUrl,
-      after: c.after,
-      sink,
-      pollIntervalMs: c.pollIntervalMs,
-      pollPhaseMs: phaseMs(c, from + i),
-      longPollWaitMs: c.longPollWaitMs,
-      wsCompression: c.wsCompression,
-      keepAlive: c.keepAlive,
-      onError: (err: Error) => {
-        failed++;
+      ...clientOptions(c, index, (err: Error) => {
+        failedIndexes.add(index);
         firstError ??= err.message;
-      },
+      }),
+      sink,
     };
-    clients.push(behaviour ? behaviour.client(c.transport, (c.clientOffset ?? 0) + from + i, options) : createClient(c.transport, options));
+    clients.push(behaviour ? behaviour.client(c.transport, c.clientOffset + index, options) : createClient(c.transport, options));
   }
   // Connect in bounded batches so the server's accept backlog is never overrun.
   let next = from;
@@ -110,67 +189,137 @@ async function add(c: ClientProcessConfig, count: number): Promise<void> {
  * later by a growing pool (the idle sweep) get a uniformly random phase.
  */
 function phaseMs(c: ClientProcessConfig, index: number): number {
-  if (index < c.clients) return Math.floor((c.pollIntervalMs * ((c.clientOffset ?? 0) + index)) / (c.clientTotal ?? c.clients));
+  if (index < c.clients) return Math.floor((c.pollIntervalMs * (c.clientOffset + index)) / c.clientTotal);
   return Math.floor(Math.random() * c.pollIntervalMs);
 }
 
+// ---- the instrument ----------------------------------------------------------------------------------------
+
+/** Where the clock readings of the cost probe go, so the loop cannot be optimised away. */
+let _probeSum = 0;
+
+/** The clock's cost per call and `count` GET /time round trips on one keep-alive connection. */
+async function probe(count: number): Promise<ProbeResult> {
+  const calls = 100_000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) _probeSum += nowUs();
+  const timestampCostNs = Number(process.hrtime.bigint() - t0) / calls;
+  const rttUs: number[] = [];
+  let clockOffsetUs = 0;
+  if (config) {
+    const http = new UndiciClient(new URL(config.baseUrl).origin, { pipelining: 1 });
+    try {
+      let best = Infinity;
+      // The first exchange opens the connection; it is not a round trip of the kept-alive path.
+      for (let i = 0; i <= count; i++) {
+        const before = nowUs();
+        const res = await http.request({ method: 'GET', path: '/time' });
+        const body = (await res.body.json()) as { now: number };
+        const after = nowUs();
+        if (i === 0) continue;
+        const rtt = after - before;
+        rttUs.push(rtt);
+        if (rtt < best) {
+          best = rtt;
+          clockOffsetUs = body.now - Math.round((before + after) / 2);
+        }
+      }
+    } finally {
+      await http.close();
+    }
+  }
+  rttUs.sort((a, b) => a - b);
+  return { type: 'probe-result', timestampCostNs: Math.round(timestampCostNs * 10) / 10, rttUs, clockOffsetUs };
+}
+
+// ---- finishing ---------------------------------------------------------------------------------------------
+
 async function finish(lastSeq: number, drainMs: number): Promise<void> {
   const deadline = Date.now() + drainMs;
-  const behind = (): number => clients.filter((cl) => cl.lastSeq < lastSeq).length;
-  while (behind() > 0 && Date.now() < deadline && failed < clients.length) {
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  const stragglers = lastSeq === Number.MAX_SAFE_INTEGER ? 0 : behind();
-  if (ticker) clearInterval(ticker);
+  const behind = (): number => clients.filter((cl, i) => cl.lastSeq < lastSeq && !failedIndexes.has(i)).length;
+  while (behind() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  closeWindow();
+  if (clockTimer) clearTimeout(clockTimer);
+  for (const t of windowTimers) clearTimeout(t);
   behaviour?.stop();
   await Promise.all(clients.map((cl) => cl.close()));
   const first = (config?.after ?? 0) + 1;
-  const last = lastSeq === Number.MAX_SAFE_INTEGER ? Math.max(0, ...sinks.map((s) => s.tracker.highest)) : lastSeq;
-  let received = 0;
-  let lost = 0;
-  let duplicates = 0;
-  let outOfOrder = 0;
-  let gaps = 0;
-  for (const s of sinks) {
-    received += s.tracker.received;
-    lost += s.tracker.lost(first, last);
-    duplicates += s.tracker.duplicates;
-    outOfOrder += s.tracker.outOfOrder;
-    gaps += s.tracker.gaps;
-  }
-  const cpu = process.cpuUsage(cpuAtStart);
-  send({
+  const report: ClientReport = {
     type: 'report',
-    histogram: latency.encode(),
-    received,
-    lost,
-    duplicates,
-    outOfOrder,
-    gaps,
-    failedClients: failed,
-    ...(firstError ? { firstError } : {}),
-    stragglers,
-    cpuUs: cpu.user + cpu.system,
+    histogram: windowLatency.encode(),
+    negativeLatencies,
+    received: 0,
+    windowDeliveries,
+    duplicates: 0,
+    outOfOrder: 0,
+    gaps: 0,
+    lost: 0,
+    behind: 0,
+    stragglers: 0,
+    failedClients: failedIndexes.size,
+    failedMissed: 0,
+    ...(firstError === undefined ? {} : { firstError }),
+    lastReceiveUs,
+    eventLoopDelay: eld.encodeWindow(),
+    cpuUs: windowCpuUs,
+    windowUs,
+    windowLateUs,
     ...(behaviour ? { scenario: behaviour.report() } : {}),
+  };
+  sinks.forEach((s, i) => {
+    const t = s.tracker;
+    report.received += t.received;
+    report.duplicates += t.duplicates;
+    report.outOfOrder += t.outOfOrder;
+    report.gaps += t.gaps;
+    if (failedIndexes.has(i)) {
+      // A failed client's missing events are its failure's, not the transport's loss.
+      report.failedMissed += t.lost(first, lastSeq);
+    } else if (t.highest < lastSeq) {
+      // Behind when the drain ended: what it had not reached yet is not lost, but a hole below its newest event is.
+      report.stragglers++;
+      report.behind += lastSeq - Math.max(t.highest, first - 1);
+      report.lost += t.lost(first, t.highest);
+    } else {
+      report.lost += t.lost(first, lastSeq);
+    }
   });
+  send(report);
 }
 
 process.on('SIGINT', () => {}); // the driver decides when clients stop
 process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: DriverMessage) => {
-  if (msg.type === 'start') {
-    start(msg.config).catch((err: unknown) => send({ type: 'connect-failed', error: err instanceof Error ? err.message : String(err) }));
-  } else if (msg.type === 'add') {
-    if (!config) return send({ type: 'connect-failed', error: 'add before start' });
-    add(config, msg.clients).then(
-      () => send({ type: 'connected', clients: clients.length }),
-      (err: unknown) => send({ type: 'connect-failed', error: err instanceof Error ? err.message : String(err) }),
-    );
-  } else if (msg.type === 'scenario') {
-    if (!behaviour) return send({ type: 'scenario-reply', action: msg.action, values: {} });
-    void behaviour.command(msg).then(send);
-  } else if (msg.type === 'finish') {
-    // The driver closes the channel once it has the report; 'disconnect' then ends this process.
-    void finish(msg.lastSeq, msg.drainMs);
+  const failed = (err: unknown): void => send({ type: 'connect-failed', error: err instanceof Error ? err.message : String(err) });
+  switch (msg.type) {
+    case 'start':
+      start(msg.config).catch(failed);
+      break;
+    case 'connect':
+      if (!config) return failed(new Error('connect before start'));
+      add(config, config.clients).then(() => send({ type: 'connected', clients: clients.length }), failed);
+      break;
+    case 'add':
+      if (!config) return failed(new Error('add before start'));
+      add(config, msg.clients).then(() => send({ type: 'connected', clients: clients.length }), failed);
+      break;
+    case 'clock':
+      startClock(msg.t0Us);
+      break;
+    case 'window':
+      openWindow(msg);
+      break;
+    case 'probe':
+      // A failed probe leaves the round trip unmeasured (an empty list); the run goes on.
+      probe(msg.count).then(send, () => send({ type: 'probe-result', timestampCostNs: 0, rttUs: [], clockOffsetUs: 0 }));
+      break;
+    case 'scenario':
+      if (!behaviour) return send({ type: 'scenario-reply', action: msg.action, values: {} });
+      void behaviour.command(msg).then(send);
+      break;
+    case 'finish':
+      // The driver closes the channel once it has the report; 'disconnect' then ends this process.
+      void finish(msg.lastSeq, msg.drainMs);
+      break;
   }
 });

@@ -2,10 +2,10 @@
 // interleave; the transport order rotates every round to spread machine drift evenly. The A/B mode alternates
 // rounds of a baseline build (an external command printing a RunResult) with the candidate (in process).
 import { spawn } from 'node:child_process';
-import type { FanoutOptions, RunHooks, RunResult } from '../lib/result.ts';
-import type { OptionsOf } from '../lib/options.ts';
+import type { RunHooks, RunResult } from '../lib/result.ts';
+import { FANOUT_FIELDS, FIELDS, type FieldSpec, type OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
-import { runFanout } from '../driver/run.ts';
+import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { parseResult } from '../lib/result.ts';
 import type { GateScenario } from './config.ts';
 import { describeWorkloadDiff, workloadKey } from './compare.ts';
@@ -79,26 +79,29 @@ export async function runRounds(scenarios: readonly GateScenario[], rounds: numb
   return out;
 }
 
-/** The `rtbench compare` flags that reproduce `o` (the `{args}` placeholder of --baseline-cmd). */
-export function compareArgs(o: FanoutOptions): string {
-  const args = [
-    `--transports ${o.transports.join(',')}`,
-    `--clients ${o.clients}`,
-    `--rate ${o.rate}`,
-    `--payload ${o.payloadBytes}`,
-    `--warmup ${o.warmupMs}ms`,
-    `--duration ${o.durationMs}ms`,
-    `--poll-interval ${o.pollIntervalMs}ms`,
-    `--long-poll-wait ${o.longPollWaitMs}ms`,
-    `--drain ${o.drainMs}ms`,
-    `--workers ${o.workers}`,
-  ];
-  if (o.wsCompression) args.push('--ws-compression');
+/**
+ * The `rtbench compare` flags that reproduce `o` (the `{args}` placeholder of --baseline-cmd), derived from the
+ * fan-out options' flags in lib/options.ts: every option is spelled out, so the other build runs exactly this
+ * workload whatever its own defaults are. The injection knobs are left out (a baseline build does not inject).
+ */
+export function compareArgs(o: OptionsOf<'fanout'>): string {
+  const args = [`--transports ${o.transports.join(',')}`];
+  for (const name of FANOUT_FIELDS) {
+    const spec = FIELDS[name] as FieldSpec;
+    if (spec.flag === undefined || name === 'injectDelayMs' || name === 'injectCpuUs') continue;
+    const value = o[name];
+    if (spec.type === 'boolean') {
+      // A boolean flag sets the non-default value: --ws-compression turns it on, --no-keep-alive turns it off.
+      if (value !== spec.default) args.push(spec.flag);
+    } else {
+      args.push(`${spec.flag} ${String(value)}${'unit' in spec && spec.unit === 'ms' ? 'ms' : ''}`);
+    }
+  }
   return args.join(' ');
 }
 
 /** Fills the placeholders of a --baseline-cmd: {args}, {transports}, {round}. */
-export function expandCommand(template: string, o: FanoutOptions, round: number): string {
+export function expandCommand(template: string, o: OptionsOf<'fanout'>, round: number): string {
   return template
     .replaceAll('{args}', compareArgs(o))
     .replaceAll('{transports}', o.transports.join(','))

@@ -45,7 +45,8 @@ export const FIELDS = {
   keepAlive: { type: 'boolean', default: true, doc: 'polling clients reuse their TCP connection (false: one connection per request)', flag: '--no-keep-alive' },
   wsCompression: { type: 'boolean', default: false, doc: 'WebSocket per-message deflate', flag: '--ws-compression' },
   drainMs: { type: 'int', min: 0, max: MAX_DRAIN_MS, default: 5000, doc: 'longest wait for stragglers after publishing stops', flag: '--drain', unit: 'ms' },
-  workers: { type: 'int', min: 1, max: 64, default: 1, doc: 'client processes (raised to 1 per 15 000 clients)', flag: '--workers' },
+  warmupMaxMs: { type: 'int', min: 0, max: 3_600_000, default: 0, doc: 'longest warm-up: it ends when two consecutive seconds\' p99 agree within 20% or at this cap (0: 3 x the warm-up)', flag: '--warmup-max', unit: 'ms' },
+  workers: { type: 'int', min: 0, max: 64, default: 0, doc: 'client processes (0: sized from the offered load and each transport\'s measured client cost, at least 1 per 15 000 clients)', flag: '--workers' },
   injectDelayMs: { type: 'int', min: 0, max: 60_000, default: 0, doc: 'test knob: the server delays every publish tick', flag: '--inject-delay-ms' },
   injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber', flag: '--inject-cpu-us' },
   // churn
@@ -87,7 +88,7 @@ export type FieldName = keyof typeof FIELDS;
 
 /** The options of a fan-out, which every kind shares (a kind that does not take one still records a value). */
 export const FANOUT_FIELDS = [
-  'clients', 'rate', 'payloadBytes', 'warmupMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
+  'clients', 'rate', 'payloadBytes', 'warmupMs', 'warmupMaxMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
   'wsCompression', 'drainMs', 'workers', 'injectDelayMs', 'injectCpuUs',
 ] as const satisfies readonly FieldName[];
 const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
@@ -128,15 +129,17 @@ export interface FanoutOptions {
   rate: number;
   /** Payload bytes per event (the `data` string length). */
   payloadBytes: number;
-  /** Warm-up before measuring, ms. */
+  /** Warm-up before measuring, at least, ms. */
   warmupMs: number;
+  /** Longest warm-up, ms (it ends earlier once two consecutive seconds' p99 agree within 20%). */
+  warmupMaxMs: number;
   /** Measured window, ms. */
   durationMs: number;
   /** Short-poll interval, ms. */
   pollIntervalMs: number;
   /** Long-poll wait, ms. */
   longPollWaitMs: number;
-  /** Client processes. */
+  /** Client processes (0: sized per transport from the offered load). */
   workers: number;
   /** Per-message deflate for WebSocket. */
   wsCompression: boolean;
@@ -263,9 +266,15 @@ export type ProfileValues = Partial<Record<FieldName, number | boolean | string 
 /** Most sockets one client process holds (the open-file limit is per process; 15 000 leaves room under 20 000). */
 export const SOCKETS_PER_CLIENT_PROCESS = 15_000;
 
-/** Client processes needed so no process holds more than SOCKETS_PER_CLIENT_PROCESS sockets. */
-export function workersFor(clients: number, requested?: number): number {
-  return Math.max(requested ?? 1, Math.ceil(clients / SOCKETS_PER_CLIENT_PROCESS));
+/** Client processes needed so no process holds more than SOCKETS_PER_CLIENT_PROCESS sockets; `requested` 0 (auto) stays 0 when one process is enough. */
+export function workersFor(clients: number, requested = 0): number {
+  const needed = Math.ceil(clients / SOCKETS_PER_CLIENT_PROCESS);
+  return requested === 0 && needed <= 1 ? 0 : Math.max(requested, needed);
+}
+
+/** The warm-up cap in force: `warmupMaxMs`, or 3 x `warmupMs` when it is 0 (never below the warm-up itself). */
+export function warmupCapMs(o: Pick<FanoutOptions, 'warmupMs' | 'warmupMaxMs'>): number {
+  return Math.max(o.warmupMs, o.warmupMaxMs > 0 ? o.warmupMaxMs : 3 * o.warmupMs);
 }
 
 /** The defaults of every fan-out option (FIELDS' defaults, all transports): what `rtbench compare` runs. */
@@ -278,6 +287,7 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   rate: FIELDS.rate.default,
   payloadBytes: FIELDS.payloadBytes.default,
   warmupMs: FIELDS.warmupMs.default,
+  warmupMaxMs: FIELDS.warmupMaxMs.default,
   durationMs: FIELDS.durationMs.default,
   pollIntervalMs: FIELDS.pollIntervalMs.default,
   longPollWaitMs: FIELDS.longPollWaitMs.default,

@@ -8,7 +8,7 @@ import type { ScenarioOptions } from './options.ts';
 export type { FanoutOptions, ScenarioOptions } from './options.ts';
 
 /** Version of this JSON shape; bump on incompatible changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Latency summary in microseconds, from an HdrHistogram. */
 export interface LatencySummaryUs {
@@ -23,31 +23,107 @@ export interface LatencySummaryUs {
   maxUs: number;
 }
 
-/** One second of a transport's measured window (latency over time). */
+/** One second of a transport's run (latency over time), by receive time. */
 export interface TimelinePoint {
-  /** Milliseconds since the publisher started. */
+  /** End of this second, ms since the publisher started (the clock's t0): the point covers [tMs - 1000, tMs). */
   tMs: number;
-  /** Deliveries recorded in this interval. */
+  /** Deliveries received in this second. */
   delivered: number;
   p50Us: number;
   p99Us: number;
   maxUs: number;
+  /** True for the seconds inside the measured window. */
+  window?: boolean;
+}
+
+/** Event-loop delay summary, µs. */
+export interface LoopDelayFigures {
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  maxUs: number;
+  /** Probes recorded (one every 10 ms per process). */
+  count: number;
+}
+
+/** Where the run was bound: by nothing, by the server (valid: that is what is measured), the generator or the host (invalid). */
+export type Bound = 'none' | 'server' | 'generator' | 'host';
+
+/** The whole host's CPU over the measured window (/proc/stat). */
+export interface HostFigures {
+  cores: number;
+  /** Share of all cores' time spent busy, steal included, percent. */
+  busyPercent: number;
+  /** Share of all cores' time taken by the hypervisor for others, percent. */
+  stealPercent: number;
 }
 
 /** What the load generator (driver and client processes) did; a saturated generator invalidates a run. */
 export interface DriverHealth {
-  /** True when any client process crossed a CPU or event-loop-delay threshold: figures show the generator's limits. */
+  /** True when the generator or the host was the bottleneck: the figures show their limits, not the transport's. */
   saturated: boolean;
-  /** One sentence per threshold crossed. */
+  /** What bound the run over the measured window. */
+  bound: Bound;
+  /** One sentence per threshold crossed, and one on a server-bound run. */
   reasons: string[];
-  /** Highest CPU use of one client process during the measured window, percent of one core. */
+  /** Highest CPU use of one client process over the measured window, percent of one core. */
   maxCpuPercent: number;
-  /** Highest event-loop delay p99 of one client process during the measured window, µs. */
+  /** Highest event-loop delay p99 of one client process over the measured window, µs. */
   maxEventLoopDelayP99Us: number;
+  /** Event-loop delay of every client process over the measured window, merged. */
+  eventLoopDelay?: LoopDelayFigures;
+  /** The merged event-loop-delay HdrHistogram (µs), compressed base64. */
+  eventLoopDelayHistogram?: string;
   /** Client processes used. */
   processes: number;
-  /** CPU (user + system) of every client process from connecting to reporting, per 1 000 delivered events, ms. */
+  /** Each client process over the window: CPU (percent of one core) and event-loop delay p99 (µs). */
+  perProcess?: { cpuPercent: number; eventLoopDelayP99Us: number }[];
+  /** CPU (user + system) of every client process over the window, per 1 000 deliveries received in it, ms. */
   cpuMsPer1kEvents?: number;
+  /** The whole host over the window. */
+  host?: HostFigures;
+  /** The server's CPU over the window, percent of one core (publisher spin excluded). */
+  serverCpuPercent?: number;
+}
+
+/** The publisher over the measured window: how late events left (hand-over to the transports minus due time). */
+export interface PublisherFigures {
+  latenessUs: { count: number; p50Us: number; p99Us: number; maxUs: number };
+  /** The lateness HdrHistogram (µs), compressed base64. */
+  latenessHistogram?: string;
+  /** Main-thread CPU the publisher spent spinning before due times, ms (left out of the server's CPU figures). */
+  spinCpuMs: number;
+}
+
+/** What the instrument itself adds, measured in this run: differences below these are below what rtbench resolves. */
+export interface InstrumentFloor {
+  /** The publisher's lateness over the window, µs (part of every latency). */
+  publisherLatenessP50Us: number;
+  publisherLatenessP99Us: number;
+  /** One client clock reading, ns. */
+  timestampCostNs: number;
+  /** GET /time round trips on one kept-alive loopback connection from a client process, µs (absent: not measured). */
+  loopbackRttMinUs?: number;
+  loopbackRttP50Us?: number;
+  /** The server's clock minus a client process's, at the shortest round trip, µs (0 on one host, within the RTT). */
+  clockOffsetUs?: number;
+}
+
+/** Median over the window's whole seconds of each second's percentiles: the typical second. */
+export interface SteadyState {
+  seconds: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+/** How the warm-up ended. */
+export interface WarmupFigures {
+  /** Warm-up from the first event's due time to the window's start, ms. */
+  ms: number;
+  /** True when two consecutive seconds' p99 were within WARMUP_SETTLE_PERCENT of each other; false when the cap ended it. */
+  settled: boolean;
+  /** Longest warm-up allowed, ms. */
+  capMs: number;
 }
 
 /** Fewest clients for which RSS per connection is recorded. */
@@ -73,9 +149,9 @@ export interface ServerFigures {
   rssPerConnectionBytes?: number;
   /** V8 heap used at the end of the measured window, bytes. */
   heapUsedBytes: number;
-  /** Server CPU (user + system) during the measured window, seconds. */
+  /** Server CPU (user + system) during the measured window, seconds, net of the publisher's spin. */
   cpuSeconds: number;
-  /** Server CPU per 1 000 delivered events, milliseconds. */
+  /** Server CPU per 1 000 deliveries received in the window, milliseconds (net of the publisher's spin). */
   cpuMsPer1kEvents: number;
   /** Server event-loop delay p99 during the run, µs. */
   eventLoopDelayP99Us: number;
@@ -89,7 +165,7 @@ export interface ChurnFigures {
   connectionsClosed: number;
   /** HTTP requests the server received (a WebSocket upgrade counts as one). */
   httpRequests: number;
-  /** httpRequests / delivered events. */
+  /** httpRequests / deliveries received in the window, unrounded (compare the counts for exact checks). */
   requestsPerEvent: number;
 }
 
@@ -101,10 +177,23 @@ export interface DeliveryFigures {
   expectedDeliveries: number;
   /** Unique deliveries received, over the whole run. */
   deliveredEvents: number;
-  /** Deliveries of events scheduled in the measured window, per second of that window. */
+  /** Unique deliveries received inside the measured window (by receive time). */
+  windowDeliveries?: number;
+  /** windowDeliveries per second of the window: a transport that falls behind shows it here. */
   eventsPerSec: number;
-  /** Expected deliveries never received. */
+  /** From the last event's scheduled time to the last delivery, µs: how far behind the clients finished. */
+  deliveryLagUs?: number;
+  /** Expected deliveries missing at clients that neither failed nor fell behind (and holes below a straggler's newest event). */
   lost: number;
+  /** Clients still behind when the drain ended, and the events they had not reached yet (not counted as lost). */
+  stragglers?: number;
+  behind?: number;
+  /** Clients that failed, the events they never received (not counted as lost), and the first reason. */
+  failedClients?: number;
+  failedMissed?: number;
+  failureReason?: string;
+  /** Latencies that came out negative: an error of the instrument (counted, not recorded). */
+  negativeLatencies?: number;
   /** Deliveries of an event a client had already received. */
   duplicates: number;
   /** Deliveries that arrived after a later event. */
@@ -134,10 +223,18 @@ export interface TransportResult {
   error?: string;
   /** Wall time spent on this transport, ms. */
   wallMs: number;
+  /** Latency of the events scheduled in the measured window, µs. */
   latency?: LatencySummaryUs;
   /** The merged latency HdrHistogram (µs), compressed base64, so any percentile can be recomputed. */
   histogram?: string;
+  /** The typical second of the window. */
+  steadyState?: SteadyState;
   timeline?: TimelinePoint[];
+  warmup?: WarmupFigures;
+  publisher?: PublisherFigures;
+  floor?: InstrumentFloor;
+  /** Why this transport's figures cannot be trusted (a saturated generator or host, failed or straggling clients, negative latencies); absent or empty: valid. */
+  invalid?: string[];
   delivery?: DeliveryFigures;
   churn?: ChurnFigures;
   wire?: WireFigures;
@@ -254,8 +351,10 @@ export interface BurstFigures {
 export interface StreamFigures {
   streams: number;
   tokensPerStream: number;
-  /** Opening the stream until its first token arrived, µs. */
+  /** Opening the stream until its first token arrived, µs (each client process warmed its client path first). */
   firstToken: LatencySummaryUs;
+  /** The same for the one unmeasured warm-up stream each client process opened first: the cold client path, µs. */
+  firstTokenCold?: LatencySummaryUs;
   /** Between two consecutive tokens of a stream, as received, µs. */
   interToken: LatencySummaryUs;
   /** Opening the stream until its last token arrived, µs. */
@@ -330,8 +429,8 @@ export interface CapacitySearch {
   steps: CapacityStep[];
   /** The highest step that held, or null when none did. */
   knee: { clients: number; rate: number } | null;
-  /** Why the search ended: a step broke the SLO, lost events, saturated the generator, errored; or every step held. */
-  stoppedBy?: 'slo' | 'loss' | 'saturated' | 'errored' | 'interrupted' | 'exhausted';
+  /** Why the search ended: a step broke the SLO, lost events, saturated the generator, had failed or straggling clients (invalid), errored; or every step held. */
+  stoppedBy?: 'slo' | 'loss' | 'saturated' | 'invalid' | 'errored' | 'interrupted' | 'exhausted';
   /** One sentence on what the knee means, e.g. that a saturated generator hides the server's real knee. */
   note?: string;
 }
@@ -360,8 +459,10 @@ export interface RunResult {
   /** True when the run was stopped early (Ctrl-C); what was measured is kept. */
   interrupted: boolean;
   options: ScenarioOptions;
-  /** True when a load generator crossed a CPU or event-loop-delay threshold in any transport (see each `driver`). */
+  /** True when any transport's figures cannot be trusted (see each transport's `invalid`). */
   invalid?: boolean;
+  /** Warnings given before the run (e.g. the machine cannot generate the offered load). */
+  warnings?: string[];
   environment: Environment;
   transports: TransportResult[];
 }
@@ -391,6 +492,8 @@ export interface RunHooks {
   onProgress?: (progress: Progress) => void;
   /** Aborting stops the run; what was measured so far is returned with `interrupted: true`. */
   signal?: AbortSignal;
+  /** Called once a transport's server and client processes run, with their pids (for tests that freeze one). */
+  onProcesses?: (p: { transport: Transport; serverPid: number; clientPids: number[] }) => void;
 }
 
 // ---- reading results ------------------------------------------------------------------------------------------

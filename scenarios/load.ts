@@ -69,6 +69,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     rate: num('rate', 1),
     payloadBytes: num('payloadBytes', 0),
     warmupMs: num('warmupMs', 0),
+    warmupMaxMs: num('warmupMaxMs', 0),
     durationMs: num('durationMs', 0),
     pollIntervalMs: num('pollIntervalMs', 1000),
     longPollWaitMs: num('longPollWaitMs', 30_000),
@@ -83,7 +84,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     kind: file.kind,
     profile,
     transports: [...(transports ?? file.transports)],
-    workers: workersFor(clients, num('workers', 1)),
+    workers: workersFor(clients, num('workers', 0)),
   } as ScenarioOptions;
   // Figures a kind derives from its own parameters, so reports read the same fields for every kind.
   if (o.kind === 'chat') {
@@ -101,9 +102,21 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     o.durationMs = o.tokens * o.tokenIntervalMs;
     o.rate = o.tokenIntervalMs > 0 ? Math.round((o.clients * 1000) / o.tokenIntervalMs) : 0;
   }
+  checkDrain(o, file, profile, overrides);
   const deliveries = deliveriesOf(o);
   if (deliveries > 2_000_000_000) throw new UsageError(`${file.source}: profile ${profile} asks for ${deliveries} deliveries; keep it under 2 000 000 000`);
   return o;
+}
+
+/**
+ * A short poller's last events arrive up to one poll interval after publishing stops, so a drain shorter than the
+ * interval would call them lost (or the client a straggler) when nothing went wrong: refused, naming the setting.
+ */
+function checkDrain(o: ScenarioOptions, file: ScenarioFile, profile: string, overrides: ProfileValues): void {
+  if (!KIND_FIELDS[o.kind].includes('drainMs') || !o.transports.includes('short-poll') || o.drainMs >= o.pollIntervalMs) return;
+  const drain = overrides.drainMs !== undefined ? '--drain' : `${file.source}: profiles.${profile}.drainMs`;
+  const interval = overrides.pollIntervalMs !== undefined ? '--poll-interval' : `profiles.${profile}.pollIntervalMs`;
+  throw new UsageError(`${drain} is ${o.drainMs} ms, shorter than the ${o.pollIntervalMs} ms short-poll interval (${interval}): a poller's last events arrive up to one interval after publishing stops; make the drain at least ${o.pollIntervalMs} ms`);
 }
 
 /** Deliveries a run asks of each transport (events x clients). */

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const server = await startServer(options);
   let publisher: Publisher | undefined;
   if (options.publishRate && options.publishRate > 0) {
-    publisher = startPublisher(server.hub, { rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 });
+    publisher = startPublisher(server.hub, { rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 }, server.stats.publisher);
   }
   const shutdown = (): void => {
     publisher?.stop();
@@ -28,18 +28,24 @@ async function main(): Promise<void> {
 
   process.on('message', (msg: ServerRequest) => {
     switch (msg.type) {
-      case 'publish':
+      case 'publish': {
         publisher?.stop();
-        publisher = startPublisher(server.hub, msg.plan);
-        void publisher.done.then((lastSeq) => send({ type: 'published', id: msg.id, lastSeq }));
+        const p = startPublisher(server.hub, msg.plan, server.stats.publisher);
+        publisher = p;
+        void p.done.then((lastSeq) => send({ type: 'published', id: msg.id, lastSeq, lastDueUs: p.lastDueUs }));
+        break;
+      }
+      case 'stop-at':
+        publisher?.stopAt(msg.endUs);
+        send({ type: 'ok', id: msg.id });
         break;
       case 'stop-publisher':
         publisher?.stop();
-        send({ type: 'published', id: msg.id, lastSeq: server.hub.publishedSeq });
+        send({ type: 'published', id: msg.id, lastSeq: server.hub.publishedSeq, lastDueUs: publisher?.lastDueUs ?? 0 });
         break;
       case 'stats':
         if (msg.gc && typeof globalThis.gc === 'function') globalThis.gc();
-        send({ type: 'stats', id: msg.id, stats: server.stats.snapshot(msg.reset) });
+        send({ type: 'stats', id: msg.id, stats: server.stats.snapshot(msg.reset, msg.histograms) });
         break;
     }
   });

@@ -4,14 +4,19 @@ import type { PublishPlan } from './publisher.ts';
 
 /** Parent -> server process. */
 export type ServerRequest =
+  /** Starts publishing per `plan` (replacing a running publisher); answered with 'published' once it stops. */
   | { type: 'publish'; id: number; plan: PublishPlan }
+  /** The running publisher publishes the events due before `endUs`, then stops; answered at once with 'ok'. */
+  | { type: 'stop-at'; id: number; endUs: number }
   | { type: 'stop-publisher'; id: number }
-  | { type: 'stats'; id: number; reset?: boolean; gc?: boolean };
+  | { type: 'stats'; id: number; reset?: boolean; gc?: boolean; histograms?: boolean };
 
 /** Server process -> parent. */
 export type ServerReply =
   | { type: 'ready'; port: number; pid: number }
   | { type: 'failed'; error: string }
-  | { type: 'published'; id: number; lastSeq: number }
+  /** The publisher stopped: its last seq, and when that event was due (µs; 0 when none was published). */
+  | { type: 'published'; id: number; lastSeq: number; lastDueUs: number }
+  | { type: 'ok'; id: number }
   | { type: 'stats'; id: number; stats: StatsSnapshot }
   | { type: 'error'; id: number; error: string };

@@ -16,10 +16,14 @@ export interface ServerProcess {
   readonly url: string;
   /** Publishes per `plan`; resolves with the last seq when done. */
   publish(plan: PublishPlan): Promise<number>;
+  /** Publishes per `plan`; resolves with the last seq and when that event was due (µs) once the publisher stops. */
+  publishUntilStopped(plan: PublishPlan): Promise<{ lastSeq: number; lastDueUs: number }>;
+  /** Makes the running publisher stop after the events due before `endUs` (µs of the host clock). */
+  stopPublisherAt(endUs: number): Promise<void>;
   /** Stops a running publisher. */
   stopPublisher(): Promise<number>;
-  /** The server's /stats snapshot; `reset` restarts its peak-RSS and event-loop-delay windows. */
-  stats(opts?: { reset?: boolean; gc?: boolean }): Promise<StatsSnapshot>;
+  /** The server's /stats snapshot; `reset` restarts its peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded publisher lateness. */
+  stats(opts?: { reset?: boolean; gc?: boolean; histograms?: boolean }): Promise<StatsSnapshot>;
   /** Resolves when the process exits; rejects never. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Stops the process (SIGTERM, then SIGKILL after `graceMs`). */
@@ -97,12 +101,19 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
       const reply = await request({ type: 'publish', plan });
       return reply.type === 'published' ? reply.lastSeq : 0;
     },
+    async publishUntilStopped(plan) {
+      const reply = await request({ type: 'publish', plan });
+      return reply.type === 'published' ? { lastSeq: reply.lastSeq, lastDueUs: reply.lastDueUs } : { lastSeq: 0, lastDueUs: 0 };
+    },
+    async stopPublisherAt(endUs) {
+      await request({ type: 'stop-at', endUs });
+    },
     async stopPublisher() {
       const reply = await request({ type: 'stop-publisher' });
       return reply.type === 'published' ? reply.lastSeq : 0;
     },
     async stats(opts = {}) {
-      const reply = await request({ type: 'stats', reset: opts.reset, gc: opts.gc });
+      const reply = await request({ type: 'stats', reset: opts.reset, gc: opts.gc, histograms: opts.histograms });
       if (reply.type !== 'stats') throw new Error(`${transport} server answered ${reply.type} to a stats request`);
       return reply.stats;
     },

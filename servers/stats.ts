@@ -2,6 +2,9 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { LoopDelay } from '../lib/loop-delay.ts';
+import { nowUs } from '../lib/clock.ts';
+import { encodeHistogram } from '../lib/histogram.ts';
+import { PublisherStats } from './publisher.ts';
 
 /** The JSON that `GET /stats` and the driver's IPC stats request return. */
 export interface StatsSnapshot {
@@ -31,6 +34,19 @@ export interface StatsSnapshot {
   cpuSystemUs: number;
   /** Event-loop delay since start or the last reset, µs. */
   eventLoopDelayUs: { p50: number; p99: number; max: number };
+  /** When the snapshot was taken, µs of the host's monotonic clock. */
+  atUs: number;
+  /** The publisher since start or the last reset. */
+  publisher: {
+    /** Lateness of the events published (hand-over to the transports minus due time), µs. */
+    latenessUs: { count: number; p50: number; p99: number; max: number };
+    /** The lateness histogram, compressed base64 (only when asked for). */
+    latenessHistogram?: string;
+    /** Main-thread CPU the publisher spent spinning before due times, µs (already in cpuUserUs + cpuSystemUs). */
+    spinUs: number;
+    /** Publish ticks. */
+    ticks: number;
+  };
 }
 
 /** Counts what a server's sockets do. */
@@ -43,6 +59,8 @@ export class ServerStats {
   private readonly open = new Set<Socket>();
   private peakRss = process.memoryUsage.rss();
   private readonly eld = new LoopDelay();
+  /** What the publisher measures of itself; reset with the other windows. */
+  readonly publisher = new PublisherStats();
   private readonly sampler: NodeJS.Timeout;
   private readonly started = Date.now();
 
@@ -70,8 +88,8 @@ export class ServerStats {
     });
   }
 
-  /** A snapshot; `reset` then restarts the peak-RSS and event-loop-delay windows. */
-  snapshot(reset = false): StatsSnapshot {
+  /** A snapshot; `reset` then restarts the peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded lateness histogram. */
+  snapshot(reset = false, histograms = false): StatsSnapshot {
     let bytesWritten = this.closedBytesWritten;
     let bytesRead = this.closedBytesRead;
     for (const socket of this.open) {
@@ -107,9 +125,17 @@ export class ServerStats {
         p99: this.eld.percentileUs(99),
         max: this.eld.maxUs(),
       },
+      atUs: nowUs(),
+      publisher: {
+        latenessUs: latenessSummary(this.publisher),
+        ...(histograms ? { latenessHistogram: encodeHistogram(this.publisher.lateness) } : {}),
+        spinUs: Math.round(this.publisher.spinUs),
+        ticks: this.publisher.ticks,
+      },
     };
     if (reset) {
       this.eld.reset();
+      this.publisher.reset();
       this.peakRss = mem.rss;
     }
     return snap;
@@ -120,4 +146,10 @@ export class ServerStats {
     clearInterval(this.sampler);
     this.eld.close();
   }
+}
+
+function latenessSummary(p: PublisherStats): { count: number; p50: number; p99: number; max: number } {
+  const h = p.lateness;
+  if (h.totalCount === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
+  return { count: h.totalCount, p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue };
 }

@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
-import { capacitySearch, capacitySteps, judgeStep, runCapacity, type StepMeasurement } from '../driver/capacity.ts';
-import type { OptionsOf } from '../driver/scenarios.ts';
+import { capacitySearch, capacitySteps, judgeStep, runCapacity, type StepMeasurement } from '../driver/scenarios/capacity/run.ts';
+import type { OptionsOf } from '../lib/options.ts';
 
 const SLO_US = 100_000;
 const step = (clients: number, p99Us: number, more: Partial<StepMeasurement> = {}): StepMeasurement => ({

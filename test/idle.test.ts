@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TRANSPORTS } from '../lib/transports.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
-import { fitSweep, leastSquaresSlope, runIdle, sweepCounts } from '../driver/idle.ts';
+import { fitSweep, leastSquaresSlope, runIdle, sweepCounts } from '../driver/scenarios/idle/run.ts';
 import { parseSlabinfo, parseSockstat } from '../driver/sockstat.ts';
-import type { OptionsOf } from '../driver/scenarios.ts';
+import type { OptionsOf } from '../lib/options.ts';
 
 describe('idle: pure parts', () => {
   it('fits the least-squares slope exactly on a line, and 0 without two distinct x', () => {

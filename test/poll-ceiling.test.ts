@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
-import { ceilingPath, pollersSupported, runPollCeiling } from '../driver/poll-ceiling.ts';
-import type { OptionsOf } from '../driver/scenarios.ts';
+import { ceilingPath, pollersSupported, runPollCeiling } from '../driver/scenarios/poll-ceiling/run.ts';
+import type { OptionsOf } from '../lib/options.ts';
 
 const options = (transports: OptionsOf<'poll-ceiling'>['transports']): OptionsOf<'poll-ceiling'> => ({
   ...DEFAULT_FANOUT,

@@ -1,7 +1,8 @@
 // SequenceTracker and LatencyRecorder: exact counts for every delivery pattern, exact merges.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { LatencyRecorder, RecordingSink, SequenceTracker } from '../clients/recorder.ts';
+import { HIGHEST_LATENCY_US, LatencyRecorder, RecordingSink, SequenceTracker } from '../clients/recorder.ts';
+import { FIELDS, MAX_DRAIN_MS, MAX_POLL_INTERVAL_MS } from '../lib/options.ts';
 
 function counts(t: SequenceTracker, first: number, last: number) {
   return { received: t.received, duplicates: t.duplicates, outOfOrder: t.outOfOrder, gaps: t.gaps, lost: t.lost(first, last) };
@@ -105,11 +106,18 @@ describe('LatencyRecorder', () => {
     assert.equal(s.maxUs, 7);
   });
 
-  it('clamps latency above 60 s to 60 s', () => {
+  it('holds the longest latency any allowed setting can produce (poll interval + long-poll wait + drain), and clamps beyond', () => {
+    assert.ok(HIGHEST_LATENCY_US >= (MAX_POLL_INTERVAL_MS + FIELDS.longPollWaitMs.max + MAX_DRAIN_MS) * 1000);
     const r = new LatencyRecorder();
-    r.record(90_000_000);
-    assert.equal(r.count, 1);
-    assert.ok(r.summary().maxUs >= 60_000_000 && r.summary().maxUs < 60_100_000);
+    const longest = (MAX_POLL_INTERVAL_MS + MAX_DRAIN_MS) * 1000;
+    r.record(longest);
+    const s = r.summary();
+    // Recorded as itself, within the histogram's 3 significant digits.
+    assert.ok(Math.abs(s.maxUs - longest) <= longest / 1000, `${s.maxUs} vs ${longest}`);
+    const c = new LatencyRecorder();
+    c.record(HIGHEST_LATENCY_US * 2);
+    assert.equal(c.count, 1);
+    assert.ok(c.summary().maxUs >= HIGHEST_LATENCY_US * 0.999 && c.summary().maxUs <= HIGHEST_LATENCY_US * 1.001);
   });
 
   it('takes intervals that reset, while the whole-run histogram keeps everything', () => {

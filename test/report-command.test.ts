@@ -47,9 +47,9 @@ test('a missing file, a non-JSON file and a wrong schemaVersion are one sentence
   writeFileSync(notJson, 'hello');
   assert.match(usageMessage(() => loadResult(notJson)), new RegExp(`^result file "${notJson}" is not valid JSON \\(.+\\)$`));
   const v2 = join(dir, 'v2.json');
-  writeFileSync(v2, JSON.stringify({ ...JSON.parse(readFileSync(SMALL, 'utf8')), schemaVersion: 2 }));
-  assert.equal(usageMessage(() => loadResult(v2)), `result file "${v2}" has schemaVersion 2; this rtbench reads schemaVersion 1`);
-  assert.equal(usageMessage(() => parseResult('{}', 'x.json')), 'result file "x.json" has schemaVersion undefined; this rtbench reads schemaVersion 1');
+  writeFileSync(v2, JSON.stringify({ ...JSON.parse(readFileSync(SMALL, 'utf8')), schemaVersion: 1 }));
+  assert.equal(usageMessage(() => loadResult(v2)), `result file "${v2}" has schemaVersion 1; this rtbench reads schemaVersion 2`);
+  assert.equal(usageMessage(() => parseResult('{}', 'x.json')), 'result file "x.json" has schemaVersion undefined; this rtbench reads schemaVersion 2');
   assert.equal(usageMessage(() => parseResult('[1]', 'x.json')), 'result file "x.json" is not an rtbench result: expected a JSON object');
 });
 

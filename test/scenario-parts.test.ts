@@ -7,9 +7,9 @@ import { TRANSPORTS } from '../lib/transports.ts';
 import { createClient } from '../clients/index.ts';
 import type { EventSink } from '../clients/client.ts';
 import { startServer, type RtServer } from '../servers/server.ts';
-import { countTimeWait, stormShares } from '../driver/churn.ts';
-import { burstRate } from '../driver/burst.ts';
-import { warmupMessages } from '../driver/chat.ts';
+import { countTimeWait, stormShares } from '../driver/scenarios/churn/run.ts';
+import { burstRate } from '../driver/scenarios/burst/run.ts';
+import { warmupMessages } from '../driver/scenarios/chat/run.ts';
 
 /** Collects seqs; `until(n)` resolves once n events arrived. */
 class Collector implements EventSink {

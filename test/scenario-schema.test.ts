@@ -8,10 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { PROFILES, validateScenario } from '../scenarios/schema.ts';
 import { builtinScenarios, loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
-import { RUNNERS } from '../driver/scenarios.ts';
+import { RUNNERS } from '../driver/scenarios/index.ts';
 import { runCli, rtbenchChildren } from './helpers/cli.ts';
 
-const FANOUT_FIELDS = 'clients, rate, payloadBytes, warmupMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, injectDelayMs, injectCpuUs';
+const FANOUT_FIELDS = 'clients, rate, payloadBytes, warmupMs, warmupMaxMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, injectDelayMs, injectCpuUs';
 const KINDS = 'fanout, churn, chat, idle, burst, stream, capacity, poll-ceiling';
 
 /** A valid file of `kind` whose smoke profile is `smoke` (ci and full empty: all defaults). */
@@ -40,7 +40,7 @@ describe('the built-in scenarios', () => {
     const burst = validateScenario(file('burst'), 'b.json');
     assert.deepEqual(
       { ...burst.profiles.ci },
-      { clients: 100, payloadBytes: 100, pollIntervalMs: 1000, longPollWaitMs: 30_000, sseRetryMs: 0, keepAlive: true, wsCompression: false, drainMs: 5000, workers: 1, injectDelayMs: 0, injectCpuUs: 0, burstEvents: 1000, bursts: 3, burstMs: 5, quietMs: 2000 },
+      { clients: 100, payloadBytes: 100, pollIntervalMs: 1000, longPollWaitMs: 30_000, sseRetryMs: 0, keepAlive: true, wsCompression: false, drainMs: 5000, workers: 0, injectDelayMs: 0, injectCpuUs: 0, burstEvents: 1000, bursts: 3, burstMs: 5, quietMs: 2000 },
     );
     const chat = resolveOptions(validateScenario(file('chat', { clients: 4, sendRatePerClient: 5, messagesPerClient: 10 }), 'c.json'), 'smoke', { keepAlive: false }, ['ws']);
     assert.deepEqual([chat.rate, chat.durationMs, chat.keepAlive, chat.transports], [20, 2000, false, ['ws']]);
@@ -49,6 +49,16 @@ describe('the built-in scenarios', () => {
     const stream = resolveOptions(validateScenario(file('stream', { clients: 2, tokens: 10, tokenIntervalMs: 20, tokenBytes: 4 }), 's.json'), 'smoke');
     assert.deepEqual([stream.payloadBytes, stream.durationMs, stream.rate], [4, 200, 100]);
     assert.deepEqual(validateScenario(file('poll-ceiling'), 'p.json').transports, ['short-poll', 'long-poll']);
+  });
+
+  it('refuses a drain shorter than the short-poll interval, naming where each came from', () => {
+    assert.throws(() => resolveOptions(loadBuiltin('fanout'), 'ci', { pollIntervalMs: 10_000 }), {
+      message: "scenarios/fanout.json: profiles.ci.drainMs is 5000 ms, shorter than the 10000 ms short-poll interval (--poll-interval): a poller's last events arrive up to one interval after publishing stops; make the drain at least 10000 ms",
+    });
+    assert.throws(() => resolveOptions(loadBuiltin('fanout'), 'ci', { drainMs: 500 }), { message: /^--drain is 500 ms, shorter than the 1000 ms short-poll interval \(profiles\.ci\.pollIntervalMs\)/ });
+    // Without short polling in the run the drain may be shorter than its (unused) interval.
+    assert.equal(resolveOptions(loadBuiltin('fanout'), 'ci', { drainMs: 500 }, ['ws', 'sse']).drainMs, 500);
+    assert.equal(resolveOptions(loadBuiltin('fanout'), 'ci', { drainMs: 10_000, pollIntervalMs: 10_000 }).drainMs, 10_000);
   });
 
   it('refuses a flag that does not apply to the kind, and transports the kind cannot run', () => {

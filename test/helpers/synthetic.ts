@@ -56,7 +56,7 @@ export function syntheticTransport(transport: Transport, f: SyntheticFigures): T
       cpuMsPer1kEvents: f.cpuMsPer1kEvents,
       eventLoopDelayP99Us: 2000,
     },
-    driver: { saturated: f.saturated === true, reasons: f.saturated ? ['a client process used 95% of a core (limit 90%)'] : [], maxCpuPercent: f.saturated ? 95 : 30, maxEventLoopDelayP99Us: 1000, processes: 1 },
+    driver: { bound: 'none', saturated: f.saturated === true, reasons: f.saturated ? ['a client process used 95% of a core (limit 90%)'] : [], maxCpuPercent: f.saturated ? 95 : 30, maxEventLoopDelayP99Us: 1000, processes: 1 },
   };
 }
 

@@ -3,18 +3,14 @@
 // reached by adding connections, never by closing some), and at each step the server must hold exactly N.
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Transport } from '../lib/transports.ts';
-import { UsageError } from '../lib/errors.ts';
-import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
-import type { StatsSnapshot } from '../servers/stats.ts';
-import { ClientPool } from './client-pool.ts';
-import { runEachTransport } from './run.ts';
-import { readSocketSlab, readSockstat, type SockStat } from './sockstat.ts';
-import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { type IdlePoint, type IdleSweep, type Phase, type RunHooks, type TransportResult } from '../lib/result.ts';
-
-/** Most sockets one client process holds (the open-file limit is per process; 15 000 leaves room under 20 000). */
-export const SOCKETS_PER_CLIENT_PROCESS = 15_000;
+import type { Transport } from '../../../lib/transports.ts';
+import { UsageError } from '../../../lib/errors.ts';
+import { SOCKETS_PER_CLIENT_PROCESS, type OptionsOf } from '../../../lib/options.ts';
+import type { IdlePoint, IdleSweep, RunHooks, RunResult } from '../../../lib/result.ts';
+import type { ServerProcess } from '../../../servers/spawn.ts';
+import type { StatsSnapshot } from '../../../servers/stats.ts';
+import { readSocketSlab, readSockstat, type SockStat } from '../../sockstat.ts';
+import { runTransports, type Figures, type TransportRun } from '../../pipeline.ts';
 
 /** The idle options the runner reads. */
 type IdleOptions = OptionsOf<'idle'>;
@@ -23,11 +19,12 @@ type IdleOptions = OptionsOf<'idle'>;
  * Runs the idle sweep over `options.transports`, one transport at a time. Polling clients always keep their
  * connection alive here (`keepAlive` is not used): held connections are what is measured.
  */
-export const runIdle: ScenarioRunner = async (options, hooks) => {
-  if (options.kind !== 'idle') throw new UsageError(`the idle runner got a "${options.kind}" scenario`);
-  const counts = sweepCounts(options.sweep);
-  return runEachTransport(options, hooks, (transport, index) => idleTransport(transport, index, options, counts, hooks));
-};
+export function runIdle(o: IdleOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const counts = sweepCounts(o.sweep);
+  return runTransports({ ...o, keepAlive: true }, hooks, counts.length * o.settleMs, (run) => idleSweep(run, o, counts));
+}
+
+
 
 /** The connection counts of a sweep, ascending, always starting at 0 (the baseline every delta is taken against). */
 export function sweepCounts(sweep: readonly number[]): number[] {
@@ -106,91 +103,52 @@ function openFileLimit(): number {
   }
 }
 
-class Stop extends Error {}
+/**
+ * Short polling's cost while idle is measured over whole poll intervals once every client polls on its own
+ * schedule: a client added by the sweep polls once on connecting and next after its interval plus a random
+ * phase (up to one interval), so two intervals pass before measuring. The window is `settleMs` rounded up to
+ * whole intervals (at least one).
+ */
+export function wastedWindow(o: Pick<IdleOptions, 'pollIntervalMs' | 'settleMs'>): { waitMs: number; measureMs: number } {
+  const interval = Math.max(1, o.pollIntervalMs);
+  return { waitMs: 2 * interval, measureMs: Math.max(1, Math.ceil(o.settleMs / interval)) * interval };
+}
 
-/** Runs the sweep for one transport; never throws: a failure becomes an `errored` result keeping the points so far. */
-async function idleTransport(transport: Transport, index: number, o: IdleOptions, counts: number[], hooks: RunHooks): Promise<TransportResult> {
-  const started = Date.now();
+/** Runs the sweep for one transport; a failure keeps the points measured so far in the error. */
+async function idleSweep(run: TransportRun, o: IdleOptions, counts: number[]): Promise<Figures> {
+  const transport = run.transport;
   const max = counts[counts.length - 1] ?? 0;
   const workers = Math.max(1, o.workers, Math.ceil(max / SOCKETS_PER_CLIENT_PROCESS));
   const points: IdlePoint[] = [];
   const keepAlive = keepAliveOf(transport, o);
-  let server: ServerProcess | undefined;
-  let pool: ClientPool | undefined;
-  let failure: string | undefined;
-  let interrupted = false;
-  let phase: Phase = 'starting';
-  const progress = (): void =>
-    hooks.onProgress?.({
-      transport,
-      index,
-      total: o.transports.length,
-      phase,
-      elapsedMs: Date.now() - started,
-      plannedMs: counts.length * o.settleMs,
-      delivered: 0,
-      currentP99Us: 0,
-    });
-  const aborted = new Promise<void>((resolve) => {
-    if (hooks.signal?.aborted) resolve();
-    hooks.signal?.addEventListener('abort', () => resolve(), { once: true });
-  }).then(() => {
-    interrupted = true;
-  });
-  let stopped: Promise<void> = aborted;
-  /** `p`, unless the server died or the user stopped the run first. */
-  const guard = async <T>(p: Promise<T>): Promise<T> => {
-    const value = await Promise.race([p, stopped.then(() => undefined)]);
-    if (failure !== undefined || interrupted) throw new Stop();
-    return value as T;
-  };
-
+  const srv = await run.spawn({ heartbeatMs: o.heartbeatMs, wsPingMs: o.heartbeatMs, sseRetryMs: o.sseRetryMs, wsCompression: o.wsCompression });
+  const pool = await run.launch({ clients: 0, workers, processes: workers, keepAlive: true });
+  let base: SockStat | undefined;
+  let baseSlab: number | undefined;
+  let last: StatsSnapshot | undefined;
+  let first: StatsSnapshot | undefined;
   try {
-    progress();
-    server = await spawnServer({
-      transport,
-      heartbeatMs: o.heartbeatMs,
-      wsPingMs: o.heartbeatMs,
-      sseRetryMs: o.sseRetryMs,
-      wsCompression: o.wsCompression,
-    });
-    const srv = server;
-    stopped = Promise.race([
-      aborted,
-      srv.exited.then(({ code, signal }) => {
-        failure ??= `server process exited mid-run (code ${code}, signal ${signal})`;
-      }),
-    ]);
-    pool = new ClientPool({
-      transport,
-      baseUrl: srv.url,
-      clients: 0,
-      workers,
-      processes: workers,
-      after: 0,
-      measureFromSeq: 1,
-      measureToSeq: 0,
-      pollIntervalMs: o.pollIntervalMs,
-      longPollWaitMs: o.longPollWaitMs,
-      wsCompression: o.wsCompression,
-    });
-    await guard(pool.connect());
-    let base: SockStat | undefined;
-    let baseSlab: number | undefined;
-    let last: StatsSnapshot | undefined;
-    let first: StatsSnapshot | undefined;
     for (const n of counts) {
-      phase = 'connecting';
-      progress();
-      if (n > pool.clients) await guard(pool.grow(n));
-      await guard(holding(srv, transport, n));
-      phase = 'measuring';
-      progress();
-      const sA = await guard(srv.stats());
-      const tA = performance.now();
-      await guard(delay(o.settleMs));
-      const sB = await guard(srv.stats({ gc: true }));
-      const tB = performance.now();
+      run.setPhase('connecting');
+      if (n > pool.clients) await run.guard(pool.grow(n));
+      await run.guard(holding(srv, transport, n));
+      run.setPhase('measuring');
+      let wasted: Pick<IdlePoint, 'wastedRequestsPerSec' | 'wastedBytesPerSec'> = {};
+      if (transport === 'short-poll' && n > 0) {
+        const { waitMs, measureMs } = wastedWindow(o);
+        await run.sleep(waitMs);
+        const sA = await run.guard(srv.stats());
+        await run.sleep(measureMs);
+        const sB = await run.guard(srv.stats());
+        const seconds = (sB.atUs - sA.atUs) / 1e6;
+        wasted = {
+          wastedRequestsPerSec: (sB.requests - sA.requests) / seconds,
+          wastedBytesPerSec: (sB.bytesWritten + sB.bytesRead - sA.bytesWritten - sA.bytesRead) / seconds,
+        };
+      } else {
+        await run.sleep(o.settleMs);
+      }
+      const sB = await run.guard(srv.stats({ gc: true }));
       const kernel = readSockstat();
       const slab = readSocketSlab();
       if (n === 0) {
@@ -200,7 +158,6 @@ async function idleTransport(transport: Transport, index: number, o: IdleOptions
       first ??= sB;
       last = sB;
       if (sB.connectionsOpen !== n) throw new Error(`the server held ${sB.connectionsOpen} connections after settling at ${n}: clients dropped while idle`);
-      const seconds = (tB - tA) / 1000;
       points.push({
         connections: n,
         rssBytes: sB.rssBytes,
@@ -210,49 +167,31 @@ async function idleTransport(transport: Transport, index: number, o: IdleOptions
         ...(kernel && base ? { kernelTcpSockets: kernel.tcpInUse - base.tcpInUse } : {}),
         serverConnections: sB.connectionsOpen,
         serverSubscribers: sB.subscribers,
-        ...(transport === 'short-poll'
-          ? {
-              wastedRequestsPerSec: round1((sB.requests - sA.requests) / seconds),
-              wastedBytesPerSec: Math.round((sB.bytesWritten + sB.bytesRead - sA.bytesWritten - sA.bytesRead) / seconds),
-            }
-          : {}),
+        ...(transport === 'short-poll' ? { wastedRequestsPerSec: 0, wastedBytesPerSec: 0, ...wasted } : {}),
       });
     }
-    phase = 'done';
-    progress();
-    const idle = fitSweep(points, keepAlive);
-    const f = first as StatsSnapshot;
-    const l = last as StatsSnapshot;
-    return {
-      transport,
-      status: 'ok',
-      wallMs: Date.now() - started,
-      idle,
-      churn: {
-        connectionsOpened: l.connectionsAccepted,
-        connectionsClosed: l.connectionsClosed,
-        httpRequests: l.requests,
-        requestsPerEvent: 0,
-      },
-      server: {
-        peakRssBytes: l.peakRssBytes,
-        baselineRssBytes: f.rssBytes,
-        connectedRssBytes: l.rssBytes,
-        rssPerConnectionBytes: idle.rssBytesPerConnection,
-        heapUsedBytes: l.heapUsedBytes,
-        cpuSeconds: Math.round((l.cpuUserUs + l.cpuSystemUs - f.cpuUserUs - f.cpuSystemUs) / 100) / 10_000,
-        cpuMsPer1kEvents: 0,
-        eventLoopDelayP99Us: l.eventLoopDelayUs.p99,
-      },
-    };
   } catch (err) {
-    const reason = err instanceof Stop ? (failure ?? 'interrupted') : (failure ?? (err instanceof Error ? err.message : String(err)));
-    const status = interrupted && failure === undefined ? 'interrupted' : 'errored';
-    return { transport, status, error: reason, wallMs: Date.now() - started, ...(points.length > 0 ? { idle: fitSweep(points, keepAlive) } : {}) };
-  } finally {
-    await pool?.close();
-    await server?.stop();
+    // The points measured so far go with the error, so a failed sweep still shows them.
+    if (points.length > 0 && err instanceof Error) (err as Error & { partial?: Partial<Figures> }).partial = { idle: fitSweep(points, keepAlive) };
+    throw err;
   }
+  const idle = fitSweep(points, keepAlive);
+  const f = first as StatsSnapshot;
+  const l = last as StatsSnapshot;
+  return {
+    idle,
+    churn: { connectionsOpened: l.connectionsAccepted, connectionsClosed: l.connectionsClosed, httpRequests: l.requests, requestsPerEvent: 0 },
+    server: {
+      peakRssBytes: l.peakRssBytes,
+      baselineRssBytes: f.rssBytes,
+      connectedRssBytes: l.rssBytes,
+      rssPerConnectionBytes: idle.rssBytesPerConnection,
+      heapUsedBytes: l.heapUsedBytes,
+      cpuSeconds: (l.cpuUserUs + l.cpuSystemUs - f.cpuUserUs - f.cpuSystemUs) / 1e6,
+      cpuMsPer1kEvents: 0,
+      eventLoopDelayP99Us: l.eventLoopDelayUs.p99,
+    },
+  };
 }
 
 /**
@@ -272,6 +211,3 @@ async function holding(server: ServerProcess, transport: Transport, n: number): 
   }
 }
 
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
-}

@@ -1,12 +1,12 @@
 // The capacity scenario: for one transport at a time, step the load up (clients or publish rate), each step a short
 // fan-out measurement of its own server and clients, until p99 passes the SLO, events are lost or the generator
 // saturates. The knee is the highest step that held; a saturated generator ends the search without a verdict.
-import type { Transport } from '../lib/transports.ts';
-import { UsageError } from '../lib/errors.ts';
-import { workersFor } from '../lib/options.ts';
-import { runEachTransport, runTransport } from './run.ts';
-import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { type CapacitySearch, type CapacityStep, type FanoutOptions, type RunHooks, type TransportResult } from '../lib/result.ts';
+import type { Transport } from '../../../lib/transports.ts';
+import { UsageError } from '../../../lib/errors.ts';
+import type { OptionsOf } from '../../../lib/options.ts';
+import type { CapacitySearch, CapacityStep, RunHooks, RunResult, TransportResult } from '../../../lib/result.ts';
+import { runEachTransport, TransportRun } from '../../pipeline.ts';
+import { fanoutFigures, generatorWarnings } from '../fanout/run.ts';
 
 /** The capacity options the runner reads. */
 type CapacityOptions = OptionsOf<'capacity'>;
@@ -27,6 +27,8 @@ export interface StepMeasurement {
   /** The generator saturated, with its reasons. */
   saturated: boolean;
   saturationReasons: string[];
+  /** Other reasons the step's figures cannot be trusted (failed or straggling clients, negative latencies). */
+  invalidReasons?: string[];
 }
 
 /** The axis values of a search: `steps` when given, else round(start x factor^i) for maxSteps steps (no repeats). */
@@ -48,6 +50,7 @@ export function judgeStep(m: StepMeasurement, sloP99Us: number): CapacityStep & 
   if (m.status === 'errored') return { ...step, reason: `errored: ${m.error ?? 'unknown error'}`, stop: 'errored' };
   // A saturated generator's latency and loss are its own: the step says nothing about the server.
   if (m.saturated) return { ...step, reason: `load generator saturated (${m.saturationReasons.join('; ')})`, stop: 'saturated' };
+  if ((m.invalidReasons?.length ?? 0) > 0) return { ...step, reason: (m.invalidReasons ?? []).join('; '), stop: 'invalid' };
   if (m.lost > 0) return { ...step, reason: `${m.lost} deliveries lost`, stop: 'loss' };
   if (m.p99Us > sloP99Us) return { ...step, reason: `p99 ${ms(m.p99Us)} ms over the ${ms(sloP99Us)} ms SLO`, stop: 'slo' };
   return { ...step, held: true };
@@ -76,16 +79,18 @@ export function capacitySearch(axis: 'clients' | 'rate', sloP99Us: number, measu
     note = `the load generator saturated at ${value(broke as CapacityStep)}, so that step does not count: the server's knee is ${kneeStep ? `at least ${value(kneeStep)}` : 'unknown'} and may be higher (use more client processes or a second machine)`;
   else if (stoppedBy === 'interrupted') note = 'the search was interrupted';
   else if (stoppedBy === 'errored') note = `the step at ${value(broke as CapacityStep)} errored; the knee is the last step before it`;
+  else if (stoppedBy === 'invalid') note = `the step at ${value(broke as CapacityStep)} cannot be trusted (${broke?.reason ?? 'see its figures'}); the knee is ${kneeStep ? `at least ${value(kneeStep)}` : 'unknown'}`;
   else note = kneeStep ? `the knee lies between ${value(kneeStep)} and ${value(broke as CapacityStep)}` : `the first step (${value(broke as CapacityStep)}) already broke the SLO`;
   return { sloP99Us, axis, steps, knee, stoppedBy, note };
 }
 
 /** Runs the capacity search over `options.transports`, one transport at a time. */
-export const runCapacity: ScenarioRunner = async (options, hooks) => {
-  if (options.kind !== 'capacity') throw new UsageError(`the capacity runner got a "${options.kind}" scenario`);
-  const values = capacitySteps(options);
-  return runEachTransport(options, hooks, (transport, index) => searchTransport(transport, index, options, values, hooks));
-};
+export function runCapacity(o: CapacityOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const values = capacitySteps(o);
+  const last = values[values.length - 1] ?? 0;
+  const top = { ...o, clients: o.axis === 'clients' ? last : o.clients, rate: o.axis === 'rate' ? last : o.rate };
+  return runEachTransport(o, hooks, (transport, index) => searchTransport(transport, index, o, values, hooks), generatorWarnings(top));
+}
 
 /** Steps one transport up until a step does not hold; the result carries the knee step's figures (or the first step's). */
 async function searchTransport(transport: Transport, index: number, o: CapacityOptions, values: number[], hooks: RunHooks): Promise<TransportResult> {
@@ -96,8 +101,8 @@ async function searchTransport(transport: Transport, index: number, o: CapacityO
   for (const value of values) {
     const clients = o.axis === 'clients' ? value : o.clients;
     const rate = o.axis === 'rate' ? value : o.rate;
-    const step: FanoutOptions = { ...o, transports: [transport], clients, rate, durationMs: o.stepDurationMs, workers: workersFor(clients, o.workers) };
-    const r = await runTransport(transport, index, step, hooks);
+    const step: CapacityOptions = { ...o, transports: [transport], clients, rate, durationMs: o.stepDurationMs };
+    const r = await new TransportRun(transport, index, step, hooks, step.warmupMs + step.durationMs).run((run) => fanoutFigures(run, step));
     results.push(r);
     const m: StepMeasurement = {
       clients,
@@ -109,7 +114,8 @@ async function searchTransport(transport: Transport, index: number, o: CapacityO
       eventsPerSec: r.delivery?.eventsPerSec ?? 0,
       lost: r.delivery?.lost ?? 0,
       saturated: r.driver?.saturated ?? false,
-      saturationReasons: r.driver?.reasons ?? [],
+      saturationReasons: r.driver?.saturated ? r.driver.reasons : [],
+      invalidReasons: (r.invalid ?? []).filter((reason) => !(r.driver?.reasons ?? []).includes(reason)),
     };
     measured.push(m);
     if (judgeStep(m, sloP99Us).stop) break;

@@ -3,14 +3,16 @@
 //  - short-poll: GET /poll?after=<lastSeq>, the empty answer every up-to-date poller gets at each interval.
 //  - long-poll: GET /long-poll?after=<lastSeq - 1>, answered at once with one event: what each delivery costs a
 //    long poller (its answer and its re-poll). A held poll would measure the wait, not the server.
+// A run whose autocannon (the generator) used a whole core is marked invalid: the figure is then a floor.
 import { createRequire } from 'node:module';
 import { request } from 'undici';
-import type { Transport } from '../lib/transports.ts';
-import { UsageError } from '../lib/errors.ts';
-import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
-import { SATURATION_CPU_PERCENT, runEachTransport } from './run.ts';
-import type { OptionsOf, ScenarioRunner } from './scenarios.ts';
-import { type PollCeiling, type RunHooks, type TransportResult } from '../lib/result.ts';
+import type { Transport } from '../../../lib/transports.ts';
+import { UsageError } from '../../../lib/errors.ts';
+import { readHostCpu, hostCpuBetween } from '../../../lib/host-cpu.ts';
+import type { OptionsOf } from '../../../lib/options.ts';
+import type { PollCeiling, RunHooks, RunResult } from '../../../lib/result.ts';
+import { judgeHealth, SATURATION_CPU_PERCENT } from '../../health.ts';
+import { invalidReasons, runTransports, stopWith } from '../../pipeline.ts';
 
 /** The poll-ceiling options the runner reads. */
 type PollCeilingOptions = OptionsOf<'poll-ceiling'>;
@@ -47,49 +49,45 @@ export function pollersSupported(requestsPerSec: number, pollIntervalMs: number)
 }
 
 /** Runs autocannon against each polling transport of `options.transports`, one at a time. */
-export const runPollCeiling: ScenarioRunner = async (options, hooks) => {
-  if (options.kind !== 'poll-ceiling') throw new UsageError(`the poll-ceiling runner got a "${options.kind}" scenario`);
-  for (const t of options.transports) ceilingPath(t, RETAINED_EVENTS);
-  return runEachTransport(options, hooks, (transport, index) => ceiling(transport, index, options, hooks));
-};
-
-/** Measures one transport; never throws: a failure becomes an `errored` result. */
-async function ceiling(transport: Transport, index: number, o: PollCeilingOptions, hooks: RunHooks): Promise<TransportResult> {
-  const started = Date.now();
-  let server: ServerProcess | undefined;
-  const progress = (phase: 'starting' | 'measuring' | 'done'): void =>
-    hooks.onProgress?.({ transport, index, total: o.transports.length, phase, elapsedMs: Date.now() - started, plannedMs: o.durationMs, delivered: 0, currentP99Us: 0 });
-  try {
-    progress('starting');
-    server = await spawnServer({ transport });
-    const lastSeq = await server.publish({ rate: 1e6, count: RETAINED_EVENTS, payloadBytes: o.payloadBytes });
-    const { path, eventsPerAnswer } = ceilingPath(transport, lastSeq);
+export async function runPollCeiling(o: PollCeilingOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  for (const t of o.transports) ceilingPath(t, RETAINED_EVENTS);
+  return runTransports(o, hooks, o.durationMs, async (run) => {
+    const server = await run.spawn({ transport: run.transport });
+    const lastSeq = await run.guard(server.publish({ rate: 1e6, count: RETAINED_EVENTS, payloadBytes: o.payloadBytes }));
+    const { path, eventsPerAnswer } = ceilingPath(run.transport, lastSeq);
     // One request first: the endpoint answers 200 at once, and its body size is recorded.
     const probe = await request(`${server.url}${path}`);
     const body = await probe.body.text();
     if (probe.statusCode !== 200) throw new Error(`GET ${path} answered ${probe.statusCode}: ${body.slice(0, 200)}`);
     if ((JSON.parse(body) as { events: unknown[] }).events.length !== eventsPerAnswer) throw new Error(`GET ${path} did not answer ${eventsPerAnswer} event(s) at once`);
 
-    progress('measuring');
+    run.setPhase('measuring');
     const s0 = await server.stats();
+    const host0 = readHostCpu();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const run = autocannon({ url: `${server.url}${path}`, connections: o.connections, pipelining: o.pipelining, duration: o.durationMs / 1000 });
+    const cannon = autocannon({ url: `${server.url}${path}`, connections: o.connections, pipelining: o.pipelining, duration: o.durationMs / 1000 });
     // Ctrl-C stops autocannon early; what it measured so far is kept, marked interrupted.
-    const stop = (): void => run.stop();
+    const stop = (): void => cannon.stop();
     hooks.signal?.addEventListener('abort', stop, { once: true });
     if (hooks.signal?.aborted) stop();
-    const died = server.exited.then(({ code, signal }) => Promise.reject(new Error(`server process exited mid-run (code ${code}, signal ${signal})`)));
-    // Stopping the server afterwards settles `died` too: that must not be an unhandled rejection.
-    died.catch(() => undefined);
-    const r = await Promise.race([run, died]).finally(() => hooks.signal?.removeEventListener('abort', stop));
+    let r: AutocannonResult;
+    try {
+      r = await run.guard(Promise.resolve(cannon)).catch(async (err: unknown) => {
+        // Interrupted: autocannon was stopped; its result so far is what this transport measured.
+        if (hooks.signal?.aborted) return cannon;
+        throw err;
+      });
+    } finally {
+      hooks.signal?.removeEventListener('abort', stop);
+    }
     const wallSec = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
+    const host = hostCpuBetween(host0, readHostCpu());
     const s1 = await server.stats();
-    progress('done');
-
     const requestsPerSec = Math.round((r.requests.total / r.duration) * 10) / 10;
     const generatorCpuPercent = Math.round(((cpu.user + cpu.system) / 1e6 / wallSec) * 1000) / 10;
+    const serverCpuPercent = Math.round(((s1.cpuUserUs + s1.cpuSystemUs - s0.cpuUserUs - s0.cpuSystemUs) / 1e6 / wallSec) * 1000) / 10;
     const pollCeiling: PollCeiling = {
       path,
       eventsPerAnswer,
@@ -106,16 +104,23 @@ async function ceiling(transport: Transport, index: number, o: PollCeilingOption
       errors: r.errors,
       timeouts: r.timeouts,
       non2xx: r.non2xx,
-      serverCpuPercent: Math.round(((s1.cpuUserUs + s1.cpuSystemUs - s0.cpuUserUs - s0.cpuSystemUs) / 1e6 / wallSec) * 1000) / 10,
+      serverCpuPercent,
       generatorCpuPercent,
       generatorSaturated: generatorCpuPercent >= SATURATION_CPU_PERCENT,
     };
-    const interrupted = hooks.signal?.aborted ?? false;
-    return {
-      transport,
-      status: interrupted ? 'interrupted' : 'ok',
-      ...(interrupted ? { error: 'interrupted: autocannon was stopped early' } : {}),
-      wallMs: Date.now() - started,
+    const noDelay = { p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0, count: 0 };
+    const latencyUs = Math.round(r.latency.p99 * 1000);
+    const driver = judgeHealth({
+      latency: { count: r.requests.total, minUs: 0, meanUs: 0, p50Us: Math.round(r.latency.p50 * 1000), p90Us: latencyUs, p99Us: latencyUs, p999Us: latencyUs, maxUs: latencyUs },
+      // autocannon's event loop is not probed; its CPU decides.
+      processes: [{ pid: process.pid, cpuPercent: generatorCpuPercent, eventLoopDelay: noDelay }],
+      eventLoopDelay: noDelay,
+      clientCpuUs: cpu.user + cpu.system,
+      windowDeliveries: 0,
+      ...(host ? { host } : {}),
+      serverCpuPercent,
+    });
+    const figures = {
       pollCeiling,
       churn: {
         connectionsOpened: s1.connectionsAccepted - s0.connectionsAccepted,
@@ -123,10 +128,10 @@ async function ceiling(transport: Transport, index: number, o: PollCeilingOption
         httpRequests: s1.requests - s0.requests,
         requestsPerEvent: 0,
       },
+      driver,
+      invalid: invalidReasons(driver.saturated ? driver.reasons : [], { publishedEvents: 0, expectedDeliveries: 0, deliveredEvents: 0, eventsPerSec: 0, lost: 0, duplicates: 0, outOfOrder: 0, gaps: 0 }, 0, 0),
     };
-  } catch (err) {
-    return { transport, status: 'errored', error: err instanceof Error ? err.message : String(err), wallMs: Date.now() - started };
-  } finally {
-    await server?.stop();
-  }
+    if (hooks.signal?.aborted) stopWith(figures, 'interrupted: autocannon was stopped early');
+    return figures;
+  });
 }

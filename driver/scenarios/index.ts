@@ -1,0 +1,29 @@
+// The scenario runners, by kind: every one runs on the pipeline (driver/pipeline.ts) and returns the same result shape.
+import type { OptionsOf, ScenarioKind, ScenarioOptions } from '../../lib/options.ts';
+import type { RunHooks, RunResult } from '../../lib/result.ts';
+import { runBurst } from './burst/run.ts';
+import { runCapacity } from './capacity/run.ts';
+import { runChat } from './chat/run.ts';
+import { runChurn } from './churn/run.ts';
+import { runFanout } from './fanout/run.ts';
+import { runIdle } from './idle/run.ts';
+import { runPollCeiling } from './poll-ceiling/run.ts';
+import { runStream } from './stream/run.ts';
+
+/** The runner of each scenario kind. */
+export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: RunHooks) => Promise<RunResult> } = {
+  fanout: runFanout,
+  churn: runChurn,
+  chat: runChat,
+  idle: runIdle,
+  burst: runBurst,
+  stream: runStream,
+  capacity: runCapacity,
+  'poll-ceiling': runPollCeiling,
+};
+
+/** Runs `options` with its kind's runner, one transport at a time; a transport's failure is recorded, not thrown. */
+export function runScenario(options: ScenarioOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  const run = RUNNERS[options.kind] as (o: ScenarioOptions, hooks?: RunHooks) => Promise<RunResult>;
+  return run(options, hooks);
+}
