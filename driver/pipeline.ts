@@ -32,6 +32,8 @@ import { ClientPool, type PoolOptions, type PoolReport } from './client-pool.ts'
 import { describeEnvironment } from './environment.ts';
 import { judgeHealth } from './health.ts';
 import type { ProbeResult, WindowSpec } from './protocol.ts';
+import type { ProcessScenario } from './scenarios/behaviour.ts';
+import { planGenerator } from './sizing.ts';
 
 /** What a scenario body returns: the figures of its transport. */
 export type Figures = Omit<TransportResult, 'transport' | 'status' | 'wallMs'>;
@@ -58,6 +60,17 @@ class Stop extends Error {
 /** Ends a body that was interrupted, keeping `partial` as the transport's figures and `reason` as its error. */
 export function stopWith(partial: Partial<Figures>, reason: string): never {
   throw new Stop(partial, reason);
+}
+
+/** What setUp() leaves ready: the server, the connected clients, and the server's snapshots so far. */
+export interface Prepared {
+  server: ServerProcess;
+  pool: ClientPool;
+  /** Before any client connected, and once all were (both after a forced GC). */
+  base: StatsSnapshot;
+  connected: StatsSnapshot;
+  /** Before publishing started (the wire counts start here). */
+  s0: StatsSnapshot;
 }
 
 /** Snapshots of the server and the host at the window's bounds. */
@@ -151,6 +164,24 @@ export class TransportRun {
     return server;
   }
 
+  /**
+   * The common start of a run: spawn the server, start and connect the clients (as many processes as the offered
+   * load needs, see sizing.ts), wait until the server holds them all, measure the instrument; with the server's
+   * snapshots before any client (`base`), once all are connected (`connected`) and before publishing (`s0`).
+   */
+  async setUp(p: { deliveriesPerSec: number; retention?: number; scenario?: ProcessScenario; processes?: number }): Promise<Prepared> {
+    const server = await this.spawn(p.retention === undefined ? {} : { retention: p.retention });
+    const base = await server.stats({ gc: true });
+    this.setPhase('connecting');
+    const processes = p.processes ?? planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes;
+    const pool = await this.connect({ workers: processes, ...(p.scenario ? { scenario: p.scenario } : {}) });
+    await this.waitForSubscribers();
+    const connected = await server.stats({ gc: true });
+    await this.probe();
+    const s0 = await server.stats();
+    return { server, pool, base, connected, s0 };
+  }
+
   /** The spawned server (throws before spawn()). */
   get srv(): ServerProcess {
     if (!this.server) throw new Error('the run has no server yet');
@@ -185,12 +216,30 @@ export class TransportRun {
       this.lastP99 = s.p99Us;
       const point: TimelinePoint = { tMs: s.second * 1000, delivered: s.intervalDelivered, p50Us: s.p50Us, p99Us: s.p99Us, maxUs: s.maxUs };
       this.timeline.push(point);
+      this.sampleServerCpu(point);
       for (const l of this.secondListeners) l(point);
       this.progress();
     });
     await this.guard(pool.launch());
     this.hooks.onProcesses?.({ transport: this.transport, serverPid: this.srv.pid, clientPids: pool.pids });
     return pool;
+  }
+
+  /** The server's CPU at the previous second, µs (publisher spin excluded). */
+  private lastServerCpuUs: number | undefined;
+
+  /** Adds the server's CPU since the previous second to `point` (once its snapshot arrives; a failed read leaves it out). */
+  private sampleServerCpu(point: TimelinePoint): void {
+    const server = this.server;
+    if (!server) return;
+    server.stats().then(
+      (st) => {
+        const cpu = st.cpuUserUs + st.cpuSystemUs - st.publisher.spinTotalUs;
+        if (this.lastServerCpuUs !== undefined && cpu >= this.lastServerCpuUs) point.serverCpuMs = (cpu - this.lastServerCpuUs) / 1000;
+        this.lastServerCpuUs = cpu;
+      },
+      () => undefined,
+    );
   }
 
   /** The connected pool (throws before connect()). */
@@ -530,9 +579,15 @@ export async function runEachTransport(options: ScenarioOptions, hooks: RunHooks
   };
 }
 
-/** Runs `body` for each transport of `o` in turn, each in its own TransportRun, and assembles the result. */
-export function runTransports(o: ScenarioOptions, hooks: RunHooks, plannedMs: number, body: (run: TransportRun) => Promise<Figures>, warnings: string[] = []): Promise<RunResult> {
-  return runEachTransport(o, hooks, (transport, index) => new TransportRun(transport, index, o, hooks, plannedMs).run(body), warnings);
+/**
+ * Runs `body` for each transport of `o` in turn, each in its own TransportRun, and assembles the result.
+ * `plannedMs`: the time after the clock starts (for progress); `deliveriesPerSec`: the offered load, from which
+ * each transport's generator is sized and a machine that cannot generate it is warned about before the run.
+ */
+export function runTransports(o: ScenarioOptions, hooks: RunHooks, plan: { plannedMs: number; deliveriesPerSec?: number }, body: (run: TransportRun) => Promise<Figures>): Promise<RunResult> {
+  const load = plan.deliveriesPerSec;
+  const warnings = load === undefined ? [] : o.transports.flatMap((t) => planGenerator(t, o.clients, load, o.workers).warning ?? []);
+  return runEachTransport(o, hooks, (transport, index) => new TransportRun(transport, index, o, hooks, plan.plannedMs).run(body), warnings);
 }
 
 /** Summary of an encoded histogram of the scenario report (all zero when absent). */

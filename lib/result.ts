@@ -32,6 +32,8 @@ export interface TimelinePoint {
   p50Us: number;
   p99Us: number;
   maxUs: number;
+  /** Server CPU (user + system, publisher spin excluded) over about this second, ms. */
+  serverCpuMs?: number;
   /** True for the seconds inside the measured window. */
   window?: boolean;
 }

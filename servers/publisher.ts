@@ -41,6 +41,8 @@ export class PublisherStats {
    * server's own work). Server CPU figures are reported net of it.
    */
   spinUs = 0;
+  /** The same since the server started (never reset), µs. */
+  spinTotalUs = 0;
   /** Publish ticks (batches) so far. */
   ticks = 0;
 
@@ -126,6 +128,7 @@ export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStat
     if (lastSpinUs > 0) {
       const charged = Math.min(SPIN_ITERATION_CAP_US, now - lastSpinUs);
       stats.spinUs += charged;
+      stats.spinTotalUs += charged;
       spunUs += charged;
     }
     if (now < dueOf(sent)) {

@@ -44,6 +44,8 @@ export interface StatsSnapshot {
     latenessHistogram?: string;
     /** Main-thread CPU the publisher spent spinning before due times, µs (already in cpuUserUs + cpuSystemUs). */
     spinUs: number;
+    /** The same since the server started (not reset), µs. */
+    spinTotalUs: number;
     /** Publish ticks. */
     ticks: number;
   };
@@ -130,6 +132,7 @@ export class ServerStats {
         latenessUs: latenessSummary(this.publisher),
         ...(histograms ? { latenessHistogram: encodeHistogram(this.publisher.lateness) } : {}),
         spinUs: Math.round(this.publisher.spinUs),
+        spinTotalUs: Math.round(this.publisher.spinTotalUs),
         ticks: this.publisher.ticks,
       },
     };

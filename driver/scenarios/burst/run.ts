@@ -5,7 +5,6 @@ import { nowUs } from '../../../lib/clock.ts';
 import type { OptionsOf } from '../../../lib/options.ts';
 import type { RunHooks, RunResult } from '../../../lib/result.ts';
 import { CLOCK_LEAD_US, countOf, runTransports, summaryOf } from '../../pipeline.ts';
-import { planGenerator } from '../../sizing.ts';
 
 /** Publisher rate of a burst of `events` spread over `burstMs` (all due at once when 0), events/s. */
 export function burstRate(events: number, burstMs: number): number {
@@ -17,41 +16,24 @@ export function runBurst(o: OptionsOf<'burst'>, hooks: RunHooks = {}): Promise<R
   const total = o.bursts * o.burstEvents;
   // Sized from the average load (bursts are short; the generator's peak is the burst).
   const deliveriesPerSec = (total * o.clients * 1000) / Math.max(1, o.bursts * (o.burstMs + o.quietMs));
-  const plans = o.transports.map((t) => planGenerator(t, o.clients, deliveriesPerSec, o.workers));
-  return runTransports(
-    o,
-    hooks,
-    o.bursts * (o.burstMs + o.quietMs),
-    async (run) => {
-      const server = await run.spawn({ retention: Math.max(10_000, total) });
-      const base = await server.stats({ gc: true });
-      run.setPhase('connecting');
-      const pool = await run.connect({
-        workers: planGenerator(run.transport, o.clients, deliveriesPerSec, o.workers).processes,
-        scenario: { kind: 'burst', bursts: o.bursts, eventsPerBurst: o.burstEvents },
-      });
-      await run.waitForSubscribers();
-      const connected = await server.stats({ gc: true });
-      await run.probe();
-      const s0 = await server.stats();
-      const t0 = nowUs() + CLOCK_LEAD_US;
-      run.startClock(t0);
-      await run.openWindow({ startUs: t0 });
-      let lastDueUs = 0;
-      for (let b = 0; b < o.bursts; b++) {
-        const done = await run.guard(server.publishUntilStopped({ rate: burstRate(o.burstEvents, o.burstMs), count: o.burstEvents, payloadBytes: o.payloadBytes }));
-        lastDueUs = done.lastDueUs;
-        await run.sleep(o.quietMs);
-      }
-      const snapshots = await run.closeWindow();
-      run.setPhase('draining');
-      const report = await run.guard(pool.finish(total, o.drainMs));
-      const end = await server.stats();
-      return {
-        ...run.standardFigures({ report, snapshots, base, connected, s0, end, publishedEvents: total, lastSeq: total, lastDueUs }),
-        burst: { bursts: o.bursts, eventsPerBurst: o.burstEvents, complete: summaryOf(report, 'complete'), completed: countOf(report, 'completed') },
-      };
-    },
-    plans.flatMap((p) => p.warning ?? []),
-  );
+  return runTransports(o, hooks, { plannedMs: o.bursts * (o.burstMs + o.quietMs), deliveriesPerSec }, async (run) => {
+    const { server, pool, base, connected, s0 } = await run.setUp({ deliveriesPerSec, retention: Math.max(10_000, total), scenario: { kind: 'burst', bursts: o.bursts, eventsPerBurst: o.burstEvents } });
+    const t0 = nowUs() + CLOCK_LEAD_US;
+    run.startClock(t0);
+    await run.openWindow({ startUs: t0 });
+    let lastDueUs = 0;
+    for (let b = 0; b < o.bursts; b++) {
+      const done = await run.guard(server.publishUntilStopped({ rate: burstRate(o.burstEvents, o.burstMs), count: o.burstEvents, payloadBytes: o.payloadBytes }));
+      lastDueUs = done.lastDueUs;
+      await run.sleep(o.quietMs);
+    }
+    const snapshots = await run.closeWindow();
+    run.setPhase('draining');
+    const report = await run.guard(pool.finish(total, o.drainMs));
+    const end = await server.stats();
+    return {
+      ...run.standardFigures({ report, snapshots, base, connected, s0, end, publishedEvents: total, lastSeq: total, lastDueUs }),
+      burst: { bursts: o.bursts, eventsPerBurst: o.burstEvents, complete: summaryOf(report, 'complete'), completed: countOf(report, 'completed') },
+    };
+  });
 }

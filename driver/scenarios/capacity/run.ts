@@ -6,7 +6,8 @@ import { UsageError } from '../../../lib/errors.ts';
 import type { OptionsOf } from '../../../lib/options.ts';
 import type { CapacitySearch, CapacityStep, RunHooks, RunResult, TransportResult } from '../../../lib/result.ts';
 import { runEachTransport, TransportRun } from '../../pipeline.ts';
-import { fanoutFigures, generatorWarnings } from '../fanout/run.ts';
+import { fanoutFigures } from '../fanout/run.ts';
+import { planGenerator } from '../../sizing.ts';
 
 /** The capacity options the runner reads. */
 type CapacityOptions = OptionsOf<'capacity'>;
@@ -89,7 +90,8 @@ export function runCapacity(o: CapacityOptions, hooks: RunHooks = {}): Promise<R
   const values = capacitySteps(o);
   const last = values[values.length - 1] ?? 0;
   const top = { ...o, clients: o.axis === 'clients' ? last : o.clients, rate: o.axis === 'rate' ? last : o.rate };
-  return runEachTransport(o, hooks, (transport, index) => searchTransport(transport, index, o, values, hooks), generatorWarnings(top));
+  const warnings = o.transports.flatMap((t) => planGenerator(t, top.clients, top.clients * top.rate, o.workers).warning ?? []);
+  return runEachTransport(o, hooks, (transport, index) => searchTransport(transport, index, o, values, hooks), warnings);
 }
 
 /** Steps one transport up until a step does not hold; the result carries the knee step's figures (or the first step's). */

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { warmupCapMs, type OptionsOf } from '../../../lib/options.ts';
 import type { ConnectFigures, RunHooks, RunResult } from '../../../lib/result.ts';
 import { countOf, runTransports, summaryOf } from '../../pipeline.ts';
-import { generatorFor, generatorWarnings, retentionFor } from '../fanout/run.ts';
+import { planGenerator } from '../../sizing.ts';
+import { retentionFor } from '../fanout/run.ts';
 
 /** How long the publisher runs on after the measured window, while the storm happens, ms. */
 export const STORM_TAIL_MS = 1000;
@@ -57,71 +58,62 @@ export function stormShares(shares: readonly number[], storm: number): number[] 
 
 /** Runs the churn scenario over `options.transports`. */
 export function runChurn(o: OptionsOf<'churn'>, hooks: RunHooks = {}): Promise<RunResult> {
-  return runTransports(
-    o,
-    hooks,
-    o.warmupMs + o.durationMs + STORM_TAIL_MS,
-    async (run) => {
-      const server = await run.spawn({ retention: retentionFor(o, STORM_TAIL_MS) });
-      const base = await server.stats({ gc: true });
-      run.setPhase('connecting');
-      const processes = Math.max(1, Math.min(generatorFor(run.transport, o).processes, o.clients));
-      const pool = await run.connect({
-        workers: processes,
-        scenario: { kind: 'churn', eventsPerConnection: o.eventsPerConnection, connectRatePerSec: o.connectRate / processes },
-      });
-      await run.waitForSubscribers();
-      const connected = await server.stats({ gc: true });
-      await run.probe();
-      const s0 = await server.stats();
-      const w = await run.publishWindow({
-        rate: o.rate,
-        payloadBytes: o.payloadBytes,
-        warmupMs: o.warmupMs,
-        warmupMaxMs: warmupCapMs(o),
-        durationMs: o.durationMs,
-        tailMs: STORM_TAIL_MS,
-        // Reconnections are counted and timed from the moment the window opens.
-        during: async () => void (await pool.command(() => ({ type: 'scenario', action: 'go' }))),
-        after: async () => {
-          const timeWaitSockets = countTimeWait(server.port);
-          // The storm: steady churn stops, then stormClients are dropped and reconnected at once.
-          const shares = stormShares(Array.from({ length: processes }, (_, i) => Math.floor(o.clients / processes) + (i < o.clients % processes ? 1 : 0)), o.stormClients);
-          const replies = await pool.command((i) => ({ type: 'scenario', action: 'storm', clients: shares[i] ?? 0 }));
-          return { timeWaitSockets, allReconnectedMs: Math.max(0, ...replies.map((m) => m.values.allReconnectedMs ?? 0)) };
-        },
-      });
-      run.setPhase('draining');
-      const report = await run.guard(pool.finish(w.lastSeq, o.drainMs));
-      const end = await server.stats();
-      const figures = run.standardFigures({ report, snapshots: w.snapshots, base, connected, s0, end, publishedEvents: w.lastSeq, lastSeq: w.lastSeq, lastDueUs: w.lastDueUs, warmup: w.warmup });
-      const { from, to } = w.snapshots;
-      const windowSec = Math.max(1, to.atUs - from.atUs) / 1e6;
-      const reconnects = countOf(report, 'steadyReconnects');
-      const cpuUs = to.cpuUserUs + to.cpuSystemUs - from.cpuUserUs - from.cpuSystemUs - to.publisher.spinUs;
-      const timeWaitSockets = w.after?.timeWaitSockets;
-      const connect: ConnectFigures = {
-        reconnects,
-        connectsPerSec: reconnects / windowSec,
-        requestsPerSec: (to.requests - from.requests) / windowSec,
-        newTcpConnectionsPerSec: (to.connectionsAccepted - from.connectionsAccepted) / windowSec,
-        connectTime: summaryOf(report, 'connect'),
-        firstEventTime: summaryOf(report, 'firstEvent'),
-        serverCpuUsPerConnect: reconnects > 0 ? cpuUs / reconnects : 0,
-        ...(timeWaitSockets === undefined ? {} : { timeWaitSockets }),
-        ...(o.stormClients > 0
-          ? {
-              storm: {
-                clients: countOf(report, 'stormReconnects'),
-                allReconnectedMs: w.after?.allReconnectedMs ?? 0,
-                connectTime: summaryOf(report, 'stormConnect'),
-                firstEventTime: summaryOf(report, 'stormFirstEvent'),
-              },
-            }
-          : {}),
-      };
-      return { ...figures, connect };
-    },
-    generatorWarnings(o),
-  );
+  const deliveriesPerSec = o.clients * o.rate;
+  return runTransports(o, hooks, { plannedMs: o.warmupMs + o.durationMs + STORM_TAIL_MS, deliveriesPerSec }, async (run) => {
+    // The connect-rate cap is shared among the processes, so their number is fixed before they start.
+    const processes = Math.max(1, Math.min(planGenerator(run.transport, o.clients, deliveriesPerSec, o.workers).processes, o.clients));
+    const { server, pool, base, connected, s0 } = await run.setUp({
+      deliveriesPerSec,
+      processes,
+      retention: retentionFor(o, STORM_TAIL_MS),
+      scenario: { kind: 'churn', eventsPerConnection: o.eventsPerConnection, connectRatePerSec: o.connectRate / processes },
+    });
+    const w = await run.publishWindow({
+      rate: o.rate,
+      payloadBytes: o.payloadBytes,
+      warmupMs: o.warmupMs,
+      warmupMaxMs: warmupCapMs(o),
+      durationMs: o.durationMs,
+      tailMs: STORM_TAIL_MS,
+      // Reconnections are counted and timed from the moment the window opens.
+      during: async () => void (await pool.command(() => ({ type: 'scenario', action: 'go' }))),
+      after: async () => {
+        const timeWaitSockets = countTimeWait(server.port);
+        // The storm: steady churn stops, then stormClients are dropped and reconnected at once.
+        const shares = stormShares(Array.from({ length: processes }, (_, i) => Math.floor(o.clients / processes) + (i < o.clients % processes ? 1 : 0)), o.stormClients);
+        const replies = await pool.command((i) => ({ type: 'scenario', action: 'storm', clients: shares[i] ?? 0 }));
+        return { timeWaitSockets, allReconnectedMs: Math.max(0, ...replies.map((m) => m.values.allReconnectedMs ?? 0)) };
+      },
+    });
+    run.setPhase('draining');
+    const report = await run.guard(pool.finish(w.lastSeq, o.drainMs));
+    const end = await server.stats();
+    const figures = run.standardFigures({ report, snapshots: w.snapshots, base, connected, s0, end, publishedEvents: w.lastSeq, lastSeq: w.lastSeq, lastDueUs: w.lastDueUs, warmup: w.warmup });
+    const { from, to } = w.snapshots;
+    const windowSec = Math.max(1, to.atUs - from.atUs) / 1e6;
+    const reconnects = countOf(report, 'steadyReconnects');
+    const cpuUs = to.cpuUserUs + to.cpuSystemUs - from.cpuUserUs - from.cpuSystemUs - to.publisher.spinUs;
+    const timeWaitSockets = w.after?.timeWaitSockets;
+    const connect: ConnectFigures = {
+      reconnects,
+      connectsPerSec: reconnects / windowSec,
+      requestsPerSec: (to.requests - from.requests) / windowSec,
+      newTcpConnectionsPerSec: (to.connectionsAccepted - from.connectionsAccepted) / windowSec,
+      connectTime: summaryOf(report, 'connect'),
+      firstEventTime: summaryOf(report, 'firstEvent'),
+      serverCpuUsPerConnect: reconnects > 0 ? cpuUs / reconnects : 0,
+      ...(timeWaitSockets === undefined ? {} : { timeWaitSockets }),
+      ...(o.stormClients > 0
+        ? {
+            storm: {
+              clients: countOf(report, 'stormReconnects'),
+              allReconnectedMs: w.after?.allReconnectedMs ?? 0,
+              connectTime: summaryOf(report, 'stormConnect'),
+              firstEventTime: summaryOf(report, 'stormFirstEvent'),
+            },
+          }
+        : {}),
+    };
+    return { ...figures, connect };
+  });
 }

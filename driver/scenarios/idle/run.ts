@@ -21,7 +21,7 @@ type IdleOptions = OptionsOf<'idle'>;
  */
 export function runIdle(o: IdleOptions, hooks: RunHooks = {}): Promise<RunResult> {
   const counts = sweepCounts(o.sweep);
-  return runTransports({ ...o, keepAlive: true }, hooks, counts.length * o.settleMs, (run) => idleSweep(run, o, counts));
+  return runTransports({ ...o, keepAlive: true }, hooks, { plannedMs: counts.length * o.settleMs }, (run) => idleSweep(run, o, counts));
 }
 
 

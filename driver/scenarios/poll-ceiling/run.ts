@@ -51,7 +51,7 @@ export function pollersSupported(requestsPerSec: number, pollIntervalMs: number)
 /** Runs autocannon against each polling transport of `options.transports`, one at a time. */
 export async function runPollCeiling(o: PollCeilingOptions, hooks: RunHooks = {}): Promise<RunResult> {
   for (const t of o.transports) ceilingPath(t, RETAINED_EVENTS);
-  return runTransports(o, hooks, o.durationMs, async (run) => {
+  return runTransports(o, hooks, { plannedMs: o.durationMs }, async (run) => {
     const server = await run.spawn({ transport: run.transport });
     const lastSeq = await run.guard(server.publish({ rate: 1e6, count: RETAINED_EVENTS, payloadBytes: o.payloadBytes }));
     const { path, eventsPerAnswer } = ceilingPath(run.transport, lastSeq);
