@@ -245,6 +245,11 @@ const summary = settings.rates.flatMap((rate) =>
     if (lost('rtbench') > 0) notes.push(`rtbench lost ${lost('rtbench')}`);
     const saturated = of('rtbench').filter((r) => r.extra.saturated === true).length;
     if (saturated > 0) notes.push(`rtbench generator saturated in ${saturated} run(s)`);
+    // The bare script has no saturation check of its own: flag a busy client process and a late publisher here.
+    const busy = of('bare').filter((r) => Number(r.extra.clientCpuPercent) >= 90).length;
+    if (busy > 0) notes.push(`bare client CPU >= 90% in ${busy} run(s)`);
+    const late = of('bare').filter((r) => Number(numAt(r.extra, 'publisherLatenessUs', 'p99')) >= 1000).length;
+    if (late > 0) notes.push(`bare publisher lateness p99 >= 1 ms in ${late} run(s)`);
     const failed = of('bare').length + of('rtbench').length - bare.okRuns - rt.okRuns;
     if (failed > 0) notes.push(`${failed} run(s) failed`);
     return {
