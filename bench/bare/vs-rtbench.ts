@@ -74,16 +74,32 @@ const smoke = settings.warmupMs < 2000 || settings.durationMs < 8000 || settings
 // ---- running one side -------------------------------------------------------------------------------------------
 
 let current: ChildProcess | undefined;
+/** rtbench's --out directory of the run in progress (a fresh temporary directory, removed after the run). */
+let currentDir: string | undefined;
+let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
-    current?.kill('SIGTERM');
-    process.exit(sig === 'SIGINT' ? 130 : 143);
+    // Stop the run in progress, wait (at most 10 s) for it to exit, remove its directory, then exit.
+    stopping = true;
+    const child = current;
+    const quit = (): never => {
+      if (currentDir) rmSync(currentDir, { recursive: true, force: true });
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    };
+    if (!child || child.exitCode !== null || child.signalCode !== null) return quit();
+    child.once('close', quit);
+    child.kill('SIGTERM');
+    setTimeout(() => {
+      child.kill('SIGKILL');
+      quit();
+    }, 10_000);
   });
 }
 
 /** Runs node with `args` in the repository root; resolves with its stdout, or rejects with why it failed. */
 function runNode(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (stopping) return reject(new Error('stopping'));
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     current = child;
     let stdout = '';
@@ -136,7 +152,7 @@ async function runBare(transport: string, rate: number): Promise<Pick<Run, 'figu
 }
 
 async function runRtbench(transport: string, rate: number): Promise<Pick<Run, 'figures' | 'extra'>> {
-  const dir = mkdtempSync(join(os.tmpdir(), 'rtbench-bare-'));
+  const dir = (currentDir = mkdtempSync(join(os.tmpdir(), 'rtbench-bare-')));
   try {
     const args = ['bin/rtbench.js', 'compare', '--transports', transport, '--clients', String(settings.clients), '--rate', String(rate)];
     args.push('--payload', String(settings.payloadBytes), '--warmup', `${settings.warmupMs}ms`, '--duration', `${settings.durationMs}ms`);
@@ -181,6 +197,7 @@ async function runRtbench(transport: string, rate: number): Promise<Pick<Run, 'f
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    currentDir = undefined;
   }
 }
 
