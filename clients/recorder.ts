@@ -117,6 +117,38 @@ export class SequenceTracker {
   }
 }
 
+/** Where a process's missing deliveries went, once the drain ended. */
+export interface MissingAttribution {
+  /** Expected events missing at clients that neither failed nor fell behind, plus holes below a straggler's newest event. */
+  lost: number;
+  /** Clients still behind (their newest event is older than the last one), and the events above their newest. */
+  stragglers: number;
+  behind: number;
+  /** Events the failed clients never received: their failure's, not the transport's loss. */
+  failedMissed: number;
+}
+
+/**
+ * Sorts every client's missing events of [first..last]: a failed client's are `failedMissed`; a client still
+ * behind misses the events above its newest one (`behind`, it may still have got them) and any hole below it
+ * (`lost`: events it skipped); every other client's missing events are `lost`.
+ */
+export function attributeMissing(clients: readonly { tracker: SequenceTracker; failed: boolean }[], first: number, last: number): MissingAttribution {
+  const out: MissingAttribution = { lost: 0, stragglers: 0, behind: 0, failedMissed: 0 };
+  for (const { tracker: t, failed } of clients) {
+    if (failed) {
+      out.failedMissed += t.lost(first, last);
+    } else if (t.highest < last) {
+      out.stragglers++;
+      out.behind += last - Math.max(t.highest, first - 1);
+      out.lost += t.lost(first, t.highest);
+    } else {
+      out.lost += t.lost(first, last);
+    }
+  }
+  return out;
+}
+
 /** Highest latency a histogram holds, µs; longer ones are recorded as this. */
 export const HIGHEST_LATENCY_US = HIGHEST_TRACKABLE_US;
 

@@ -8,7 +8,7 @@ import { nowUs } from '../lib/clock.ts';
 import { createHistogram, encodeHistogram } from '../lib/histogram.ts';
 import { createClient } from '../clients/index.ts';
 import type { Client, ClientOptions, EventSink } from '../clients/client.ts';
-import { LatencyRecorder, SequenceTracker } from '../clients/recorder.ts';
+import { LatencyRecorder, SequenceTracker, attributeMissing } from '../clients/recorder.ts';
 import type { ClientMessage, ClientProcessConfig, ClientReport, DriverMessage, ProbeResult, WindowSpec } from './protocol.ts';
 import type { Behaviour } from './scenarios/behaviour.ts';
 import { createBehaviour } from './scenarios/behaviours.ts';
@@ -266,24 +266,13 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     windowLateUs,
     ...(behaviour ? { scenario: behaviour.report() } : {}),
   };
-  sinks.forEach((s, i) => {
-    const t = s.tracker;
-    report.received += t.received;
-    report.duplicates += t.duplicates;
-    report.outOfOrder += t.outOfOrder;
-    report.gaps += t.gaps;
-    if (failedIndexes.has(i)) {
-      // A failed client's missing events are its failure's, not the transport's loss.
-      report.failedMissed += t.lost(first, lastSeq);
-    } else if (t.highest < lastSeq) {
-      // Behind when the drain ended: what it had not reached yet is not lost, but a hole below its newest event is.
-      report.stragglers++;
-      report.behind += lastSeq - Math.max(t.highest, first - 1);
-      report.lost += t.lost(first, t.highest);
-    } else {
-      report.lost += t.lost(first, lastSeq);
-    }
-  });
+  for (const s of sinks) {
+    report.received += s.tracker.received;
+    report.duplicates += s.tracker.duplicates;
+    report.outOfOrder += s.tracker.outOfOrder;
+    report.gaps += s.tracker.gaps;
+  }
+  Object.assign(report, attributeMissing(sinks.map((s, i) => ({ tracker: s.tracker, failed: failedIndexes.has(i) })), first, lastSeq));
   send(report);
 }
 

@@ -288,6 +288,7 @@ export class TransportRun {
   async openWindow(w: WindowSpec): Promise<void> {
     this.window = w;
     this.clients.window(w);
+    await this.guard(this.srv.window(w.startUs, w.endUs));
     await this.sleepUntil(w.startUs);
     this.hostFrom = readHostCpu();
     this.from = await this.guard(this.srv.stats({ reset: true }));
@@ -347,9 +348,7 @@ export class TransportRun {
     let resolveSettled!: (settled: boolean) => void;
     const done = new Promise<boolean>((resolve) => (resolveSettled = resolve));
     const check = (): void => {
-      if (nowUs() < minUs) return;
-      const [a, b] = this.timeline.slice(-2);
-      if (a && b && b.tMs === a.tMs + 1000 && within(a.p99Us, b.p99Us, WARMUP_SETTLE_PERCENT)) resolveSettled(true);
+      if (nowUs() >= minUs && warmupSettled(this.timeline)) resolveSettled(true);
     };
     const off = this.onSecond(check);
     const timer = setTimeout(() => resolveSettled(false), Math.max(0, (capUs - nowUs()) / 1000));
@@ -402,7 +401,7 @@ export class TransportRun {
     const serverCpuUs = Math.max(0, w.to.cpuUserUs + w.to.cpuSystemUs - w.from.cpuUserUs - w.from.cpuSystemUs - spinUs);
     const requests = w.to.requests - w.from.requests;
     const written = x.end.bytesWritten - x.s0.bytesWritten;
-    const keepsConnections = !(this.transport === 'short-poll' || this.transport === 'long-poll') || this.o.keepAlive;
+    const keepsConnections = holdsConnections(this.transport, this.o.keepAlive);
     const eld = summarizeLoopDelay(mergeEncoded([r.eventLoopDelay]));
     const host = hostCpuBetween(w.hostFrom, w.hostTo);
     const serverCpuPercent = Math.round((serverCpuUs / windowUs) * 1000) / 10;
@@ -474,20 +473,12 @@ export class TransportRun {
 
   /** The timeline with the window's seconds marked. */
   private markedTimeline(): TimelinePoint[] {
-    const w = this.window;
-    if (!w) return this.timeline;
-    return this.timeline.map((p) => {
-      const endUs = this.t0Us + p.tMs * 1000;
-      const inside = endUs - 1e6 >= w.startUs && (w.endUs === undefined || endUs <= w.endUs);
-      return inside ? { ...p, window: true } : p;
-    });
+    return this.window ? markWindow(this.timeline, this.t0Us, this.window) : this.timeline;
   }
 
   /** Median over the window's whole seconds of their p50 and p99 (absent when the window holds no whole second). */
   private steadyState(): SteadyState | undefined {
-    const seconds = this.markedTimeline().filter((p) => p.window === true && p.delivered > 0);
-    if (seconds.length === 0) return undefined;
-    return { seconds: seconds.length, p50Us: medianOf(seconds.map((p) => p.p50Us)), p99Us: medianOf(seconds.map((p) => p.p99Us)) };
+    return steadyStateOf(this.markedTimeline());
   }
 
   private progress(): void {
@@ -529,6 +520,11 @@ export class TransportRun {
   }
 }
 
+/** Whether a transport's clients hold a connection between events: pollers without keep-alive do not (no RSS per connection then). */
+export function holdsConnections(transport: Transport, keepAlive: boolean): boolean {
+  return keepAlive || !(transport === 'short-poll' || transport === 'long-poll');
+}
+
 /** Why a transport's figures cannot be trusted, one sentence each (empty: valid). */
 export function invalidReasons(saturation: string[], d: DeliveryFigures, windowLateUs: number, drainMs: number): string[] {
   const out = [...saturation];
@@ -537,6 +533,28 @@ export function invalidReasons(saturation: string[], d: DeliveryFigures, windowL
   if ((d.negativeLatencies ?? 0) > 0) out.push(`${d.negativeLatencies} latencies came out negative: the clocks disagree, so no latency of this run can be trusted`);
   if (windowLateUs > 0) out.push(`a client process learned of the window ${(windowLateUs / 1000).toFixed(1)} ms after it opened: it was stalled`);
   return out;
+}
+
+/** Marks the seconds of `timeline` (counted from `t0Us`) that lie wholly inside the window. */
+export function markWindow(timeline: readonly TimelinePoint[], t0Us: number, w: WindowSpec): TimelinePoint[] {
+  return timeline.map((p) => {
+    const endUs = t0Us + p.tMs * 1000;
+    const inside = endUs - 1e6 >= w.startUs && (w.endUs === undefined || endUs <= w.endUs);
+    return inside ? { ...p, window: true } : p;
+  });
+}
+
+/** Median over the marked window seconds (with deliveries) of their p50 and p99; undefined when there is none. */
+export function steadyStateOf(timeline: readonly TimelinePoint[]): SteadyState | undefined {
+  const seconds = timeline.filter((p) => p.window === true && p.delivered > 0);
+  if (seconds.length === 0) return undefined;
+  return { seconds: seconds.length, p50Us: medianOf(seconds.map((p) => p.p50Us)), p99Us: medianOf(seconds.map((p) => p.p99Us)) };
+}
+
+/** The warm-up has settled once the last two consecutive seconds' p99 are within WARMUP_SETTLE_PERCENT of each other. */
+export function warmupSettled(timeline: readonly TimelinePoint[]): boolean {
+  const [a, b] = timeline.slice(-2);
+  return a !== undefined && b !== undefined && b.tMs === a.tMs + 1000 && within(a.p99Us, b.p99Us, WARMUP_SETTLE_PERCENT);
 }
 
 /** True when a and b are within `percent` of the larger. */

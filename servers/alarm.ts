@@ -27,6 +27,7 @@ export class Alarm {
       const p = this.pending;
       if (p === undefined || p.id !== id) return;
       this.pending = undefined;
+      this.worker.unref();
       p.fire();
     });
     this.worker.on('error', () => undefined);
@@ -37,12 +38,15 @@ export class Alarm {
   set(targetUs: number, fire: () => void): void {
     const id = this.nextId++;
     this.pending = { id, fire };
+    // A pending alarm keeps the process alive, like a timer; an idle alarm thread does not.
+    this.worker.ref();
     this.worker.postMessage({ id, targetUs });
   }
 
   /** Drops the pending alarm. */
   cancel(): void {
     this.pending = undefined;
+    this.worker.unref();
   }
 
   /** Stops the alarm thread. */

@@ -22,9 +22,10 @@ export function ndjsonLines(events: readonly HubEvent[]): string {
 export const fetchStream: TransportModule = ({ hub }) => {
   const subscribers = new Set<ServerResponse>();
   hub.onBatch((batch) => {
+    // The per-delivery work (and the injected CPU test knob) comes before the writes, as a server's would.
+    hub.charge(batch.length * subscribers.size);
     const chunk = Buffer.from(ndjsonLines(batch));
     for (const res of subscribers) res.write(chunk);
-    hub.charge(batch.length * subscribers.size);
   });
   return {
     path: '/stream',

@@ -39,6 +39,10 @@ async function main(): Promise<void> {
         publisher?.stopAt(msg.endUs);
         send({ type: 'ok', id: msg.id });
         break;
+      case 'window':
+        server.stats.publisher.setWindow(msg.startUs, msg.endUs);
+        send({ type: 'ok', id: msg.id });
+        break;
       case 'stop-publisher':
         publisher?.stop();
         send({ type: 'published', id: msg.id, lastSeq: server.hub.publishedSeq, lastDueUs: publisher?.lastDueUs ?? 0 });

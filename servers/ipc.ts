@@ -9,6 +9,8 @@ export type ServerRequest =
   /** The running publisher publishes the events due before `endUs`, then stops; answered at once with 'ok'. */
   | { type: 'stop-at'; id: number; endUs: number }
   | { type: 'stop-publisher'; id: number }
+  /** The measured window: the publisher records the lateness of the events due in [startUs, endUs) only; answered with 'ok'. */
+  | { type: 'window'; id: number; startUs: number; endUs?: number }
   | { type: 'stats'; id: number; reset?: boolean; gc?: boolean; histograms?: boolean };
 
 /** Server process -> parent. */

@@ -33,8 +33,11 @@ export interface Publisher {
 
 /** What the publisher measures of itself, shared with the server's stats. */
 export class PublisherStats {
-  /** Lateness of every event published: hand-over to the transports minus its due time, µs. */
+  /** Lateness of every event published (due inside the window, when one is set): hand-over minus due time, µs. */
   readonly lateness: Histogram = createHistogram();
+  /** The measured window, µs: events due in [windowStartUs, windowEndUs) are the ones whose lateness counts. */
+  windowStartUs = -Infinity;
+  windowEndUs = Infinity;
   /**
    * Main-thread CPU spent spinning in the last stretch before due times, µs: each spin iteration counts up to
    * SPIN_ITERATION_CAP_US (an idle iteration costs a few µs; a longer one was the loop serving I/O, which is the
@@ -51,6 +54,13 @@ export class PublisherStats {
     this.lateness.reset();
     this.spinUs = 0;
     this.ticks = 0;
+  }
+
+  /** From now on, only events due in [startUs, endUs) have their lateness recorded (the driver's measured window). */
+  setWindow(startUs: number, endUs = Infinity): void {
+    this.reset();
+    this.windowStartUs = startUs;
+    this.windowEndUs = endUs;
   }
 }
 
@@ -111,7 +121,7 @@ export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStat
       const due = dueOf(sent);
       if (due > now || due >= endUs) break;
       hub.append(payload, due);
-      stats.lateness.recordValue(now - due);
+      if (due >= stats.windowStartUs && due < stats.windowEndUs) stats.lateness.recordValue(now - due);
       lastDueUs = due;
       sent++;
     }
@@ -127,7 +137,7 @@ export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStat
     const now = nowUs();
     if (lastSpinUs > 0) {
       const charged = Math.min(SPIN_ITERATION_CAP_US, now - lastSpinUs);
-      stats.spinUs += charged;
+      if (now >= stats.windowStartUs && now < stats.windowEndUs) stats.spinUs += charged;
       stats.spinTotalUs += charged;
       spunUs += charged;
     }

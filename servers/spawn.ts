@@ -22,6 +22,8 @@ export interface ServerProcess {
   stopPublisherAt(endUs: number): Promise<void>;
   /** Stops a running publisher. */
   stopPublisher(): Promise<number>;
+  /** Tells the publisher the measured window: only events due in [startUs, endUs) count in its lateness. */
+  window(startUs: number, endUs?: number): Promise<void>;
   /** The server's /stats snapshot; `reset` restarts its peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded publisher lateness. */
   stats(opts?: { reset?: boolean; gc?: boolean; histograms?: boolean }): Promise<StatsSnapshot>;
   /** Resolves when the process exits; rejects never. */
@@ -104,6 +106,9 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
     async publishUntilStopped(plan) {
       const reply = await request({ type: 'publish', plan });
       return reply.type === 'published' ? { lastSeq: reply.lastSeq, lastDueUs: reply.lastDueUs } : { lastSeq: 0, lastDueUs: 0 };
+    },
+    async window(startUs, endUs) {
+      await request({ type: 'window', startUs, ...(endUs === undefined ? {} : { endUs }) });
     },
     async stopPublisherAt(endUs) {
       await request({ type: 'stop-at', endUs });

@@ -26,10 +26,11 @@ export const SSE_HEARTBEAT = ': heartbeat\n\n';
 export const sse: TransportModule = ({ hub, options }) => {
   const subscribers = new Set<ServerResponse>();
   hub.onBatch((batch) => {
+    // The per-delivery work (and the injected CPU test knob) comes before the writes, as a server's would.
+    hub.charge(batch.length * subscribers.size);
     // One encoded buffer per publish tick, written to every subscriber.
     const frame = Buffer.from(sseFrames(batch));
     for (const res of subscribers) res.write(frame);
-    hub.charge(batch.length * subscribers.size);
   });
   const heartbeat =
     options.heartbeatMs > 0

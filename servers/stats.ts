@@ -138,7 +138,8 @@ export class ServerStats {
     };
     if (reset) {
       this.eld.reset();
-      this.publisher.reset();
+      // A publisher window set by the driver keeps counting its own events; otherwise the publisher restarts too.
+      if (this.publisher.windowStartUs === -Infinity) this.publisher.reset();
       this.peakRss = mem.rss;
     }
     return snap;

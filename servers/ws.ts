@@ -23,6 +23,8 @@ export const ws: TransportModule = ({ hub, options }) => {
   const sendOpts = { binary: false, compress: options.wsCompression, fin: true };
 
   hub.onBatch((batch) => {
+    // The per-delivery work (and the injected CPU test knob) comes before the writes, as a server's would.
+    hub.charge(batch.length * subscribers.size);
     // Encode each event once; ws frames it per socket, corked so one tick costs one write per socket.
     const payloads = batch.map((e) => Buffer.from(e.json));
     for (const s of subscribers) {
@@ -30,7 +32,6 @@ export const ws: TransportModule = ({ hub, options }) => {
       for (const p of payloads) s.ws.send(p, sendOpts);
       s.socket.uncork();
     }
-    hub.charge(batch.length * subscribers.size);
   });
 
   // Idle keep-alive (off by default): one empty ping frame per subscriber every wsPingMs.
