@@ -70,7 +70,7 @@ describe('gate --current', () => {
   it('an A/A comparison passes with exit 0', async () => {
     const r = await rtbench(['gate', '--baseline', 'baseline.json', '--current', 'aa-rounds.json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.split('\n')[0], 'rtbench gate: PASS (50 pass; alpha 0.01, Holm over 25 comparisons)');
+    assert.equal(r.stdout.split('\n')[0], 'rtbench gate: PASS (55 pass; alpha 0.01, Holm over 25 comparisons)');
     assert.equal(r.stderr, '');
   });
 
@@ -122,7 +122,7 @@ describe('usage errors: one sentence, exit 2, nothing run', () => {
     [['gate', '--baseline', 'baseline.json', '--alpha', '0'], 'rtbench: --alpha must be a number above 0 and at most 0.5, got "0"\n'],
     [['gate', '--baseline', 'baseline.json', '--alpha', 'x'], 'rtbench: --alpha must be a number above 0 and at most 0.5, got "x"\n'],
     [['gate', '--baseline', 'baseline.json', '--rounds', '0'], 'rtbench: --rounds must be an integer between 1 and 1000, got "0"\n'],
-    [['gate', '--baseline', 'baseline.json', '--rounds', '5'], 'rtbench: --rounds is 5, but at alpha 0.01 shared by 25 comparisons the test needs at least 8 rounds per side to ever find a significant change\n'],
+    [['gate', '--baseline', 'baseline.json', '--rounds', '5'], 'rtbench: --rounds is 5, but at alpha 0.01 shared by 25 comparisons the test needs at least 7 rounds per side to ever find a significant change\n'],
     [['gate', '--baseline', 'baseline.json', '--current', 'aa-rounds.json', '--rounds', '10'], 'rtbench: --rounds sets how many rounds to run, so it cannot be used with --current files\n'],
     [['gate', '--baseline', 'baseline.json', '--current', 'missing.json'], 'rtbench: cannot read result file "missing.json": no such file\n'],
     [
@@ -136,7 +136,7 @@ describe('usage errors: one sentence, exit 2, nothing run', () => {
     [['gate', '--baseline', 'baseline.json', '--baseline-cmd', 'true'], 'rtbench: --baseline-cmd only applies with --ab\n'],
     [['baseline', 'save'], 'rtbench: --out needs a file name, got ""\n'],
     [['baseline', 'save', '--out', 'x.json', '--from', 'base-rounds.json', '--rounds', '10'], 'rtbench: --rounds sets how many rounds to run, so it cannot be used with --from files\n'],
-    [['baseline', 'save', '--out', 'x.json', '--rounds', '2'], 'rtbench: --rounds is 2, but at alpha 0.01 shared by 25 comparisons the test needs at least 8 rounds per side to ever find a significant change\n'],
+    [['baseline', 'save', '--out', 'x.json', '--rounds', '2'], 'rtbench: --rounds is 2, but at alpha 0.01 shared by 25 comparisons the test needs at least 7 rounds per side to ever find a significant change\n'],
     [['baseline', 'save', '--out', 'x.json', '--from', 'broken.json'], /^rtbench: result file "broken.json" is not valid JSON \(/.source],
   ];
   for (const [args, expected] of cases) {
