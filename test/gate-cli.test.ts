@@ -3,12 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from './helpers/cli.ts';
+import { BIN, rtbenchChildren, startCli, taggedProcesses, waitForProcs } from './helpers/cli.ts';
 import type { GateReport } from '../gate/compare.ts';
-import { noisyRounds } from './helpers/synthetic.ts';
+import { SYNTHETIC_TYPICAL, noisyRounds, syntheticRun } from './helpers/synthetic.ts';
 
 interface Run {
   code: number | null;
@@ -110,6 +110,54 @@ describe('gate --current', () => {
     assert.equal(loose.code, 0, loose.stderr);
     const strict = await rtbench(['gate', '--baseline', 'baseline.json', '--current', 'noisy-rounds.json', '--strict']);
     assert.equal(strict.code, 99);
+  });
+});
+
+describe('gate --ab: both sides are fresh rtbench compare processes', () => {
+  /** A one-transport scenario small enough to run in about two seconds per side and round. */
+  const tiny = { clients: 2, rate: 20, warmupMs: 0, durationMs: 100, drainMs: 300 };
+  /** Only the correctness gates, which a working build always passes, so the verdict is known in advance. */
+  const metrics = Object.fromEntries(
+    ['wire.bytesPerEvent', 'churn.requestsPerEvent', 'latency.p50Us', 'latency.p99Us', 'delivery.eventsPerSec', 'server.cpuMsPer1kEvents', 'server.rssPerConnectionBytes'].map((m) => [m, false]),
+  );
+  const abConfig = (options: Record<string, number>): Record<string, unknown> => ({ rounds: 2, alpha: 0.5, correction: 'none', transports: ['ws'], scenarios: [{ name: 'tiny', options }], metrics });
+  const compareCmd = (out: string): string => `"${process.execPath}" "${BIN}" compare --json --quiet --no-html --out "${out}" {args}`;
+
+  it('runs the baseline command and this build in alternation, and compares what they printed', { timeout: 120_000 }, async () => {
+    write('ab-config.json', abConfig(tiny));
+    const tmp = file('ab-tmp');
+    mkdirSync(tmp);
+    const run = startCli(['gate', '--ab', '--config', file('ab-config.json'), '--baseline-cmd', compareCmd(file('ab-base')), '--json'], { TMPDIR: tmp });
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stderr.split('\n').filter((l) => l.startsWith('rtbench gate: round')),
+      ['rtbench gate: round 1/2 tiny (baseline build): ws', 'rtbench gate: round 1/2 tiny (candidate): ws', 'rtbench gate: round 2/2 tiny (candidate): ws', 'rtbench gate: round 2/2 tiny (baseline build): ws'],
+    );
+    const report = JSON.parse(r.stdout) as GateReport;
+    assert.deepEqual(report.scenarios, [{ name: 'tiny', baselineRounds: 2, currentRounds: 2 }]);
+    assert.deepEqual(report.rows.map((x) => `${x.metric} ${x.verdict} ${x.nBaseline}/${x.nCurrent}`), ['delivery.lost pass 2/2', 'delivery.duplicates pass 2/2', 'delivery.outOfOrder pass 2/2', 'churn.httpRequests pass 2/2']);
+    assert.equal(readdirSync(file('ab-base')).length, 2, 'the baseline command wrote its result files where it was told');
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('rtbench-gate-ab-')), [], "the candidate's temporary result directory is removed");
+    assert.deepEqual(taggedProcesses(run.tag), []);
+  });
+
+  it('Ctrl-C while the candidate runs stops its process, servers and clients, and leaves nothing behind', { timeout: 60_000 }, async () => {
+    const long = { ...tiny, durationMs: 60_000 };
+    write('ab-long-config.json', abConfig(long));
+    // the baseline side answers at once, so round 1's candidate is what is running when the gate is interrupted
+    write('ab-canned.json', syntheticRun({ ws: SYNTHETIC_TYPICAL.ws }, long));
+    const tmp = file('ab-long-tmp');
+    mkdirSync(tmp);
+    const run = startCli(['gate', '--ab', '--config', file('ab-long-config.json'), '--baseline-cmd', `cat "${file('ab-canned.json')}"`], { TMPDIR: tmp });
+    await waitForProcs(() => rtbenchChildren(run.tag).some((p) => p.cmd.includes('client-process')));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /rtbench: interrupted after 0 of 2 rounds; nothing was compared or saved\n$/);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(taggedProcesses(run.tag), [], 'no shell, rtbench, server or client of the candidate survives');
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('rtbench-gate-ab-')), []);
   });
 });
 
