@@ -225,7 +225,7 @@ export function registerGate(program: Command): void {
     .option('--current <files...>', 'compare these result files (rtbench compare --json output, arrays, or baselines) instead of running rounds')
     .option('--config <file>', 'gate config (default: ./rtbench.config.json, else the baseline\'s own config)')
     .option('--rounds <n>', 'rounds to run per side (default: from the config, 10)')
-    .option('--alpha <a>', 'significance level of the Mann–Whitney U tests (default: from the config, 0.01)')
+    .option('--alpha <a>', 'significance level of the one-sided tests against the floor (default: from the config, 0.01)')
     .option('--strict', 'an inconclusive metric fails the gate too')
     .option('--md <file>', 'append a Markdown summary to this file, e.g. "$GITHUB_STEP_SUMMARY" ("-" prints it instead of the table)')
     .option('--json', 'print the gate report as JSON instead of the table')
