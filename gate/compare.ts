@@ -35,9 +35,9 @@ export interface GateRow {
   gate: GateKind;
   direction: Direction;
   verdict: Verdict;
-  /** Baseline figure: median over rounds (statistical, exact) or worst round (zero). */
+  /** Baseline figure: median over the compared rounds (statistical, exact) or worst round (zero). */
   baseline: number | null;
-  /** Current figure, same summary as `baseline`. */
+  /** Current figure, same summary as `baseline`; for an exact gate from a zero baseline, the worst current round. */
   current: number | null;
   /**
    * Change, percent: statistical gates, the Hodges–Lehmann estimate (median of the ratios current / baseline
