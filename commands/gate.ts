@@ -39,9 +39,9 @@ export interface GateIo {
   stderr: { write(chunk: string): unknown };
   cwd: string;
   now: () => string;
-  /** Runs one fan-out (runFanout unless a test substitutes it). */
+  /** Runs one fan-out (runFanout unless a test substitutes it); the rounds of --baseline and baseline save. */
   run?: RunFn;
-  /** Runs the A/B baseline command. */
+  /** Runs one round's command of either side of --ab (execCommand unless a test substitutes it). */
   exec?: ExecFn;
   signal?: AbortSignal;
 }
@@ -134,7 +134,7 @@ export async function runGate(flags: GateFlags, io: GateIo): Promise<GateReport>
   } else if (plan.mode === 'ab') {
     const [scenario] = plan.config.scenarios;
     if (!scenario) throw new UsageError('the config names no scenario');
-    const ab = await runAbRounds(scenario, plan.rounds, { baselineCmd: flags.baselineCmd ?? '', run: io.run, exec: io.exec, signal: io.signal, onRound });
+    const ab = await runAbRounds(scenario, plan.rounds, { baselineCmd: flags.baselineCmd ?? '', exec: io.exec, signal: io.signal, onRound });
     baselineRounds = ab.baseline;
     currentRounds = ab.current;
   }
@@ -225,11 +225,11 @@ export function registerGate(program: Command): void {
     .option('--current <files...>', 'compare these result files (rtbench compare --json output, arrays, or baselines) instead of running rounds')
     .option('--config <file>', 'gate config (default: ./rtbench.config.json, else the baseline\'s own config)')
     .option('--rounds <n>', 'rounds to run per side (default: from the config, 10)')
-    .option('--alpha <a>', 'significance level of the Mann–Whitney U tests (default: from the config, 0.01)')
+    .option('--alpha <a>', 'significance level of the one-sided tests against the floor (default: from the config, 0.01)')
     .option('--strict', 'an inconclusive metric fails the gate too')
     .option('--md <file>', 'append a Markdown summary to this file, e.g. "$GITHUB_STEP_SUMMARY" ("-" prints it instead of the table)')
     .option('--json', 'print the gate report as JSON instead of the table')
-    .option('--ab', 'same-job A/B: alternate rounds of --baseline-cmd (the baseline build) and this build')
+    .option('--ab', "same-job A/B: alternate rounds of --baseline-cmd (the baseline build) and of this build's rtbench compare, each in a fresh process")
     .option('--baseline-cmd <command>', 'with --ab: shell command printing one result JSON; {args}, {transports}, {round} are filled in')
     .addHelpText(
       'after',

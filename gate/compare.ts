@@ -8,14 +8,15 @@ import type { Correction, GateConfig } from './config.ts';
 import { metricValue, type Direction, type GateKind, type MetricRule } from './metrics.ts';
 import {
   holmAdjust,
-  hodgesLehmann,
-  mannWhitneyU,
+  mannWhitneyOneSided,
   median,
   minRoundsFor,
   moreRoundsForSignificance,
   moreRoundsForWidth,
-  shiftInterval,
-  type MannWhitneyResult,
+  oneSidedBounds,
+  pairwiseDifferences,
+  pairwiseRatios,
+  type OneSidedResult,
   type PMethod,
 } from './stats.ts';
 
@@ -34,19 +35,29 @@ export interface GateRow {
   gate: GateKind;
   direction: Direction;
   verdict: Verdict;
-  /** Baseline figure: median over rounds (statistical, exact) or worst round (zero). */
+  /** Baseline figure: median over the compared rounds (statistical, exact) or worst round (zero). */
   baseline: number | null;
-  /** Current figure, same summary as `baseline`. */
+  /** Current figure, same summary as `baseline`; for an exact gate from a zero baseline, the worst current round. */
   current: number | null;
-  /** Change relative to the baseline median, percent: the Hodges–Lehmann shift (statistical) or the median change (exact). */
+  /**
+   * Change, percent: statistical gates, the Hodges–Lehmann estimate (median of the ratios current / baseline
+   * minus 1 under the ratio model, median of the differences over the baseline median under the shift model);
+   * exact gates, the change of the medians.
+   */
   changePercent: number | null;
-  /** Statistical gates: the 1 - alpha confidence interval of the change, percent; null bounds are unbounded. */
+  /** Statistical gates: the one-sided 1 - alpha confidence bounds of the change, percent (each alone; together a 1 - 2 alpha interval); null bounds are unbounded. */
   ciPercent: { lower: number | null; upper: number | null } | null;
-  /** Statistical gates: two-sided Mann–Whitney U p-value of this comparison alone. */
+  /** Statistical gates: one-sided p-value of the regression test (current worse than the baseline moved by the floor), this comparison alone. */
   pValue: number | null;
-  /** Statistical gates: the p-value that decides, Holm-adjusted over the report's statistical comparisons (= pValue without correction). */
+  /** Statistical gates: pValue Holm-adjusted over the report's regression tests (= pValue without correction); a regression when below alpha. */
   pAdjusted: number | null;
+  /** Statistical gates: one-sided p-value of the improvement test (current better than the baseline moved by the floor the other way). */
+  pImprovement: number | null;
+  /** Statistical gates: pImprovement Holm-adjusted over the report's improvement tests; an improvement when below alpha. */
+  pImprovementAdjusted: number | null;
   pMethod: PMethod | null;
+  /** Statistical gates: `ratio` (the baseline scaled by the floor; every baseline round above 0) or `shift` (moved by the floor's share of its median). */
+  changeModel: ChangeModel | null;
   /** The floor (statistical) or tolerance (exact) that applied, percent; 0 for zero gates. */
   thresholdPercent: number;
   nBaseline: number;
@@ -55,6 +66,19 @@ export interface GateRow {
   moreRounds: number | null;
   /** One sentence saying why. */
   reason: string;
+}
+
+/** How a statistical gate models a change: the baseline scaled (`ratio`) or moved by a share of its median (`shift`). */
+export type ChangeModel = 'ratio' | 'shift';
+
+/** Rounds of one transport left out of the exact and statistical gates, per reason and side. */
+export interface GateExclusion {
+  scenario: string;
+  transport: Transport;
+  /** Rounds whose load generator was saturated (driver.saturated): their figures are the generator's, not the server's. */
+  saturated: { baseline: number; current: number };
+  /** Rounds in which the transport errored: they have no figures. */
+  errored: { baseline: number; current: number };
 }
 
 /** A compared scenario and how many rounds each side had. */
@@ -74,13 +98,15 @@ export interface GateReport {
   strict: boolean;
   /** Multiple-comparison correction of the statistical gates. */
   correction: Correction;
-  /** Statistical comparisons in the family (rows with a p-value). */
+  /** Statistical comparisons in the family (rows with a p-value): the regression tests Holm adjusts over, and separately the improvement tests. */
   comparisons: number;
   scenarios: GateScenarioSummary[];
+  /** Per scenario and transport with any: the rounds left out of the exact and statistical gates, and why. */
+  exclusions: GateExclusion[];
   /** Rows per verdict. */
   counts: Record<Verdict, number>;
   rows: GateRow[];
-  /** One sentence each: different machines, saturated load generator, injected test knobs, unmatched results. */
+  /** One sentence each: different machines, rounds left out (saturated or errored), injected test knobs, unmatched results. */
   warnings: string[];
 }
 
@@ -124,7 +150,17 @@ function groupRounds(rounds: readonly RunResult[], config: CompareConfig): Group
   return [...groups.values()];
 }
 
-const blank = { ciPercent: null, pValue: null, pAdjusted: null, pMethod: null, moreRounds: null, changePercent: null } as const;
+const blank = {
+  ciPercent: null,
+  pValue: null,
+  pAdjusted: null,
+  pImprovement: null,
+  pImprovementAdjusted: null,
+  pMethod: null,
+  changeModel: null,
+  moreRounds: null,
+  changePercent: null,
+} as const;
 
 /**
  * Compares baseline rounds with current rounds. Rounds are grouped by workload (scenario options); each group
@@ -162,6 +198,7 @@ export function compareRuns(baseline: readonly RunResult[], current: readonly Ru
   const rows: GateRow[] = [];
   const pending: PendingTest[] = [];
   const scenarios: GateScenarioSummary[] = [];
+  const exclusions: GateExclusion[] = [];
   const labels = new Set<string>();
   for (const { base, cur } of pairs) {
     // two workloads of one scenario name (no config names them) get "fanout", "fanout#2", ...
@@ -176,14 +213,21 @@ export function compareRuns(baseline: readonly RunResult[], current: readonly Ru
       const b = base.rounds.flatMap((r) => r.transports.filter((t) => t.transport === transport));
       const c = cur.rounds.flatMap((r) => r.transports.filter((t) => t.transport === transport));
       if (b.length === 0 && c.length === 0) continue;
-      rows.push(...compareTransport(cur.label, transport, b, c, config, warnings, pending));
+      const excluded = exclusionOf(cur.label, transport, b, c);
+      if (excluded) {
+        exclusions.push(excluded);
+        warnings.push(exclusionWarning(excluded));
+      }
+      rows.push(...compareTransport(cur.label, transport, b, c, config, pending));
     }
   }
-  // Statistical rows are decided together: their p-values are adjusted for the number of comparisons.
-  const raw = pending.map((t) => t.mw.pValue);
-  const adjusted = config.correction === 'holm' ? holmAdjust(raw) : raw;
+  // Statistical rows are decided together: the regression tests are Holm-adjusted over the run's comparisons, and
+  // the improvement tests separately (an improvement never fails the gate, so it does not spend the regressions' alpha).
+  const holm = (ps: number[]): number[] => (config.correction === 'holm' ? holmAdjust(ps) : ps);
+  const regression = holm(pending.map((t) => t.regression.pValue));
+  const improvement = holm(pending.map((t) => t.improvement.pValue));
   const family = pending.length;
-  pending.forEach((t, i) => Object.assign(t.row, statisticalGate(t.rule, t.x, t.y, t.mw, adjusted[i] ?? 1, config, family)));
+  pending.forEach((t, i) => Object.assign(t.row, statisticalGate(t, regression[i] ?? 1, improvement[i] ?? 1, config, family)));
   const counts = Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
   for (const r of rows) counts[r.verdict] += 1;
   const failed = counts.fail + counts.regression > 0 || (config.strict && counts.inconclusive > 0);
@@ -196,6 +240,7 @@ export function compareRuns(baseline: readonly RunResult[], current: readonly Ru
     correction: config.correction,
     comparisons: family,
     scenarios,
+    exclusions,
     counts,
     rows,
     warnings,
@@ -208,7 +253,38 @@ interface PendingTest {
   rule: MetricRule;
   x: readonly number[];
   y: readonly number[];
-  mw: MannWhitneyResult;
+  model: ChangeModel;
+  /** One-sided test of "current is worse than the baseline moved by the floor". */
+  regression: OneSidedResult;
+  /** One-sided test of "current is better than the baseline moved by the floor the other way". */
+  improvement: OneSidedResult;
+}
+
+/** A round whose load generator was saturated: its figures are the generator's. */
+const isSaturated = (t: TransportResult): boolean => t.driver?.saturated === true;
+
+/** The rounds of one transport that the exact and statistical gates leave out, or undefined when none. */
+function exclusionOf(scenario: string, transport: Transport, base: readonly TransportResult[], cur: readonly TransportResult[]): GateExclusion | undefined {
+  const count = (ts: readonly TransportResult[], pick: (t: TransportResult) => boolean): number => ts.filter(pick).length;
+  const errored = (t: TransportResult): boolean => t.status === 'errored';
+  const saturated = (t: TransportResult): boolean => t.status === 'ok' && isSaturated(t);
+  const e: GateExclusion = {
+    scenario,
+    transport,
+    saturated: { baseline: count(base, saturated), current: count(cur, saturated) },
+    errored: { baseline: count(base, errored), current: count(cur, errored) },
+  };
+  return e.saturated.baseline + e.saturated.current + e.errored.baseline + e.errored.current > 0 ? e : undefined;
+}
+
+/** "fanout/ws: left out of the exact and statistical gates: 2 of 10 baseline and 1 of 10 current rounds, ...". */
+function exclusionWarning(e: GateExclusion): string {
+  const parts: string[] = [];
+  if (e.saturated.baseline + e.saturated.current > 0) {
+    parts.push(`${e.saturated.baseline} baseline and ${e.saturated.current} current rounds because the load generator was saturated (their figures show the generator's limits, not the server's; the zero gates still count them)`);
+  }
+  if (e.errored.baseline + e.errored.current > 0) parts.push(`${e.errored.baseline} baseline and ${e.errored.current} current rounds because the transport errored`);
+  return `${e.scenario}/${e.transport}: left out of the exact and statistical gates: ${parts.join('; ')}.`;
 }
 
 function compareTransport(
@@ -217,7 +293,6 @@ function compareTransport(
   base: readonly TransportResult[],
   cur: readonly TransportResult[],
   config: CompareConfig,
-  warnings: string[],
   pending: PendingTest[],
 ): GateRow[] {
   const statusRow = (verdict: Verdict, reason: string): GateRow => ({
@@ -242,18 +317,16 @@ function compareTransport(
   if (errored.length > 0) {
     rows.push(statusRow('fail', `${transport} errored in ${errored.length} of ${cur.length} current rounds: ${errored[0]?.error ?? 'no reason recorded'}.`));
   }
-  const saturated = (ts: readonly TransportResult[]): number => ts.filter((t) => t.driver?.saturated === true).length;
-  const satB = saturated(base);
-  const satC = saturated(cur);
-  if (satB + satC > 0) {
-    warnings.push(`${scenario}/${transport}: the load generator was saturated in ${satB} baseline and ${satC} current rounds, so those figures show the generator's limits.`);
-  }
-  const okB = base.filter((t) => t.status === 'ok');
-  const okC = cur.filter((t) => t.status === 'ok');
+  // Zero gates count every round with figures, saturated or not: a loss is a loss. The others leave saturated rounds out.
+  const measuredB = base.filter((t) => t.status === 'ok');
+  const measuredC = cur.filter((t) => t.status === 'ok');
+  const usableB = measuredB.filter((t) => !isSaturated(t));
+  const usableC = measuredC.filter((t) => !isSaturated(t));
   for (const rule of config.rules) {
     const values = (ts: readonly TransportResult[]): number[] => ts.map((t) => metricValue(t, rule.metric)).filter((v): v is number => v !== undefined);
-    const x = values(okB);
-    const y = values(okC);
+    const zero = rule.gate === 'zero';
+    const x = values(zero ? measuredB : usableB);
+    const y = values(zero ? measuredC : usableC);
     const row: Omit<GateRow, 'verdict' | 'baseline' | 'current' | 'reason' | 'thresholdPercent' | keyof typeof blank> = {
       scenario,
       transport,
@@ -263,20 +336,73 @@ function compareTransport(
       nBaseline: x.length,
       nCurrent: y.length,
     };
-    if (y.length === 0 || (x.length === 0 && rule.gate !== 'zero')) {
+    if (y.length === 0 || (x.length === 0 && !zero)) {
       const side = y.length === 0 ? 'current' : 'baseline';
-      rows.push({ ...row, ...blank, verdict: 'skipped', baseline: x.length > 0 ? median(x) : null, current: y.length > 0 ? median(y) : null, thresholdPercent: 0, reason: `${rule.metric} was not measured in any ${side} round.` });
+      const leftOut = values(side === 'current' ? measuredC : measuredB).length;
+      const summary = { baseline: x.length > 0 ? median(x) : null, current: y.length > 0 ? median(y) : null };
+      if (leftOut > 0) {
+        // measured, but every round of that side had a saturated load generator
+        const reason = `${rule.metric}: all ${leftOut} ${side} rounds were left out because the load generator was saturated; nothing to compare.`;
+        rows.push({ ...row, ...blank, ...summary, verdict: 'inconclusive', thresholdPercent: 0, reason });
+      } else {
+        rows.push({ ...row, ...blank, ...summary, verdict: 'skipped', thresholdPercent: 0, reason: `${rule.metric} was not measured in any ${side} round.` });
+      }
       continue;
     }
-    if (rule.gate === 'zero') rows.push({ ...row, ...zeroGate(rule, x, y) });
-    else if (rule.gate === 'exact') rows.push({ ...row, ...exactGate(rule, transport, x, y) });
+    if (zero) {
+      const saturatedBad = measuredC.filter((t) => isSaturated(t) && (metricValue(t, rule.metric) ?? 0) > 0).length;
+      rows.push({ ...row, ...zeroGate(rule, x, y, saturatedBad) });
+    } else if (rule.gate === 'exact') rows.push({ ...row, ...exactGate(rule, transport, x, y) });
     else {
-      const placeholder: GateRow = { ...row, ...blank, pAdjusted: null, verdict: 'skipped', baseline: null, current: null, thresholdPercent: 0, reason: '' };
+      const placeholder: GateRow = { ...row, ...blank, verdict: 'skipped', baseline: null, current: null, thresholdPercent: 0, reason: '' };
       rows.push(placeholder);
-      pending.push({ row: placeholder, rule, x, y, mw: mannWhitneyU(x, y) });
+      pending.push({ row: placeholder, rule, x, y, ...floorTests(rule, x, y) });
     }
   }
   return rows;
+}
+
+/** The level one test must reach to be a finding: alpha, or under Holm alpha / m (Bonferroni's bound on Holm's first step). */
+function alphaPerTest(config: Pick<CompareConfig, 'alpha' | 'correction'>, family: number): number {
+  return config.correction === 'holm' ? config.alpha / Math.max(1, family) : config.alpha;
+}
+
+/** 1 when higher is worse, -1 when lower is worse: multiplies a change into "how much worse". */
+const worseSign = (rule: MetricRule): 1 | -1 => (rule.direction === 'higher-is-worse' ? 1 : -1);
+
+/**
+ * The baseline moved by `percent` (of itself): scaled by (1 + percent/100) under the ratio model (never below 0),
+ * shifted by that share of its median under the shift model.
+ */
+export function moveBaseline(x: readonly number[], percent: number, model: ChangeModel): number[] {
+  if (model === 'ratio') {
+    const k = Math.max(0, 1 + percent / 100);
+    return x.map((v) => v * k);
+  }
+  const d = (percent / 100) * Math.abs(median(x));
+  return x.map((v) => v + d);
+}
+
+/** The ratio model when every baseline round is above 0 (a relative change is then a scale), the shift model otherwise. */
+export function changeModelOf(x: readonly number[]): ChangeModel {
+  return x.length > 0 && x.every((v) => v > 0) ? 'ratio' : 'shift';
+}
+
+/**
+ * The two one-sided tests against the floor f: regression, current worse than the baseline moved f% the worse
+ * way (higher-is-worse: y > x (1 + f/100)); improvement, current better than the baseline moved f% the better way.
+ */
+function floorTests(rule: MetricRule, x: readonly number[], y: readonly number[]): Pick<PendingTest, 'model' | 'regression' | 'improvement'> {
+  const model = changeModelOf(x);
+  const sign = worseSign(rule);
+  const f = rule.floorPercent;
+  const up = sign === 1 ? 'greater' : 'less';
+  const down = sign === 1 ? 'less' : 'greater';
+  return {
+    model,
+    regression: mannWhitneyOneSided(moveBaseline(x, sign * f, model), y, up),
+    improvement: mannWhitneyOneSided(moveBaseline(x, -sign * f, model), y, down),
+  };
 }
 
 type Decision = Pick<GateRow, 'verdict' | 'baseline' | 'current' | 'reason' | 'thresholdPercent' | keyof typeof blank>;
@@ -285,30 +411,48 @@ const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : nul
 const pct = (n: number): string => `${n > 0 ? '+' : ''}${Number(n.toPrecision(3))}%`;
 const pText = (p: number): string => (p < 0.0001 ? 'p < 0.0001' : `p = ${Number(p.toPrecision(2))}`);
 
-/** Correctness counters: every current round must be 0. */
-function zeroGate(rule: MetricRule, x: readonly number[], y: readonly number[]): Decision {
+/** Correctness counters: every current round must be 0, saturated or not. */
+function zeroGate(rule: MetricRule, x: readonly number[], y: readonly number[], saturatedBad: number): Decision {
   const worst = Math.max(...y);
   const bad = y.filter((v) => v > 0).length;
   const baseWorst = x.length > 0 ? Math.max(...x) : null;
   const verdict: Verdict = bad > 0 ? 'fail' : 'pass';
+  const saturated = saturatedBad > 0 ? `, ${saturatedBad} of them with a saturated load generator` : '';
   const reason =
     bad > 0
-      ? `${rule.metric} was above 0 in ${bad} of ${y.length} current rounds (worst ${worst})${baseWorst !== null && baseWorst > 0 ? `, as in the baseline (worst ${baseWorst})` : ''}; it must be 0.`
+      ? `${rule.metric} was above 0 in ${bad} of ${y.length} current rounds (worst ${worst}${saturated})${baseWorst !== null && baseWorst > 0 ? `, as in the baseline (worst ${baseWorst})` : ''}; it must be 0.`
       : `${rule.metric} was 0 in every current round.`;
   return { ...blank, verdict, baseline: baseWorst, current: worst, thresholdPercent: 0, reason };
 }
 
-/** Deterministic figures: medians must match within the transport's tolerance. */
+/**
+ * Deterministic figures, unrounded. A higher-is-worse figure that was 0 in every baseline round (requests of a
+ * stream) must stay 0 in every current round: one round above 0 fails. Otherwise the medians must match within
+ * the transport's tolerance.
+ */
 function exactGate(rule: MetricRule, transport: Transport, x: readonly number[], y: readonly number[]): Decision {
+  const tolerance = rule.tolerancePercent[transport];
+  if (rule.direction === 'higher-is-worse' && x.every((v) => v === 0)) {
+    const bad = y.filter((v) => v > 0);
+    const worst = Math.max(...y);
+    if (bad.length === 0) return { ...blank, verdict: 'pass', baseline: 0, current: worst, changePercent: 0, thresholdPercent: tolerance, reason: `${rule.metric} was 0 in every baseline and current round.` };
+    return {
+      ...blank,
+      verdict: 'fail',
+      baseline: 0,
+      current: worst,
+      thresholdPercent: tolerance,
+      reason: `${rule.metric} was 0 in every baseline round but above 0 in ${bad.length} of ${y.length} current rounds (worst ${worst}); from a zero baseline any increase fails.`,
+    };
+  }
   const mb = median(x);
   const mc = median(y);
-  const tolerance = rule.tolerancePercent[transport];
-  const sign = rule.direction === 'higher-is-worse' ? 1 : -1;
+  const sign = worseSign(rule);
   const diff = mc - mb;
   const allowed = (tolerance / 100) * Math.abs(mb) + 1e-9 * Math.max(1, Math.abs(mb));
   const worse = sign * diff;
   const changePercent = mb !== 0 ? (diff / Math.abs(mb)) * 100 : diff === 0 ? 0 : null;
-  const change = changePercent === null ? `from 0 to ${mc}` : pct(changePercent);
+  const change = changePercent === null ? `from ${mb} to ${mc}` : pct(changePercent);
   let verdict: Verdict = 'pass';
   let reason = diff === 0 ? `${rule.metric} matches the baseline exactly.` : `${rule.metric} changed ${change}, within the ${tolerance}% tolerance for ${transport}.`;
   if (worse > allowed) {
@@ -322,72 +466,79 @@ function exactGate(rule: MetricRule, transport: Transport, x: readonly number[],
 }
 
 /**
- * Noisy figures. Regression: significant (adjusted p < alpha) and the Hodges–Lehmann shift is worse than the
- * floor. Improvement: the same, better. Pass: the worse-side bound of the 1 - alpha confidence interval of
- * the shift is within the floor (a regression beyond the floor is ruled out). Otherwise inconclusive.
+ * Noisy figures, against the floor f. Regression: the one-sided test of "current worse than the baseline moved
+ * f% the worse way" rejects at the Holm-adjusted level (adjusted p < alpha). Improvement: the same the better
+ * way (its own Holm family). Pass: the worse-side one-sided 1 - alpha bound of the change is within the floor (a
+ * regression beyond the floor is ruled out). Otherwise inconclusive, with how many more rounds would decide.
  */
-function statisticalGate(
-  rule: MetricRule,
-  x: readonly number[],
-  y: readonly number[],
-  mw: MannWhitneyResult,
-  pAdjusted: number,
-  config: CompareConfig,
-  family: number,
-): Decision {
+function statisticalGate(t: PendingTest, pRegression: number, pImprovement: number, config: CompareConfig, family: number): Decision {
+  const { rule, x, y, model } = t;
   const { alpha } = config;
-  // the level a single comparison must reach: Bonferroni's alpha / m bounds Holm's from below
-  const alphaEach = config.correction === 'holm' ? alpha / Math.max(1, family) : alpha;
+  const alphaEach = alphaPerTest(config, family);
   const mb = median(x);
   const mc = median(y);
   const floor = rule.floorPercent;
-  const shift = hodgesLehmann(x, y);
-  const ci = shiftInterval(x, y, alpha);
-  const ref = Math.abs(mb);
-  const rel = (d: number): number => (d === 0 ? 0 : ref === 0 ? Math.sign(d) * Number.POSITIVE_INFINITY : (d / ref) * 100);
-  const change = rel(shift);
-  const lower = rel(ci.lower);
-  const upper = rel(ci.upper);
-  const sign = rule.direction === 'higher-is-worse' ? 1 : -1;
+  const n1 = x.length;
+  const n2 = y.length;
+  let change: number;
+  let lower: number;
+  let upper: number;
+  if (model === 'ratio') {
+    const ratios = pairwiseRatios(x, y);
+    const b = oneSidedBounds(ratios, n1, n2, alpha);
+    change = (median(ratios) - 1) * 100;
+    lower = (b.lower - 1) * 100;
+    upper = (b.upper - 1) * 100;
+  } else {
+    const ref = Math.abs(mb);
+    const rel = (d: number): number => (d === 0 ? 0 : ref === 0 ? Math.sign(d) * Number.POSITIVE_INFINITY : (d / ref) * 100);
+    const diffs = pairwiseDifferences(x, y);
+    const b = oneSidedBounds(diffs, n1, n2, alpha);
+    change = rel(median(diffs));
+    lower = rel(b.lower);
+    upper = rel(b.upper);
+  }
+  const sign = worseSign(rule);
   const worse = sign * change;
   const worseBound = sign === 1 ? upper : -lower;
-  const significant = pAdjusted < alpha;
-  const level = `${Number(((1 - alpha) * 100).toPrecision(4))}%`;
+  const level = `one-sided ${Number(((1 - alpha) * 100).toPrecision(4))}%`;
   const base = {
     baseline: mb,
     current: mc,
     changePercent: finiteOrNull(change),
     ciPercent: { lower: finiteOrNull(lower), upper: finiteOrNull(upper) },
-    pValue: mw.pValue,
-    pAdjusted,
-    pMethod: mw.method,
+    pValue: t.regression.pValue,
+    pAdjusted: pRegression,
+    pImprovement: t.improvement.pValue,
+    pImprovementAdjusted: pImprovement,
+    pMethod: t.regression.method,
+    changeModel: model,
     thresholdPercent: floor,
   };
-  const p = `${config.correction === 'holm' ? 'adjusted ' : ''}${pText(pAdjusted)}`;
-  if (significant && worse > floor) {
-    return { ...base, verdict: 'regression', moreRounds: null, reason: `${rule.metric} got worse by ${pct(change)} (floor ${floor}%, ${p}).` };
+  const adjusted = config.correction === 'holm' ? 'adjusted ' : '';
+  if (pRegression < alpha) {
+    return { ...base, verdict: 'regression', moreRounds: null, reason: `${rule.metric} got worse by ${pct(change)}, beyond the ${floor}% floor (${adjusted}${pText(pRegression)} against the floor).` };
   }
-  if (significant && worse < -floor) {
-    return { ...base, verdict: 'improvement', moreRounds: null, reason: `${rule.metric} improved by ${pct(change)} (floor ${floor}%, ${p}).` };
+  if (pImprovement < alpha) {
+    return { ...base, verdict: 'improvement', moreRounds: null, reason: `${rule.metric} improved by ${pct(change)}, beyond the ${floor}% floor (${adjusted}${pText(pImprovement)} against the floor).` };
   }
+  const bound = pct(sign === 1 ? upper : lower);
   if (worseBound <= floor) {
-    const why = significant ? `changed ${pct(change)} (${p}), within the ${floor}% floor` : `shows no significant change (${p})`;
-    return { ...base, verdict: 'pass', moreRounds: null, reason: `${rule.metric} ${why}; the ${level} interval rules out a regression beyond the floor.` };
+    return { ...base, verdict: 'pass', moreRounds: null, reason: `${rule.metric} changed ${pct(change)}; its ${level} bound, ${bound}, rules out a regression beyond the ${floor}% floor.` };
   }
-  const n1 = x.length;
-  const n2 = y.length;
-  const need = minRoundsFor(alphaEach);
+  const need = minRoundsFor(alphaEach, 1);
   if (Math.min(n1, n2) < need) {
     const at = config.correction === 'holm' && family > 1 ? `alpha ${alpha} over ${family} comparisons` : `alpha ${alpha}`;
     return { ...base, verdict: 'inconclusive', moreRounds: need - Math.min(n1, n2), reason: `${rule.metric}: ${n1} baseline and ${n2} current rounds are too few at ${at}; at least ${need} per side are needed.` };
   }
-  if (Math.abs(worse) > floor) {
-    const more = moreRoundsForSignificance(mw.z, n1, n2, alphaEach);
+  const decide = (more: number | null): string => (more === null ? 'more rounds are unlikely to decide' : `about ${more} more rounds per side would decide`);
+  if (worse > floor) {
+    const more = moreRoundsForSignificance(sign * t.regression.z, n1, n2, alphaEach, 1);
     return {
       ...base,
       verdict: 'inconclusive',
       moreRounds: more,
-      reason: `${rule.metric} changed ${pct(change)}, beyond the ${floor}% floor, but not significantly (${p}); ${more === null ? 'more rounds are unlikely to decide' : `about ${more} more rounds per side would decide`}.`,
+      reason: `${rule.metric} changed ${pct(change)}, beyond the ${floor}% floor, but not with confidence (${adjusted}${pText(pRegression)} against the floor); ${decide(more)}.`,
     };
   }
   const more = moreRoundsForWidth(worseBound - worse, floor - worse, n1, n2);
@@ -395,7 +546,7 @@ function statisticalGate(
     ...base,
     verdict: 'inconclusive',
     moreRounds: more,
-    reason: `${rule.metric} changed ${pct(change)} (${p}), but the ${level} interval reaches ${pct(sign === 1 ? upper : lower)}, beyond the ${floor}% floor; ${more === null ? 'more rounds are unlikely to decide' : `about ${more} more rounds per side would decide`}.`,
+    reason: `${rule.metric} changed ${pct(change)}, but its ${level} bound reaches ${bound}, beyond the ${floor}% floor; ${decide(more)}.`,
   };
 }
 

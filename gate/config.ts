@@ -18,7 +18,8 @@ export const DEFAULT_ALPHA = 0.01;
 
 /**
  * How the statistical gates share alpha: `holm` (default) keeps the chance of any false regression in a whole
- * gate run below alpha (Holm–Bonferroni over every transport x metric); `none` applies alpha to each alone.
+ * gate run below alpha (Holm–Bonferroni over the regression tests of every transport x metric, and separately over
+ * the improvement tests); `none` applies alpha to each test alone.
  */
 export type Correction = 'holm' | 'none';
 const CORRECTIONS: readonly Correction[] = ['holm', 'none'];
@@ -34,7 +35,7 @@ export interface GateConfig {
   scenarios: GateScenario[];
   /** Rounds per side when the gate runs them. */
   rounds: number;
-  /** Significance level of the Mann–Whitney U tests (two-sided). */
+  /** Significance level of the one-sided tests against the floor (shared by a run's comparisons under Holm). */
   alpha: number;
   /** When true an inconclusive metric fails the gate. */
   strict: boolean;
@@ -128,11 +129,11 @@ export function familySize(config: Pick<GateConfig, 'scenarios' | 'rules'>): num
 
 /**
  * Throws UsageError when `config.rounds` per side can never reach significance at its alpha (divided among the
- * comparisons under the Holm correction); `what` names the setting in the message.
+ * comparisons under the Holm correction) in the one-sided test against the floor; `what` names the setting.
  */
 export function checkRounds(config: Pick<GateConfig, 'rounds' | 'alpha' | 'correction' | 'scenarios' | 'rules'>, what: string): void {
   const family = config.correction === 'holm' ? Math.max(1, familySize(config)) : 1;
-  const min = minRoundsFor(config.alpha / family);
+  const min = minRoundsFor(config.alpha / family, 1);
   if (config.rounds < min) {
     const at = family > 1 ? `alpha ${config.alpha} shared by ${family} comparisons` : `alpha ${config.alpha}`;
     throw new UsageError(`${what} is ${config.rounds}, but at ${at} the test needs at least ${min} rounds per side to ever find a significant change`);

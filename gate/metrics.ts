@@ -44,8 +44,9 @@ export type Direction = 'higher-is-worse' | 'lower-is-worse';
 
 /**
  * How a metric is gated:
- * - `statistical`: noisy; Mann–Whitney U over rounds plus a relative floor;
- * - `exact`: deterministic up to a stated tolerance; medians compared;
+ * - `statistical`: noisy; one-sided Mann–Whitney U tests over rounds against a relative floor;
+ * - `exact`: deterministic up to a stated tolerance; medians compared, and from a baseline of 0 in every round,
+ *   every current round must be 0 (higher-is-worse figures);
  * - `zero`: correctness counters that must be 0 in every current round.
  */
 export type GateKind = 'statistical' | 'exact' | 'zero';
@@ -72,9 +73,8 @@ const allTransports = (percent: number): Record<Transport, number> => ({
 
 /**
  * Default tolerances of the exact gates, percent. Streams (ws, sse, fetch-stream) frame every event the same
- * way, so bytes per event only moves with the sequence numbers' digit count and chunk framing: 1%. They make
- * no requests while measuring (requestsPerEvent is 0), so any reconnect fails the gate. Polling batches
- * events per response and paces its requests by timers, so both figures depend on timing: 10% for
+ * way, so bytes per event only moves with the sequence numbers' digit count and chunk framing: 1%. Polling
+ * batches events per response and paces its requests by timers, so both figures depend on timing: 10% for
  * short-poll (fixed interval), 20% for long-poll (batch size follows scheduling).
  */
 export const DEFAULT_TOLERANCE_PERCENT: Record<Transport, number> = {
@@ -85,6 +85,12 @@ export const DEFAULT_TOLERANCE_PERCENT: Record<Transport, number> = {
   'fetch-stream': 1,
 };
 
+/**
+ * Tolerances of `churn.httpRequests`, percent: streams make no request while measuring, so none is tolerated
+ * (with their zero baseline any request, i.e. any reconnect, fails); polling as for the other exact figures.
+ */
+export const HTTP_REQUESTS_TOLERANCE_PERCENT: Record<Transport, number> = { ...DEFAULT_TOLERANCE_PERCENT, ws: 0, sse: 0, 'fetch-stream': 0 };
+
 /** The metrics every gate checks unless the config turns them off. */
 export const DEFAULT_RULES: readonly MetricRule[] = [
   { metric: 'delivery.lost', gate: 'zero', direction: 'higher-is-worse', floorPercent: 0, tolerancePercent: allTransports(0) },
@@ -92,6 +98,7 @@ export const DEFAULT_RULES: readonly MetricRule[] = [
   { metric: 'delivery.outOfOrder', gate: 'zero', direction: 'higher-is-worse', floorPercent: 0, tolerancePercent: allTransports(0) },
   { metric: 'wire.bytesPerEvent', gate: 'exact', direction: 'higher-is-worse', floorPercent: 0, tolerancePercent: { ...DEFAULT_TOLERANCE_PERCENT } },
   { metric: 'churn.requestsPerEvent', gate: 'exact', direction: 'higher-is-worse', floorPercent: 0, tolerancePercent: { ...DEFAULT_TOLERANCE_PERCENT } },
+  { metric: 'churn.httpRequests', gate: 'exact', direction: 'higher-is-worse', floorPercent: 0, tolerancePercent: { ...HTTP_REQUESTS_TOLERANCE_PERCENT } },
   { metric: 'latency.p50Us', gate: 'statistical', direction: 'higher-is-worse', floorPercent: 10, tolerancePercent: allTransports(0) },
   { metric: 'latency.p99Us', gate: 'statistical', direction: 'higher-is-worse', floorPercent: 10, tolerancePercent: allTransports(0) },
   { metric: 'delivery.eventsPerSec', gate: 'statistical', direction: 'lower-is-worse', floorPercent: 5, tolerancePercent: allTransports(0) },

@@ -65,6 +65,11 @@ export function summaryLine(report: GateReport): string {
 
 const COLUMNS = ['transport', 'metric', 'baseline', 'current', 'change', 'CI', 'p-value', 'verdict'] as const;
 
+/** The p-value a row shows: its improvement test's on an improvement, else its regression test's (both adjusted). */
+export function shownP(row: GateRow): number | null {
+  return row.verdict === 'improvement' ? row.pImprovementAdjusted : row.pAdjusted;
+}
+
 function cells(row: GateRow): string[] {
   const stat = row.gate === 'statistical';
   return [
@@ -74,15 +79,16 @@ function cells(row: GateRow): string[] {
     formatMetric(row.metric, row.current),
     formatChange(row.changePercent),
     stat ? formatInterval(row.ciPercent) : NONE,
-    stat ? formatP(row.pAdjusted) : row.gate === 'exact' ? `±${row.thresholdPercent}%` : NONE,
+    stat ? formatP(shownP(row)) : row.gate === 'exact' ? `±${row.thresholdPercent}%` : NONE,
     verdictText(row),
   ];
 }
 
 const NOTABLE: readonly Verdict[] = ['fail', 'regression', 'inconclusive', 'improvement'];
 
+/** Header of the bounds column: each bound is a one-sided 1 - alpha confidence bound ("99% bounds"). */
 function levelOf(report: GateReport): string {
-  return `${Number(((1 - report.alpha) * 100).toPrecision(4))}% CI`;
+  return `${Number(((1 - report.alpha) * 100).toPrecision(4))}% bounds`;
 }
 
 /** Column headers; "p (Holm)" when the p-values are Holm-adjusted. */

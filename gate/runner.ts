@@ -1,7 +1,12 @@
 // Runs the gate's rounds. One round = one runFanout call per scenario over all its transports, so transports
 // interleave; the transport order rotates every round to spread machine drift evenly. The A/B mode alternates
-// rounds of a baseline build (an external command printing a RunResult) with the candidate (in process).
-import { spawn } from 'node:child_process';
+// rounds of a baseline build and of the candidate (this build), both as fresh `rtbench compare` subprocesses
+// started the same way, each printing a RunResult.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RunHooks, RunResult } from '../lib/result.ts';
 import { FANOUT_FIELDS, FIELDS, type FieldSpec, type OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
@@ -13,7 +18,7 @@ import { describeWorkloadDiff, workloadKey } from './compare.ts';
 /** Runs one fan-out; runFanout unless a test substitutes it. */
 export type RunFn = (options: OptionsOf<'fanout'>, hooks?: RunHooks) => Promise<RunResult>;
 
-/** Runs a shell command and resolves with its stdout. */
+/** Runs a shell command and resolves with its stdout; rejects when it fails or `signal` stops it. */
 export type ExecFn = (command: string, signal?: AbortSignal) => Promise<string>;
 
 /** Which round is running, for progress lines. */
@@ -22,7 +27,7 @@ export interface RoundInfo {
   round: number;
   rounds: number;
   scenario: string;
-  /** "baseline" (A/B mode, the external command), "current" otherwise. */
+  /** "baseline" (A/B mode, the baseline build's command), "current" otherwise (A/B mode: this build's command). */
   side: 'baseline' | 'current';
   transports: readonly string[];
 }
@@ -100,6 +105,32 @@ export function compareArgs(o: OptionsOf<'fanout'>): string {
   return args.join(' ');
 }
 
+/** The test-knob flags of `o` (--inject-delay-ms, --inject-cpu-us) when set; the candidate side passes them. */
+export function knobArgs(o: Pick<OptionsOf<'fanout'>, 'injectDelayMs' | 'injectCpuUs'>): string {
+  const args: string[] = [];
+  if (o.injectDelayMs > 0) args.push(`--inject-delay-ms ${o.injectDelayMs}`);
+  if (o.injectCpuUs > 0) args.push(`--inject-cpu-us ${o.injectCpuUs}`);
+  return args.join(' ');
+}
+
+/** Absolute path of this build's bin/rtbench.js. */
+export const RTBENCH_BIN = fileURLToPath(new URL('../bin/rtbench.js', import.meta.url));
+
+/** `s` quoted for a POSIX shell (unchanged when it needs no quoting). */
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The command that runs one round of the candidate in A/B mode: this build's `rtbench compare` in a fresh Node
+ * process (the one running the gate), result JSON on stdout, result files into `outDir`, with the round's flags.
+ */
+export function candidateCommand(outDir: string, o: Parameters<typeof compareArgs>[0]): string {
+  const knobs = knobArgs(o);
+  const node = shellQuote(process.execPath);
+  return `${node} ${shellQuote(RTBENCH_BIN)} compare --json --quiet --no-html --out ${shellQuote(outDir)} ${compareArgs(o)}${knobs === '' ? '' : ` ${knobs}`}`;
+}
+
 /** Fills the placeholders of a --baseline-cmd: {args}, {transports}, {round}. */
 export function expandCommand(template: string, o: OptionsOf<'fanout'>, round: number): string {
   return template
@@ -108,73 +139,142 @@ export function expandCommand(template: string, o: OptionsOf<'fanout'>, round: n
     .replaceAll('{round}', String(round));
 }
 
-/** Runs `command` in a shell; resolves with stdout, rejects with one sentence when it fails. stderr passes through. */
-export const execCommand: ExecFn = (command, signal) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(command, { shell: true, stdio: ['ignore', 'pipe', 'inherit'], signal });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', (err) => reject(new RtbenchError('EIO', `baseline command failed to start: ${err.message}`)));
-    child.on('close', (code, sig) => {
-      if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'));
-      else reject(new RtbenchError('EIO', `baseline command exited with ${code === null ? `signal ${sig ?? 'unknown'}` : `code ${code}`}: ${command}`));
-    });
-  });
+/** How long a stopped command may take to finish its round and exit before its process group is killed, ms. */
+export const EXEC_STOP_GRACE_MS = 30_000;
 
-/** Options of the A/B runner. */
-export interface AbOptions extends RoundOptions {
-  /** Shell command template that runs the baseline build and prints one RunResult as JSON. */
-  baselineCmd: string;
-  exec?: ExecFn;
+/** Process groups of commands still running, killed if the gate exits first (a second Ctrl-C exits at once). */
+const runningGroups = new Set<ChildProcess>();
+let exitHooked = false;
+
+/** Sends `sig` to every process of the child's group (the shell, rtbench, its servers and clients). */
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // the group is gone already
+  }
 }
 
 /**
- * Same-job A/B: `rounds` rounds of one scenario, each running the baseline command and the candidate, in
- * alternating order (A then B on even rounds, B then A on odd ones) and with the transport order rotated.
- * The baseline command's output must be a RunResult of the same workload.
+ * An ExecFn that runs `command` in a shell in a process group of its own; resolves with its stdout, rejects with
+ * one sentence when it fails. stderr passes through. When `signal` aborts, the whole group gets SIGINT, as Ctrl-C
+ * in a terminal would send (rtbench then stops its servers and clients and exits), and SIGKILL if it is still
+ * there after `stopGraceMs`; the promise rejects with EINTERRUPTED only once every process holding its output has
+ * exited, so nothing it started outlives the gate.
  */
-export async function runAbRounds(scenario: GateScenario, rounds: number, opts: AbOptions): Promise<{ baseline: RunResult[]; current: RunResult[] }> {
-  const run = opts.run ?? runFanout;
-  const exec = opts.exec ?? execCommand;
-  const baseline: RunResult[] = [];
-  const current: RunResult[] = [];
-  for (let i = 0; i < rounds; i += 1) {
-    const options = { ...scenario.options, transports: rotate(scenario.options.transports, i) };
-    const sides: Array<'baseline' | 'current'> = i % 2 === 0 ? ['baseline', 'current'] : ['current', 'baseline'];
-    for (const side of sides) {
-      if (opts.signal?.aborted) throw interrupted(i, rounds);
-      opts.onRound?.({ round: i + 1, rounds, scenario: scenario.name, side, transports: options.transports });
-      if (side === 'current') {
-        const result = await withChildSignal(opts.signal, (signal) => run(options, { signal }));
-        if (opts.signal?.aborted || result.interrupted) throw interrupted(i, rounds);
-        current.push(result);
-        continue;
-      }
-      const command = expandCommand(opts.baselineCmd, options, i + 1);
-      const stdout = await exec(command, opts.signal).catch((err: unknown) => {
-        if (opts.signal?.aborted) throw interrupted(i, rounds);
-        throw err;
-      });
-      const result = parseBaselineOutput(stdout);
-      if (workloadKey(result.options) !== workloadKey(options)) {
-        throw new UsageError(`the baseline command ran another workload than the gate scenario "${scenario.name}" (${describeWorkloadDiff(result.options, options)}); put {args} in --baseline-cmd or pass matching flags`);
-      }
-      baseline.push(result);
+export function makeExecCommand(stopGraceMs = EXEC_STOP_GRACE_MS): ExecFn {
+  return (command, signal) => new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new RtbenchError('EINTERRUPTED', `interrupted before it started: ${command}`));
+      return;
     }
-  }
-  return { baseline, current };
+    if (!exitHooked) {
+      exitHooked = true;
+      process.once('exit', () => {
+        for (const c of runningGroups) signalGroup(c, 'SIGKILL');
+      });
+    }
+    const child = spawn(command, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    runningGroups.add(child);
+    const chunks: Buffer[] = [];
+    let stopped = false;
+    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = (): void => {
+      stopped = true;
+      signalGroup(child, 'SIGINT');
+      killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), stopGraceMs);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (): void => {
+      signal?.removeEventListener('abort', onAbort);
+      if (killTimer !== undefined) clearTimeout(killTimer);
+      runningGroups.delete(child);
+      if (stopped) signalGroup(child, 'SIGKILL'); // anything of the group that closed its output and stayed
+    };
+    child.stdout?.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', (err) => {
+      finish();
+      reject(new RtbenchError('EIO', `failed to start: ${err.message}: ${command}`));
+    });
+    child.on('close', (code, sig) => {
+      finish();
+      if (stopped) reject(new RtbenchError('EINTERRUPTED', `interrupted: ${command}`));
+      else if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(new RtbenchError('EIO', `exited with ${code === null ? `signal ${sig ?? 'unknown'}` : `code ${code}`}: ${command}`));
+    });
+  });
 }
 
-/** Parses the baseline command's stdout as one RunResult (the whole output, or its last JSON object). */
-export function parseBaselineOutput(stdout: string): RunResult {
+/** Runs a command of either side of --ab: makeExecCommand with the default grace. */
+export const execCommand: ExecFn = makeExecCommand();
+
+/** Options of the A/B runner. */
+export interface AbOptions extends Omit<RoundOptions, 'run'> {
+  /** Shell command template that runs the baseline build and prints one RunResult as JSON. */
+  baselineCmd: string;
+  /** Runs both sides' commands (execCommand unless a test substitutes it). */
+  exec?: ExecFn;
+}
+
+/** Who ran a side in A/B mode, for messages. */
+const SIDE_NAME = { baseline: 'the baseline command', current: "the candidate (this build's rtbench compare)" } as const;
+
+/**
+ * Same-job A/B: `rounds` rounds of one scenario, each running the baseline command and the candidate, in
+ * alternating order (A then B on even rounds, B then A on odd ones) and with the transport order rotated. Both
+ * sides run the same way: a fresh subprocess through `exec`, the baseline build's from `baselineCmd`, the
+ * candidate's from candidateCommand (this build's bin/rtbench.js, its result files written to a temporary
+ * directory removed afterwards). Each side's output must be a RunResult of the scenario's workload.
+ */
+export async function runAbRounds(scenario: GateScenario, rounds: number, opts: AbOptions): Promise<{ baseline: RunResult[]; current: RunResult[] }> {
+  const exec = opts.exec ?? execCommand;
+  const results = { baseline: [] as RunResult[], current: [] as RunResult[] };
+  const outDir = mkdtempSync(join(tmpdir(), 'rtbench-gate-ab-'));
+  try {
+    for (let i = 0; i < rounds; i += 1) {
+      const options = { ...scenario.options, transports: rotate(scenario.options.transports, i) };
+      const sides: Array<'baseline' | 'current'> = i % 2 === 0 ? ['baseline', 'current'] : ['current', 'baseline'];
+      for (const side of sides) {
+        if (opts.signal?.aborted) throw interrupted(i, rounds);
+        opts.onRound?.({ round: i + 1, rounds, scenario: scenario.name, side, transports: options.transports });
+        const command = side === 'baseline' ? expandCommand(opts.baselineCmd, options, i + 1) : candidateCommand(outDir, options);
+        const stdout = await exec(command, opts.signal).catch((err: unknown) => {
+          if (opts.signal?.aborted) throw interrupted(i, rounds);
+          throw new RtbenchError('EIO', `${SIDE_NAME[side]} failed: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        const result = parseRunOutput(stdout, side);
+        if (result.interrupted) throw interrupted(i, rounds);
+        if (workloadKey(result.options) !== workloadKey(options)) {
+          const what = `${SIDE_NAME[side]} ran another workload than the gate scenario "${scenario.name}" (${describeWorkloadDiff(result.options, options)})`;
+          if (side === 'baseline') throw new UsageError(`${what}; put {args} in --baseline-cmd or pass matching flags`);
+          throw new RtbenchError('EIO', `${what}; the gate's flags for rtbench compare do not reproduce the scenario`);
+        }
+        results[side].push(result);
+      }
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+/** Parses the stdout of one side's command as one RunResult (the whole output, or the JSON after its log lines). */
+export function parseRunOutput(stdout: string, side: 'baseline' | 'current'): RunResult {
   const text = stdout.trim();
   const start = text.startsWith('{') ? 0 : text.indexOf('\n{') + 1;
   if (text === '' || (start === 0 && !text.startsWith('{'))) {
-    throw new RtbenchError('EIO', 'the baseline command printed no result JSON on stdout; run `rtbench compare --json --quiet ...` in it');
+    const hint = side === 'baseline' ? '; run `rtbench compare --json --quiet ...` in it' : '';
+    throw new RtbenchError('EIO', `${SIDE_NAME[side]} printed no result JSON on stdout${hint}`);
   }
   try {
-    return parseResult(text.slice(start), 'output of --baseline-cmd');
+    return parseResult(text.slice(start), side === 'baseline' ? 'output of --baseline-cmd' : 'output of the candidate');
   } catch (err) {
     throw new RtbenchError('EIO', err instanceof Error ? err.message : String(err));
   }
+}
+
+/** Parses the baseline command's stdout as one RunResult (parseRunOutput of the baseline side). */
+export function parseBaselineOutput(stdout: string): RunResult {
+  return parseRunOutput(stdout, 'baseline');
 }

@@ -1,6 +1,7 @@
-// Statistics of the gate: the Mann–Whitney U test (exact for small samples, normal approximation with tie
-// and continuity corrections otherwise), the Hodges–Lehmann shift with its distribution-free confidence
-// interval, and how many more rounds would settle an undecided comparison. Pure functions, no dependencies.
+// Statistics of the gate: the Mann–Whitney U test, two-sided and one-sided (exact for small samples, normal
+// approximation with tie and continuity corrections otherwise), the Hodges–Lehmann estimate of a shift or ratio
+// with its distribution-free confidence bounds, Holm's adjustment, and how many more rounds would settle an
+// undecided comparison. Pure functions, no dependencies.
 
 /** Largest group size for which p-values are exact (counts stay below 2^53: C(40, 20) ≈ 1.4e11). */
 export const EXACT_MAX_N = 20;
@@ -193,6 +194,21 @@ function exactPNoTies(u1: number, n1: number, n2: number): number {
  * (an integer), then sums the probability of sums at least as far from the mean as the observed one.
  */
 function exactPTies(ranks: readonly number[], n1: number, r1: number): number {
+  const { counts, total, mean } = tiedSumCounts(ranks, n1);
+  const observed = Math.abs(2 * r1 - mean);
+  let tail = 0;
+  for (let s = 0; s < counts.length; s += 1) {
+    // a small tolerance keeps the observed sum itself in the tail despite floating-point noise in the mean
+    if (Math.abs(s - mean) >= observed - 1e-9) tail += counts[s] as number;
+  }
+  return Math.min(1, tail / total);
+}
+
+/**
+ * Null distribution of the doubled midrank sum of x (n1 of the ranks picked at random): element s counts the
+ * subsets with doubled sum s, by dynamic programming; `total` is C(n, n1) and `mean` the expected doubled sum.
+ */
+function tiedSumCounts(ranks: readonly number[], n1: number): { counts: Float64Array; total: number; mean: number } {
   const doubled = ranks.map((r) => Math.round(2 * r));
   const maxSum = doubled.reduce((s, r) => s + r, 0);
   // ways[k * (maxSum + 1) + s]: subsets of size k with doubled sum s
@@ -211,16 +227,70 @@ function exactPTies(ranks: readonly number[], n1: number, r1: number): number {
       }
     }
   }
-  const total = binomial(ranks.length, n1);
-  const mean = (n1 * maxSum) / ranks.length; // E[doubled rank sum of x]
-  const observed = Math.abs(2 * r1 - mean);
-  let tail = 0;
-  const row = n1 * width;
-  for (let s = 0; s <= maxSum; s += 1) {
-    // a small tolerance keeps the observed sum itself in the tail despite floating-point noise in the mean
-    if (Math.abs(s - mean) >= observed - 1e-9) tail += ways[row + s] as number;
+  return { counts: ways.subarray(n1 * width, (n1 + 1) * width), total: binomial(ranks.length, n1), mean: (n1 * maxSum) / ranks.length };
+}
+
+/** Direction of a one-sided test: y tends to be larger than x (`greater`) or smaller (`less`). */
+export type Alternative = 'greater' | 'less';
+
+/** Result of a one-sided Mann–Whitney U test of y against x. */
+export interface OneSidedResult {
+  n1: number;
+  n2: number;
+  /** U of y: pairs (x_i, y_j) with y_j > x_i, ties counting 1/2. */
+  u2: number;
+  /** Normal score (u2 - n1*n2/2) / sigma with the tie correction, no continuity correction; positive when y tends to be larger. */
+  z: number;
+  /** One-sided p-value: P(U of y >= u2) for `greater`, P(U of y <= u2) for `less`, under exchangeability of x and y. */
+  pValue: number;
+  method: PMethod;
+}
+
+/**
+ * One-sided Mann–Whitney U test of y against x. Exact when both groups have at most `exactMaxN` values (the
+ * permutation distribution of U, or of the midrank sum when there are ties); otherwise the normal approximation
+ * with the tie-corrected variance and a continuity correction of 1/2, p = P(Z > (u2 - n1 n2 / 2 - 1/2) / sigma)
+ * for `greater` (as scipy.stats.mannwhitneyu(method="asymptotic", alternative="greater") with the groups swapped).
+ */
+export function mannWhitneyOneSided(x: readonly number[], y: readonly number[], alternative: Alternative, exactMaxN = EXACT_MAX_N): OneSidedResult {
+  const n1 = x.length;
+  const n2 = y.length;
+  if (n1 === 0 || n2 === 0) throw new RangeError('mannWhitneyOneSided needs at least one value in each group');
+  const all = [...x, ...y];
+  const ranks = midranks(all);
+  let r1 = 0;
+  for (let i = 0; i < n1; i += 1) r1 += ranks[i] as number;
+  const u2 = n1 * n2 - (r1 - (n1 * (n1 + 1)) / 2);
+  const n = n1 + n2;
+  const mu = (n1 * n2) / 2;
+  const ties = tieGroups(all);
+  const tieTerm = ties.reduce((s, t) => s + t * t * t - t, 0);
+  const sigma = Math.sqrt(Math.max(0, ((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1)))));
+  const z = sigma > 0 ? (u2 - mu) / sigma : 0;
+  const base = { n1, n2, u2, z };
+  if (n1 <= exactMaxN && n2 <= exactMaxN) {
+    let tail = 0;
+    let total: number;
+    if (ties.length === 0) {
+      // U of y >= u2 is U of x <= n1 n2 - u2; U of y <= u2 is U of x >= n1 n2 - u2, i.e. U of y <= u2 by symmetry
+      const counts = uDistribution(n1, n2);
+      total = binomial(n, n1);
+      const upTo = alternative === 'greater' ? n1 * n2 - u2 : u2;
+      for (let u = 0; u <= upTo; u += 1) tail += counts[u] as number;
+    } else {
+      // y larger means a smaller rank sum of x
+      const dist = tiedSumCounts(ranks, n1);
+      total = dist.total;
+      const observed = 2 * r1;
+      for (let s = 0; s < dist.counts.length; s += 1) {
+        if (alternative === 'greater' ? s <= observed + 1e-9 : s >= observed - 1e-9) tail += dist.counts[s] as number;
+      }
+    }
+    return { ...base, pValue: Math.min(1, tail / total), method: 'exact' };
   }
-  return Math.min(1, tail / total);
+  if (sigma === 0) return { ...base, pValue: 1, method: 'normal' };
+  const excess = alternative === 'greater' ? u2 - mu : mu - u2;
+  return { ...base, pValue: Math.min(1, normalSf((excess - 0.5) / sigma)), method: 'normal' };
 }
 
 /** Hodges–Lehmann estimate of the shift from x to y: the median of all n1*n2 differences y_j - x_i. */
@@ -268,10 +338,34 @@ export function shiftInterval(x: readonly number[], y: readonly number[], alpha:
   return { lower: d[c] as number, upper: d[d.length - 1 - c] as number };
 }
 
-/** Smallest equal group size n for which the exact two-sided test can reach p < alpha (2 / C(2n, n) < alpha). */
-export function minRoundsFor(alpha: number): number {
+/** All ratios y_j / x_i, sorted ascending; every x_i must be positive. */
+export function pairwiseRatios(x: readonly number[], y: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const b of y) for (const a of x) out.push(b / a);
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * One-sided 1 - alpha confidence bounds from the sorted pairwise comparisons `sorted` (differences y_j - x_i
+ * for a shift, ratios y_j / x_i for a scale change) of groups of n1 and n2: `lower` is D(c+1) and `upper`
+ * D(n1 n2 - c), with c the largest value with P(U <= c) <= alpha. Each bound alone holds with confidence
+ * 1 - alpha (together they are a 1 - 2 alpha interval): `lower` is the smallest change the one-sided test of
+ * "y is larger than x changed by it" does not reject at alpha, `upper` likewise for "smaller". Bounds are
+ * -Infinity/Infinity when the groups are too small for this alpha.
+ */
+export function oneSidedBounds(sorted: readonly number[], n1: number, n2: number, alpha: number): { lower: number; upper: number } {
+  const c = uCriticalValue(n1, n2, 2 * alpha);
+  if (c < 0 || sorted.length !== n1 * n2) return { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+  return { lower: sorted[c] as number, upper: sorted[sorted.length - 1 - c] as number };
+}
+
+/**
+ * Smallest equal group size n for which the exact test can reach p < alpha: two-sided, 2 / C(2n, n) < alpha;
+ * one-sided (`sides` 1), 1 / C(2n, n) < alpha.
+ */
+export function minRoundsFor(alpha: number, sides: 1 | 2 = 2): number {
   let n = 1;
-  while (2 / binomial(2 * n, n) >= alpha && n < 1000) n += 1;
+  while (sides / binomial(2 * n, n) >= alpha && n < 1000) n += 1;
   return n;
 }
 
@@ -285,12 +379,13 @@ export const MAX_MORE_ROUNDS = 1000;
 
 /**
  * Extra rounds per group that would make an effect with normal score `z`, seen at group sizes n1 and n2,
- * significant at `alpha` (two-sided), assuming it is real: z grows with sqrt(n), so
- * n_needed = n_eff * (z_crit / z)^2. Returns 0 when already significant, null when z is 0 or the estimate
- * exceeds MAX_MORE_ROUNDS.
+ * significant at `alpha` (two-sided; one-sided with `sides` 1, where only a positive z counts), assuming it is
+ * real: z grows with sqrt(n), so n_needed = n_eff * (z_crit / z)^2. Returns 0 when already significant, null
+ * when z is 0 (or, one-sided, not positive) or the estimate exceeds MAX_MORE_ROUNDS.
  */
-export function moreRoundsForSignificance(z: number, n1: number, n2: number, alpha: number): number | null {
-  const zCrit = normalIsf(alpha / 2);
+export function moreRoundsForSignificance(z: number, n1: number, n2: number, alpha: number, sides: 1 | 2 = 2): number | null {
+  const zCrit = normalIsf(alpha / sides);
+  if (sides === 1 && !(z > 0)) return null;
   if (Math.abs(z) >= zCrit) return 0;
   if (z === 0 || !Number.isFinite(z)) return null;
   return roundsFromRatio(effectiveN(n1, n2), zCrit / Math.abs(z));

@@ -3,12 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN } from './helpers/cli.ts';
+import { BIN, rtbenchChildren, startCli, taggedProcesses, waitForProcs } from './helpers/cli.ts';
 import type { GateReport } from '../gate/compare.ts';
-import { noisyRounds } from './helpers/synthetic.ts';
+import { SYNTHETIC_TYPICAL, noisyRounds, syntheticRun } from './helpers/synthetic.ts';
 
 interface Run {
   code: number | null;
@@ -70,7 +70,7 @@ describe('gate --current', () => {
   it('an A/A comparison passes with exit 0', async () => {
     const r = await rtbench(['gate', '--baseline', 'baseline.json', '--current', 'aa-rounds.json']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.split('\n')[0], 'rtbench gate: PASS (50 pass; alpha 0.01, Holm over 25 comparisons)');
+    assert.equal(r.stdout.split('\n')[0], 'rtbench gate: PASS (55 pass; alpha 0.01, Holm over 25 comparisons)');
     assert.equal(r.stderr, '');
   });
 
@@ -113,6 +113,54 @@ describe('gate --current', () => {
   });
 });
 
+describe('gate --ab: both sides are fresh rtbench compare processes', () => {
+  /** A one-transport scenario small enough to run in about two seconds per side and round. */
+  const tiny = { clients: 2, rate: 20, warmupMs: 0, durationMs: 100, drainMs: 300 };
+  /** Only the correctness gates, which a working build always passes, so the verdict is known in advance. */
+  const metrics = Object.fromEntries(
+    ['wire.bytesPerEvent', 'churn.requestsPerEvent', 'latency.p50Us', 'latency.p99Us', 'delivery.eventsPerSec', 'server.cpuMsPer1kEvents', 'server.rssPerConnectionBytes'].map((m) => [m, false]),
+  );
+  const abConfig = (options: Record<string, number>): Record<string, unknown> => ({ rounds: 2, alpha: 0.5, correction: 'none', transports: ['ws'], scenarios: [{ name: 'tiny', options }], metrics });
+  const compareCmd = (out: string): string => `"${process.execPath}" "${BIN}" compare --json --quiet --no-html --out "${out}" {args}`;
+
+  it('runs the baseline command and this build in alternation, and compares what they printed', { timeout: 120_000 }, async () => {
+    write('ab-config.json', abConfig(tiny));
+    const tmp = file('ab-tmp');
+    mkdirSync(tmp);
+    const run = startCli(['gate', '--ab', '--config', file('ab-config.json'), '--baseline-cmd', compareCmd(file('ab-base')), '--json'], { TMPDIR: tmp });
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stderr.split('\n').filter((l) => l.startsWith('rtbench gate: round')),
+      ['rtbench gate: round 1/2 tiny (baseline build): ws', 'rtbench gate: round 1/2 tiny (candidate): ws', 'rtbench gate: round 2/2 tiny (candidate): ws', 'rtbench gate: round 2/2 tiny (baseline build): ws'],
+    );
+    const report = JSON.parse(r.stdout) as GateReport;
+    assert.deepEqual(report.scenarios, [{ name: 'tiny', baselineRounds: 2, currentRounds: 2 }]);
+    assert.deepEqual(report.rows.map((x) => `${x.metric} ${x.verdict} ${x.nBaseline}/${x.nCurrent}`), ['delivery.lost pass 2/2', 'delivery.duplicates pass 2/2', 'delivery.outOfOrder pass 2/2', 'churn.httpRequests pass 2/2']);
+    assert.equal(readdirSync(file('ab-base')).length, 2, 'the baseline command wrote its result files where it was told');
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('rtbench-gate-ab-')), [], "the candidate's temporary result directory is removed");
+    assert.deepEqual(taggedProcesses(run.tag), []);
+  });
+
+  it('Ctrl-C while the candidate runs stops its process, servers and clients, and leaves nothing behind', { timeout: 60_000 }, async () => {
+    const long = { ...tiny, durationMs: 60_000 };
+    write('ab-long-config.json', abConfig(long));
+    // the baseline side answers at once, so round 1's candidate is what is running when the gate is interrupted
+    write('ab-canned.json', syntheticRun({ ws: SYNTHETIC_TYPICAL.ws }, long));
+    const tmp = file('ab-long-tmp');
+    mkdirSync(tmp);
+    const run = startCli(['gate', '--ab', '--config', file('ab-long-config.json'), '--baseline-cmd', `cat "${file('ab-canned.json')}"`], { TMPDIR: tmp });
+    await waitForProcs(() => rtbenchChildren(run.tag).some((p) => p.cmd.includes('client-process')));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /rtbench: interrupted after 0 of 2 rounds; nothing was compared or saved\n$/);
+    assert.equal(r.stdout, '');
+    assert.deepEqual(taggedProcesses(run.tag), [], 'no shell, rtbench, server or client of the candidate survives');
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('rtbench-gate-ab-')), []);
+  });
+});
+
 describe('usage errors: one sentence, exit 2, nothing run', () => {
   const cases: Array<[string[], string]> = [
     [['gate'], 'rtbench: gate needs --baseline FILE (written by rtbench baseline save), or --ab with --baseline-cmd\n'],
@@ -122,7 +170,7 @@ describe('usage errors: one sentence, exit 2, nothing run', () => {
     [['gate', '--baseline', 'baseline.json', '--alpha', '0'], 'rtbench: --alpha must be a number above 0 and at most 0.5, got "0"\n'],
     [['gate', '--baseline', 'baseline.json', '--alpha', 'x'], 'rtbench: --alpha must be a number above 0 and at most 0.5, got "x"\n'],
     [['gate', '--baseline', 'baseline.json', '--rounds', '0'], 'rtbench: --rounds must be an integer between 1 and 1000, got "0"\n'],
-    [['gate', '--baseline', 'baseline.json', '--rounds', '5'], 'rtbench: --rounds is 5, but at alpha 0.01 shared by 25 comparisons the test needs at least 8 rounds per side to ever find a significant change\n'],
+    [['gate', '--baseline', 'baseline.json', '--rounds', '5'], 'rtbench: --rounds is 5, but at alpha 0.01 shared by 25 comparisons the test needs at least 7 rounds per side to ever find a significant change\n'],
     [['gate', '--baseline', 'baseline.json', '--current', 'aa-rounds.json', '--rounds', '10'], 'rtbench: --rounds sets how many rounds to run, so it cannot be used with --current files\n'],
     [['gate', '--baseline', 'baseline.json', '--current', 'missing.json'], 'rtbench: cannot read result file "missing.json": no such file\n'],
     [
@@ -136,7 +184,7 @@ describe('usage errors: one sentence, exit 2, nothing run', () => {
     [['gate', '--baseline', 'baseline.json', '--baseline-cmd', 'true'], 'rtbench: --baseline-cmd only applies with --ab\n'],
     [['baseline', 'save'], 'rtbench: --out needs a file name, got ""\n'],
     [['baseline', 'save', '--out', 'x.json', '--from', 'base-rounds.json', '--rounds', '10'], 'rtbench: --rounds sets how many rounds to run, so it cannot be used with --from files\n'],
-    [['baseline', 'save', '--out', 'x.json', '--rounds', '2'], 'rtbench: --rounds is 2, but at alpha 0.01 shared by 25 comparisons the test needs at least 8 rounds per side to ever find a significant change\n'],
+    [['baseline', 'save', '--out', 'x.json', '--rounds', '2'], 'rtbench: --rounds is 2, but at alpha 0.01 shared by 25 comparisons the test needs at least 7 rounds per side to ever find a significant change\n'],
     [['baseline', 'save', '--out', 'x.json', '--from', 'broken.json'], /^rtbench: result file "broken.json" is not valid JSON \(/.source],
   ];
   for (const [args, expected] of cases) {

@@ -114,7 +114,7 @@ test('every error is one sentence naming the field', () => {
   rejects({ alpha: '0.01' }, 'rtbench.config.json: "alpha" must be a number above 0 and at most 0.5, got "0.01"');
   rejects({ rounds: 0 }, 'rtbench.config.json: "rounds" must be an integer between 1 and 1000, got 0');
   rejects({ rounds: 2.5 }, 'rtbench.config.json: "rounds" must be an integer between 1 and 1000, got 2.5');
-  rejects({ rounds: 6 }, 'rtbench.config.json: "rounds" is 6, but at alpha 0.01 shared by 25 comparisons the test needs at least 8 rounds per side to ever find a significant change');
+  rejects({ rounds: 6 }, 'rtbench.config.json: "rounds" is 6, but at alpha 0.01 shared by 25 comparisons the test needs at least 7 rounds per side to ever find a significant change');
   rejects({ rounds: 4, correction: 'none' }, 'rtbench.config.json: "rounds" is 4, but at alpha 0.01 the test needs at least 5 rounds per side to ever find a significant change');
   rejects({ correction: 'bonferroni' }, 'rtbench.config.json: "correction" must be one of: holm, none, got "bonferroni"');
   rejects({ strict: 'yes' }, 'rtbench.config.json: "strict" must be true or false, got "yes"');
@@ -146,8 +146,9 @@ test('every error is one sentence naming the field', () => {
 
 test('checkRounds applies to a resolved config (after --rounds/--alpha overrides)', () => {
   const c = defaultConfig();
-  assert.doesNotThrow(() => checkRounds({ ...c, rounds: 8 }, '--rounds'));
-  assert.throws(() => checkRounds({ ...c, rounds: 7 }, '--rounds'), /^UsageError: --rounds is 7, but at alpha 0.01 shared by 25 comparisons the test needs at least 8 rounds per side/);
+  // one-sided tests against the floor: 1 / C(14, 7) = 0.00029 < 0.01 / 25, 1 / C(12, 6) = 0.0011 is not
+  assert.doesNotThrow(() => checkRounds({ ...c, rounds: 7 }, '--rounds'));
+  assert.throws(() => checkRounds({ ...c, rounds: 6 }, '--rounds'), /^UsageError: --rounds is 6, but at alpha 0.01 shared by 25 comparisons the test needs at least 7 rounds per side/);
   assert.doesNotThrow(() => checkRounds({ ...c, rounds: 5, correction: 'none' }, '--rounds'));
 });
 

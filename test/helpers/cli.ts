@@ -79,3 +79,21 @@ export async function waitForProcs(predicate: (procs: Proc[]) => boolean, timeou
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Every live process, whatever it runs (shells, rtbench, servers, clients), whose environment carries the run's `tag`. */
+export function taggedProcesses(tag: string): Proc[] {
+  const out: Proc[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`${TAG_VAR}=${tag}`)) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z') continue; // exited, waiting to be reaped
+      out.push({ pid: Number(name), ppid: Number(ppid), cmd: readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      // the process ended while we looked, or is not ours to read
+    }
+  }
+  return out;
+}
