@@ -139,7 +139,14 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<R
   process.on('SIGTERM', onSigint);
   const progress = createProgressDisplay(process.stderr, { quiet: flags.quiet || flags.json });
   try {
-    return await runScenario(options, { signal: controller.signal, onProgress: (p) => progress.update(p) });
+    return await runScenario(options, {
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p),
+      // Said before the run starts, so a user can stop a run that cannot be valid; also kept in the result.
+      onWarnings: (warnings) => {
+        for (const w of warnings) process.stderr.write(`rtbench: warning: ${w}\n`);
+      },
+    });
   } finally {
     progress.done();
     process.off('SIGINT', onSigint);

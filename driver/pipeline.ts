@@ -575,6 +575,7 @@ function medianOf(values: number[]): number {
  */
 export async function runEachTransport(options: ScenarioOptions, hooks: RunHooks, one: (transport: Transport, index: number) => Promise<TransportResult>, warnings: string[] = []): Promise<RunResult> {
   const startedAt = new Date().toISOString();
+  if (warnings.length > 0) hooks.onWarnings?.(warnings);
   const transports: TransportResult[] = [];
   for (const [index, transport] of options.transports.entries()) {
     if (hooks.signal?.aborted) {

@@ -494,6 +494,8 @@ export interface RunHooks {
   onProgress?: (progress: Progress) => void;
   /** Aborting stops the run; what was measured so far is returned with `interrupted: true`. */
   signal?: AbortSignal;
+  /** Called once, before anything starts, with warnings about the run (e.g. a load this machine cannot generate). */
+  onWarnings?: (warnings: string[]) => void;
   /** Called once a transport's server and client processes run, with their pids (for tests that freeze one). */
   onProcesses?: (p: { transport: Transport; serverPid: number; clientPids: number[] }) => void;
 }

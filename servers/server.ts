@@ -76,7 +76,8 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
         case '/stats':
           if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET');
           if (url.searchParams.get('gc') === '1' && typeof globalThis.gc === 'function') globalThis.gc();
-          return sendJson(res, stats.snapshot());
+          // ?histograms=1 adds the publisher's lateness histogram (HdrHistogram, compressed base64, µs).
+          return sendJson(res, stats.snapshot(false, url.searchParams.get('histograms') === '1'));
         case '/time':
           if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET');
           return sendJson(res, `{"now":${monotonicUs()}}`);

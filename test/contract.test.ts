@@ -6,6 +6,9 @@ import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { startServer, type RtServer } from '../servers/server.ts';
 import { createClient } from '../clients/index.ts';
 import type { Client, EventSink } from '../clients/client.ts';
+import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
+import { startPublisher } from '../servers/publisher.ts';
+import type { StatsSnapshot } from '../servers/stats.ts';
 
 /** A sink that keeps every seq and resolves when `target` arrives. */
 class Collect implements EventSink {
@@ -158,6 +161,23 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+it('contract: /stats carries the publisher\'s lateness, per event, and its histogram on ?histograms=1', async () => {
+  const server = await startServer({ transport: 'sse' });
+  const agent = new Agent({ keepAlive: true });
+  try {
+    const p = startPublisher(server.hub, { rate: 1000, count: 20, payloadBytes: 8 }, server.stats.publisher);
+    assert.equal(await p.done, 20);
+    const plain = JSON.parse((await http(agent, server.port, 'GET', '/stats')).body) as StatsSnapshot;
+    assert.equal(plain.publisher.latenessUs.count, 20, 'one lateness per event published');
+    assert.equal(plain.publisher.latenessHistogram, undefined);
+    const full = JSON.parse((await http(agent, server.port, 'GET', '/stats?histograms=1')).body) as StatsSnapshot;
+    assert.equal(decodeFromCompressedBase64(full.publisher.latenessHistogram ?? '').totalCount, 20);
+  } finally {
+    agent.destroy();
+    await server.close();
+  }
+});
 
 for (const transport of TRANSPORTS) {
   it(`contract: ${transport} announces a gap when the cursor is older than retention`, async () => {
