@@ -335,6 +335,8 @@ export class TransportRun {
     const snapshots = await this.closeWindow();
     const after = p.after ? await this.guard(p.after(snapshots)) : undefined;
     const { lastSeq, lastDueUs } = await this.guard(published);
+    // The window's last events may leave late (that is what lateness measures): read the publisher once it stopped.
+    snapshots.to = { ...snapshots.to, publisher: (await this.guard(server.stats({ histograms: true }))).publisher };
     return { snapshots, lastSeq, lastDueUs, warmup: { ms: Math.round((startUs - t0) / 1000), settled, capMs: p.warmupMaxMs }, after };
   }
 

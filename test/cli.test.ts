@@ -80,6 +80,15 @@ describe('rtbench compare on a tiny profile', () => {
         assert.equal(t.server?.rssPerConnectionBytes, undefined);
         assert.equal(typeof t.driver?.saturated, 'boolean');
       }
+      for (const t of result.transports) {
+        // Ratios are kept exact (unrounded), so a count can always be recovered from them.
+        assert.equal(t.churn?.requestsPerEvent, (t.churn?.httpRequests ?? 0) / (t.delivery?.windowDeliveries ?? 1), t.transport);
+        // The warm-up lasted at least the 200 ms asked for, and at most its cap (3 x 200 ms) plus the lead to tell the clients.
+        assert.ok((t.warmup?.ms ?? 0) >= 200 && t.warmup?.capMs === 600, `${t.transport}: ${JSON.stringify(t.warmup)}`);
+        // What the instrument adds was measured in this run.
+        assert.ok(t.floor && t.floor.timestampCostNs > 0 && (t.floor.loopbackRttP50Us ?? 0) > 0, t.transport);
+        assert.equal(t.publisher?.latenessUs.count, 40, `${t.transport}: the lateness of each of the 40 events due in the window`);
+      }
       // WebSocket, SSE and streams make no HTTP request while measuring; short polling makes some.
       const byName = Object.fromEntries(result.transports.map((t) => [t.transport, t]));
       assert.equal(byName.ws?.churn?.httpRequests, 0);
