@@ -9,6 +9,7 @@ import { JOINT_TEXT, noWinnerText, rankMetric, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
 import { warningsFor, type Warning } from './warnings.ts';
 
+/** How several results are laid out (re-exported: it lives with the before/after comparison). */
 export { layoutFor, type Layout } from './change.ts';
 
 /** Escapes text for a Markdown table cell (pipes, newlines). */

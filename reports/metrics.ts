@@ -222,8 +222,9 @@ export function hasHealth(transports: readonly TransportResult[]): boolean {
   return transports.some((t) => t.driver !== undefined || t.invalid !== undefined);
 }
 
-/** One sentence for the rows under every table: what the bound and valid rows mean. */
+/** What the "bound by" row means, for the tables' explanation column. */
 export const BOUND_EXPLAIN = 'What limited the run over the window: none, the server (valid: that is what is measured), or the load generator or the host (invalid: the figures show their limits, not the transport\'s).';
+/** What the "valid" row means, for the tables' explanation column. */
 export const VALID_EXPLAIN = 'no: the figures cannot be trusted (the warnings say why); partial: the transport was interrupted.';
 
 /**
