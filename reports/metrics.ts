@@ -135,11 +135,12 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'clientCpuPer1k', label: 'client CPU per 1k events', better: 'lower', value: (t) => perEvent(t, t.driver?.cpuMsPer1kEvents), format: formatMsRatio, explain: 'CPU of all client processes per 1 000 deliveries they received in the window: what receiving costs the client side.' },
   { id: 'serverCpuPercent', label: 'server CPU, share of a core', better: null, value: (t) => t.driver?.serverCpuPercent, format: (v) => formatPercent(v / 100), explain: 'Server CPU over the window as a share of one core: near 100% the server is the limit (valid: that is what is measured).' },
   { id: 'clientCpuMax', label: 'busiest client process CPU', better: null, value: (t) => t.driver?.maxCpuPercent, format: (v) => formatPercent(v / 100), explain: 'The busiest client process over the window, share of one core: near a whole core the load generator, not the transport, is the limit.' },
+  { id: 'clientEld', label: 'client event-loop delay p99', better: null, value: (t) => t.driver?.maxEventLoopDelayP99Us, format: formatUs, explain: "How late the latest client process's event loop was at p99 over the window: when that is a large share of the latency p99 it reports, its own delay, not the transport's, shapes the tail and the run is generator-bound (the warnings give the limit)." },
   { id: 'hostBusy', label: 'host CPU busy', better: null, value: (t) => t.driver?.host?.busyPercent, format: (v) => formatPercent(v / 100), annotate: (t) => ((t.driver?.host?.stealPercent ?? 0) > 0 ? `(${formatPercent((t.driver?.host?.stealPercent ?? 0) / 100)} steal)` : undefined), explain: "Share of all the host's cores busy over the window, steal included: near 100% server and clients competed for CPU." },
 ];
 
 /** Rows that count the load generator's own connections and requests in a poll-ceiling run, or repeat its section. */
-const POLL_CEILING_HIDDEN = ['connectionsOpened', 'connectionsClosed', 'httpRequests', 'serverCpuPercent', 'clientCpuMax'];
+const POLL_CEILING_HIDDEN = ['connectionsOpened', 'connectionsClosed', 'httpRequests', 'serverCpuPercent', 'clientCpuMax', 'clientEld'];
 
 /**
  * The rows worth showing for these transports: those with at least one measured (or deliberately unmeasured)
