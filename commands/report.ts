@@ -5,7 +5,7 @@ import { UsageError } from '../lib/errors.ts';
 import { renderHtml } from '../reports/html.ts';
 import { loadResult } from '../lib/result.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
-import { renderTerminal } from '../reports/terminal.ts';
+import { renderTerminalRuns } from '../reports/terminal.ts';
 
 /** Options of `rtbench report`. */
 export interface ReportOptions {
@@ -61,7 +61,7 @@ export function runReport(files: readonly string[], opts: ReportOptions, io: Rep
   }
   if (opts.html === undefined && opts.md === undefined) {
     const color = io.stdout.isTTY === true && !('NO_COLOR' in process.env);
-    io.stdout.write(results.map((r) => renderTerminal(r, { color })).join('\n'));
+    io.stdout.write(renderTerminalRuns(results, { color }));
   }
 }
 
@@ -73,7 +73,7 @@ export function registerReport(program: Command): void {
     .argument('<result...>', 'result JSON files; two runs of one scenario are shown as before/after')
     .option('--html <file>', 'write one self-contained HTML report (charts inlined, opens offline)')
     .option('--md <file>', 'write the summary as Markdown ("-" prints it to stdout)')
-    .addHelpText('after', '\nWithout --html or --md, prints a table per result.\n\nExamples:\n  rtbench report results/run.json --html report.html\n  rtbench report before.json after.json --md - >> "$GITHUB_STEP_SUMMARY"')
+    .addHelpText('after', '\nWithout --html or --md, prints a table per result; two results of one scenario are followed by the change of every row.\n\nExamples:\n  rtbench report results/run.json --html report.html\n  rtbench report before.json after.json --md - >> "$GITHUB_STEP_SUMMARY"')
     .action((files: string[], opts: ReportOptions) => {
       runReport(files, opts, { stdout: process.stdout, stderr: process.stderr, now: () => new Date().toISOString() });
     });

@@ -90,6 +90,7 @@ export interface DriverHealth {
 
 /** The publisher over the measured window: how late events left (hand-over to the transports minus due time). */
 export interface PublisherFigures {
+  /** Lateness of the events due in the window, µs; count 0: nothing was published on a schedule (chat, token streams), so not measured rather than zero. */
   latenessUs: { count: number; p50Us: number; p99Us: number; maxUs: number };
   /** The lateness HdrHistogram (µs), compressed base64. */
   latenessHistogram?: string;

@@ -4,7 +4,8 @@ import type { RunResult, TransportResult } from '../lib/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { formatBytes, formatCount, formatUs } from './format.ts';
 import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION } from '../lib/result.ts';
-import { bestIndexes, isComparable, metric, orderedTransports, visibleMetrics, type MetricDef } from './metrics.ts';
+import { metric, orderedTransports, visibleMetrics, type MetricDef } from './metrics.ts';
+import { bestIndexes, isComparable } from './ranking.ts';
 import { sectionRow, sectionsFor } from './scenarios.ts';
 import { percentileCurve } from './percentiles.ts';
 
@@ -102,6 +103,11 @@ export function withAlpha(hex: string, alpha: number): string {
   return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
 }
 
+/** A chart's note, with which way is better for a single run; a before/after pair's charts say no more than what they show. */
+function noteFor(runs: readonly TaggedRun[], note: string, hint: string | undefined): string {
+  return runs.length === 1 && hint ? `${note} ${hint}` : note;
+}
+
 function seriesLabel(t: Transport, run: TaggedRun): string {
   return run.tag ? `${t} (${run.tag})` : t;
 }
@@ -133,23 +139,32 @@ export function percentileChart(id: string, runs: readonly TaggedRun[]): LineCha
     kind: 'line',
     id,
     title: 'Latency by percentile',
-    note: 'Publish-to-delivery latency at each percentile (HdrHistogram style, both axes logarithmic). Lower and flatter is better; the right end is the worst deliveries.',
+    note: noteFor(runs, 'Publish-to-delivery latency at each percentile (HdrHistogram style, both axes logarithmic); the right end is the worst deliveries.', 'Lower and flatter is better.'),
     x: { title: 'percentile', scale: 'log', format: 'percentile', min: 1, max: maxX },
     y: { title: 'latency', scale: 'log', format: 'us' },
     series,
   };
 }
 
-/** p99 (solid) and p50 (thin) latency per second of the measured window; null without timelines. */
+/** p99 (solid) and p50 (thin) latency of every second that delivered, dots on the window's seconds; null without timelines. */
 export function timelineChart(id: string, runs: readonly TaggedRun[]): LineChartSpec | null {
   const series: SeriesSpec[] = [];
   const pair = runs.length > 1;
   for (const run of runs) {
     for (const t of orderedTransports(run.result)) {
-      const timeline = t.timeline ?? [];
+      // a second without deliveries has no latency to draw (and no place on a log axis)
+      const timeline = (t.timeline ?? []).filter((p) => p.delivered > 0);
       if (timeline.length === 0) continue;
       const color = TRANSPORT_COLORS[t.transport];
-      series.push({ label: `${seriesLabel(t.transport, run)} p99`, color, dashed: run.tag === 'before', points: timeline.map((p) => [p.tMs / 1000, p.p99Us]), pointRadius: timeline.length <= 2 ? 3 : 0 });
+      const dot = timeline.length <= 2 ? 3 : 2;
+      series.push({
+        label: `${seriesLabel(t.transport, run)} p99`,
+        color,
+        dashed: run.tag === 'before',
+        points: timeline.map((p) => [p.tMs / 1000, p.p99Us]),
+        pointRadius: 0,
+        pointRadii: timeline.map((p) => (p.window === true || timeline.length <= 2 ? dot : 0)),
+      });
       if (!pair) series.push({ label: `${t.transport} p50`, color: withAlpha(color, 0.55), width: 1, legend: false, points: timeline.map((p) => [p.tMs / 1000, p.p50Us]), pointRadius: timeline.length <= 2 ? 2 : 0 });
     }
   }
@@ -159,8 +174,8 @@ export function timelineChart(id: string, runs: readonly TaggedRun[]): LineChart
     id,
     title: 'Latency over time',
     note: pair
-      ? 'p99 latency of each second of the measured window; dashed = before. A flat line means steady delivery; spikes are stalls.'
-      : 'p99 (thick) and p50 (thin) latency of each second of the measured window. A flat line means steady delivery; spikes are stalls.',
+      ? "p99 latency of each second since the publisher started (warm-up, window, drain); dots mark the measured window's seconds; dashed = before. A flat line means steady delivery; spikes are stalls."
+      : "p99 (thick) and p50 (thin) latency of each second since the publisher started (warm-up, window, drain); dots mark the measured window's seconds, the ones the tie rule reads. A flat line means steady delivery; spikes are stalls.",
     x: { title: 'seconds since the publisher started', scale: 'linear', format: 'seconds' },
     y: { title: 'latency', scale: 'log', format: 'us' },
     series,
@@ -168,7 +183,7 @@ export function timelineChart(id: string, runs: readonly TaggedRun[]): LineChart
 }
 
 /** A bar chart of one or more metrics per transport, one dataset per metric and run. */
-function metricBars(id: string, runs: readonly TaggedRun[], defs: readonly MetricDef[], title: string, note: string, format: ValueFormat): BarChartSpec | null {
+function metricBars(id: string, runs: readonly TaggedRun[], defs: readonly MetricDef[], title: string, note: string, hint: string | undefined, format: ValueFormat): BarChartSpec | null {
   const names = transportNames(runs);
   const datasets: BarDatasetSpec[] = [];
   defs.forEach((def, d) => {
@@ -197,7 +212,7 @@ function metricBars(id: string, runs: readonly TaggedRun[], defs: readonly Metri
   });
   // nothing measured, or every bar zero (no connection opened in the window): nothing to compare, no chart
   if (datasets.every((ds) => ds.values.every((v) => v === null || v === 0))) return null;
-  return { kind: 'bar', id, title, note, categories: names, y: { title: '', scale: 'linear', format, min: 0 }, datasets, legend: datasets.length > 1 };
+  return { kind: 'bar', id, title, note: noteFor(runs, note, hint), categories: names, y: { title: '', scale: 'linear', format, min: 0 }, datasets, legend: datasets.length > 1 };
 }
 
 /** The per-transport bar charts: throughput, bytes, requests, connections, CPU, memory. */
@@ -206,12 +221,12 @@ export function barCharts(idPrefix: string, runs: readonly TaggedRun[]): BarChar
   const shown = new Set(visibleMetrics(runs.flatMap((r) => r.result.transports)).map((d) => d.id));
   const defs = (...ids: string[]): MetricDef[] => ids.filter((id) => shown.has(id)).map(metric);
   const charts = [
-    metricBars(`${idPrefix}-throughput`, runs, defs('eventsPerSec'), 'Delivered events per second', 'Deliveries per second across all clients. Higher is better; equal bars mean every transport kept up with the publisher.', 'rate'),
-    metricBars(`${idPrefix}-bytes`, runs, defs('bytesPerEvent'), 'Bytes per event', 'Bytes the server wrote per delivered event, headers and framing included. Lower is better.', 'bytes'),
-    metricBars(`${idPrefix}-requests`, runs, defs('requestsPerEvent'), 'HTTP requests per event', 'Requests the server had to parse and answer per delivered event. Lower is better; streaming transports need one per connection, not per event.', 'ratio'),
-    metricBars(`${idPrefix}-connections`, runs, defs('connectionsOpened', 'connectionsClosed'), 'Connections opened and closed', 'TCP connections accepted (solid) and closed (pale) while measuring. Lower is better: each new connection costs a handshake.', 'count'),
-    metricBars(`${idPrefix}-cpu`, runs, defs('cpuPer1k'), 'Server CPU per 1 000 events', 'Server CPU time (user + system) per 1 000 delivered events, ms. Lower is better.', 'ms'),
-    metricBars(`${idPrefix}-memory`, runs, defs('rssPerConnection'), 'Server memory per connection', `Server RSS per connected client (connected minus baseline, divided by clients). Lower is better; not measured below ${MIN_CLIENTS_TEXT} clients.`, 'bytes'),
+    metricBars(`${idPrefix}-throughput`, runs, defs('eventsPerSec'), 'Delivered events per second', 'Deliveries per second across all clients; equal bars mean every transport kept up with the publisher.', 'Higher is better.', 'rate'),
+    metricBars(`${idPrefix}-bytes`, runs, defs('bytesPerEvent'), 'Bytes per event', 'Bytes the server wrote per delivered event, headers and framing included.', 'Lower is better.', 'bytes'),
+    metricBars(`${idPrefix}-requests`, runs, defs('requestsPerEvent'), 'HTTP requests per event', 'Requests the server had to parse and answer per delivered event; streaming transports need one per connection, not per event.', 'Lower is better.', 'ratio'),
+    metricBars(`${idPrefix}-connections`, runs, defs('connectionsOpened', 'connectionsClosed'), 'Connections opened and closed', 'TCP connections accepted (solid) and closed (pale) while measuring; each new connection costs a handshake.', 'Lower is better.', 'count'),
+    metricBars(`${idPrefix}-cpu`, runs, defs('cpuPer1k'), 'Server CPU per 1 000 events', 'Server CPU time (user + system) per 1 000 delivered events, ms.', 'Lower is better.', 'ms'),
+    metricBars(`${idPrefix}-memory`, runs, defs('rssPerConnection'), 'Server memory per connection', `Server RSS per connected client (connected minus baseline, divided by clients); not measured below ${MIN_CLIENTS_TEXT} clients.`, 'Lower is better.', 'bytes'),
   ];
   return charts.filter((c): c is BarChartSpec => c !== null);
 }
@@ -245,7 +260,7 @@ export function chartNotes(idPrefix: string, runs: readonly TaggedRun[]): ChartN
 /** The bar charts of the scenario sections (reconnect times, round trip, bursts, tokens, poll ceiling). */
 export function sectionCharts(idPrefix: string, runs: readonly TaggedRun[]): BarChartSpec[] {
   const sections = sectionsFor(runs.flatMap((r) => r.result.transports));
-  const charts = sections.flatMap((s) => s.charts.map((c) => metricBars(`${idPrefix}-${c.id}`, runs, c.rows.map(sectionRow), c.title, c.note, c.format)));
+  const charts = sections.flatMap((s) => s.charts.map((c) => metricBars(`${idPrefix}-${c.id}`, runs, c.rows.map(sectionRow), c.title, c.note, c.hint, c.format)));
   return charts.filter((c): c is BarChartSpec => c !== null);
 }
 
@@ -269,7 +284,7 @@ export function idleChart(id: string, runs: readonly TaggedRun[]): LineChartSpec
     kind: 'line',
     id,
     title: 'Server memory versus idle connections',
-    note: 'Server RSS while holding idle connections; the legend gives the fitted slope (memory per connection). Lower and flatter is better.',
+    note: noteFor(runs, 'Server RSS while holding idle connections; the legend gives the fitted slope (memory per connection).', 'Lower and flatter is better.'),
     x: { title: 'connections held', scale: 'linear', format: 'count', min: 0 },
     y: { title: 'server RSS', scale: 'linear', format: 'bytes' },
     series,
@@ -324,7 +339,7 @@ export function capacityChart(id: string, runs: readonly TaggedRun[]): LineChart
     kind: 'line',
     id,
     title: axis === 'clients' ? 'p99 latency versus connected clients' : 'p99 latency versus event rate',
-    note: 'Each step raises the load until p99 breaks the SLO or events are lost (×). The triangle marks the knee: the highest load that still held. Further right is better.',
+    note: noteFor(runs, 'Each step raises the load until p99 breaks the SLO or events are lost (×). The triangle marks the knee: the highest load that still held.', 'Further right is better.'),
     x: { title: axis === 'clients' ? 'clients' : 'events per second', scale: 'log', format: 'count' },
     y: { title: 'p99 latency', scale: 'log', format: 'us' },
     series,

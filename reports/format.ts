@@ -79,7 +79,10 @@ export function formatRatio(n: number): string {
   if (abs >= 1000) return formatCount(n);
   // keep trailing zeros so columns line up in meaning ("1.00" rather than "1")
   const magnitude = Math.floor(Math.log10(abs));
-  return n.toFixed(Math.max(0, 2 - magnitude));
+  const decimals = Math.max(0, 2 - magnitude);
+  const text = n.toFixed(decimals);
+  // rounding can carry into a new digit (0.0009998 -> "0.001000"): drop the extra decimal
+  return Math.abs(Number(text)) >= 10 ** (magnitude + 1) && decimals > 0 ? n.toFixed(decimals - 1) : text;
 }
 
 /** Formats a fraction (0..1) as a percentage with 3 significant digits ("0.120%", "12.5%"). */

@@ -8,9 +8,12 @@ import type { RunResult, TransportResult } from '../lib/result.ts';
 import { TRANSPORT_LABELS, type Transport } from '../lib/transports.ts';
 import { TRANSPORT_COLORS, chartNotes, chartsFor, type ChartNote, type ChartSpec, type TaggedRun } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatRate, formatSig, formatUs } from './format.ts';
-import { beforeAfterCell, layoutFor } from './markdown.ts';
-import { bestIndexes, cellText, visibleMetrics, isComparable, loadText, metric, orderedTransports, saturatedText, statusText, warningsFor, type MetricDef, type Warning } from './metrics.ts';
+import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
+import { floorText } from './floor.ts';
+import { BOUND_EXPLAIN, VALID_EXPLAIN, boundOf, boundText, cellText, explainText, hasHealth, loadText, metric, orderedTransports, processesText, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
+import { JOINT_TEXT, TOO_FEW_TEXT, isComparable, listText, rankMetric, secondsNeededText, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
+import { warningsFor, type Warning } from './warnings.ts';
 
 /** Options of the HTML report. */
 export interface HtmlOptions {
@@ -117,8 +120,9 @@ function renderRun(result: RunResult, idPrefix: string, charts: ChartSpec[], lev
     renderWarnings(warningsFor(result)),
     renderGlance(result),
     `<${h}>Summary</${h}>`,
-    '<p class="muted">Best value in each row highlighted in green (lowest, or highest where more is better). Transports that errored or whose load generator was saturated do not compete.</p>',
+    `<p class="muted">Best value in each row highlighted in green (lowest, or highest where more is wanted). A timed row's best must stand clear of this run's per-second noise: its window seconds' notched median (median ± 1.58 × IQR / √n) must not overlap any other transport's. Timed rows without a per-second series are not ranked. Transports that errored, were interrupted or whose figures are invalid do not compete.</p>`,
     renderMetricTable(ts, visibleMetrics(ts), true),
+    renderFloor(result),
     ...sections,
     renderIdleTable(ts, h),
     renderCapacityTable(ts, h),
@@ -139,39 +143,55 @@ function shortSettings(r: RunResult): string {
 
 function renderWarnings(warnings: readonly Warning[]): string {
   if (warnings.length === 0) return '';
-  const items = warnings.map((w) => `<li class="${w.level}"><strong>${w.level === 'invalid' ? 'Invalid run:' : w.level === 'error' ? 'Errored:' : 'Warning:'}</strong>${esc(w.message)}</li>`);
+  const tag: Record<Warning['level'], string> = { invalid: 'Invalid:', error: 'Errored:', warning: 'Warning:', note: 'Note:' };
+  const items = warnings.map((w) => `<li class="${w.level}"><strong>${tag[w.level]}</strong>${esc(w.message)}</li>`);
   return `<ul class="warnings">\n${items.join('\n')}\n</ul>`;
+}
+
+/** The instrument's floor of a run, one paragraph. */
+function renderFloor(result: RunResult): string {
+  const text = floorText(result);
+  return text ? `<p class="floor">${esc(text)}</p>` : '';
 }
 
 /** The metrics that get a "who won" card, in order. */
 const GLANCE = ['p99', 'p50', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEvent', 'rssPerConnection', 'cpuPer1k', 'connectionsOpened'];
 
-/** Cards naming the winner of the headline metrics and how far behind the worst was. */
+/** Cards naming the winner of the headline metrics and how far behind the worst was, or why nobody won. */
 function renderGlance(result: RunResult): string {
   const ts = orderedTransports(result);
   const cards: string[] = [];
   const defs = [...sectionsFor(ts).flatMap((s) => s.rows.filter((d) => d.card !== undefined)), ...GLANCE.map(metric)];
-  for (const def of defs) {
-    const best = bestIndexes(def, ts);
-    const first = best[0];
-    if (first === undefined) continue;
-    const winner = ts[first];
-    const bestValue = winner ? def.value(winner) : undefined;
-    if (!winner || bestValue === undefined) continue;
-    const rivals = ts.map((t, i) => ({ t, i, v: def.value(t) })).filter((x) => !best.includes(x.i) && isComparable(x.t) && x.v !== undefined);
+  for (const v of verdicts(result, defs)) {
+    const def = v.metric;
+    const who = (names: readonly Transport[]): string => names.map((n) => `${swatch(n)}${esc(n)}`).join(', ');
+    const title = `<div class="what">${esc(cardTitle(def))}</div>`;
+    if (v.transports.length === 0) {
+      const verdict = v.kind === 'tie' ? 'tie' : v.kind === 'too-few-seconds' ? 'cannot tell' : 'not ranked';
+      const why =
+        v.kind === 'tie'
+          ? `${listText(v.withinNoise)} ${v.withinNoise.length === 1 ? 'is' : 'are'} within this run's per-second noise`
+          : v.kind === 'too-few-seconds'
+            ? `${TOO_FEW_TEXT} (${secondsNeededText(v.seconds ?? 0)})`
+            : 'no per-second series to tell it from noise';
+      cards.push(`<div class="card no-winner">${title}<div class="who">${verdict}</div><div class="why">${who([v.leader])} leads with ${esc(v.value)}, but ${esc(why)}</div></div>`);
+      continue;
+    }
+    const ranking = rankMetric(def, ts);
+    const leader = ts.find((t) => t.transport === v.leader);
+    const bestValue = leader ? def.value(leader) : undefined;
+    const rivals = ts.map((t, i) => ({ t, i, v: def.value(t) })).filter((x) => !ranking.best.includes(x.i) && isComparable(x.t) && x.v !== undefined);
     let why = '';
-    if (rivals.length > 0) {
+    if (rivals.length > 0 && bestValue !== undefined) {
       const worst = rivals.reduce((a, b) => ((def.better === 'lower' ? (b.v ?? 0) > (a.v ?? 0) : (b.v ?? 0) < (a.v ?? 0)) ? b : a));
       const wv = worst.v ?? 0;
       const factor = def.better === 'lower' ? wv / bestValue : bestValue / wv;
-      const word = def.better === 'higher' ? 'fewer' : def.format === formatUs || ['p50', 'p90', 'p99', 'p999', 'max'].includes(def.id) ? 'slower' : 'more';
+      const word = def.better === 'higher' ? 'fewer' : def.format === formatUs ? 'slower' : 'more';
       const times = Number.isFinite(factor) && factor >= 1.1 ? ` (${formatSig(factor, 2)}× ${word})` : '';
       why = `worst: ${swatch(worst.t.transport)}${esc(worst.t.transport)} ${esc(def.format(wv))}${esc(times)}`;
     }
-    const names = best.map((i) => ts[i]?.transport).filter((t): t is Transport => t !== undefined);
-    cards.push(
-      `<div class="card"><div class="what">${esc(cardTitle(def))}</div><div class="who">${names.map((n) => `${swatch(n)}${esc(n)}`).join(', ')} <span class="muted">${esc(def.format(bestValue))}</span></div><div class="why">${why}</div></div>`,
-    );
+    const joint = v.kind === 'joint' && def.noise !== 'exact' ? ` <span class="muted">(${esc(JOINT_TEXT)})</span>` : '';
+    cards.push(`<div class="card">${title}<div class="who">${who(v.transports)} <span class="muted">${esc(v.value)}</span>${joint}</div><div class="why">${why}</div></div>`);
   }
   if (cards.length === 0) return '';
   return `<div class="glance">\n${cards.join('\n')}\n</div>`;
@@ -191,7 +211,7 @@ function cardTitle(def: MetricDef): string {
   return def.card ?? titles[def.id] ?? def.label;
 }
 
-/** A metric-per-row table, transports as columns, the best of each row highlighted; `summary` adds status and driver rows. */
+/** A metric-per-row table, transports as columns, the best of each row highlighted; `summary` adds status, bound and valid rows. */
 function renderMetricTable(ts: readonly TransportResult[], defs: readonly MetricDef[], summary: boolean): string {
   if (ts.length === 0) return summary ? '<p>No transports were run.</p>' : '';
   const head = `<thead><tr><th>metric</th>${ts.map((t) => `<th>${swatch(t.transport)}${esc(t.transport)}</th>`).join('')}<th class="explain">what it means</th></tr></thead>`;
@@ -200,18 +220,21 @@ function renderMetricTable(ts: readonly TransportResult[], defs: readonly Metric
     `<tr><td>status</td>${ts.map((t) => `<td class="status${t.status === 'ok' ? '' : ' errored'}">${esc(statusText(t))}</td>`).join('')}<td class="explain">ok, or why the transport failed; a failed transport does not stop the others.</td></tr>`,
   );
   for (const def of defs) {
-    const best = new Set(bestIndexes(def, ts));
+    const best = new Set(rankMetric(def, ts).best);
     const cells = ts.map((t, i) => {
       const v = def.value(t);
       if (v === undefined) return `<td${def.missing?.(t) !== undefined ? ' class="unmeasured"' : ''}>${esc(cellText(def, t))}</td>`;
       const cls = best.has(i) ? ' class="best"' : def.id === 'lost' && v > 0 ? ' class="bad"' : '';
-      return `<td${cls}>${esc(def.format(v))}</td>`;
+      return `<td${cls}>${esc(cellText(def, t))}</td>`;
     });
-    rows.push(`<tr id="row-${def.id}"><td>${esc(def.label)}</td>${cells.join('')}<td class="explain">${esc(def.explain)}</td></tr>`);
+    rows.push(`<tr id="row-${def.id}"><td>${esc(def.label)}</td>${cells.join('')}<td class="explain">${esc(explainText(def))}</td></tr>`);
   }
-  if (summary && ts.some((t) => t.driver)) rows.push(
-    `<tr><td>driver saturated</td>${ts.map((t) => `<td class="status${t.driver?.saturated ? ' bad' : ''}">${esc(saturatedText(t))}</td>`).join('')}<td class="explain">yes means the load generator, not the transport, was the limit: that transport's figures are invalid.</td></tr>`,
-  );
+  if (summary && hasHealth(ts)) {
+    rows.push(
+      `<tr id="row-bound"><td>bound by</td>${ts.map((t) => `<td class="status${boundOf(t) === 'generator' || boundOf(t) === 'host' ? ' bad' : ''}">${esc(boundText(t))}</td>`).join('')}<td class="explain">${esc(BOUND_EXPLAIN)}</td></tr>`,
+      `<tr id="row-valid"><td>valid</td>${ts.map((t) => `<td class="status${validText(t).startsWith('no') ? ' bad' : ''}">${esc(validText(t))}</td>`).join('')}<td class="explain">${esc(VALID_EXPLAIN)}</td></tr>`,
+    );
+  }
   return `<div class="table-wrap"><table class="${summary ? 'summary' : 'scenario'}">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
 }
 
@@ -308,7 +331,7 @@ function renderSettings(result: RunResult): string {
     ['warm-up / measured / drain', `${formatMs(o.warmupMs)} / ${formatMs(o.durationMs)} / up to ${formatMs(o.drainMs)}`],
     ['short-poll interval', `${formatCount(o.pollIntervalMs)} ms`],
     ['long-poll wait', `${formatCount(o.longPollWaitMs)} ms`],
-    ['client processes', formatCount(o.workers)],
+    ['client processes', o.workers > 0 ? formatCount(o.workers) : processesText(result)],
     ['ws compression', o.wsCompression ? 'on' : 'off'],
   ];
   if (o.injectDelayMs > 0) rows.push(['injected server delay', `${formatCount(o.injectDelayMs)} ms per tick`]);
@@ -352,20 +375,26 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
     const cells = names.map((n) => {
       const c = beforeAfterCell(def, find(before, n), find(after, n));
       if (c.kind !== 'changed') return `<td>${esc(c.text)}</td>`;
-      const v = c.verdict;
-      return `<td${v ? ` class="${v}"` : ''}>${esc(`${c.beforeText} → ${c.afterText}`)}<span class="delta">${esc(c.delta)}${v ? ` ${v}` : ''}</span></td>`;
+      const tag = c.noise ? NOISE_TAGS[c.noise].label : '';
+      return `<td class="changed${c.noise ? ` ${c.noise}` : ''}">${esc(`${c.beforeText} → ${c.afterText}`)}<span class="delta">${esc(tag ? `${c.delta} · ${tag}` : c.delta)}</span></td>`;
     });
     rows.push(`<tr id="row-${def.id}"><td>${esc(def.label)}</td>${cells.join('')}<td class="explain">${esc(def.explain)}</td></tr>`);
   }
   const warnings = [...warningsFor(before).map((w) => ({ ...w, message: `before: ${w.message}` })), ...warningsFor(after).map((w) => ({ ...w, message: `after: ${w.message}` }))];
   const title = `rtbench ${after.scenario}: before → after`;
+  const floors = [
+    ['Before', floorText(before)],
+    ['After', floorText(after)],
+  ].flatMap(([tag, text]) => (text ? [`<p class="floor">${esc(`${tag ?? ''}: ${text}`)}</p>`] : []));
   return [
     `<h1>${esc(title)}</h1>`,
     `<p class="muted">Before: ${esc(before.startedAt)}${before.environment.gitCommit ? ` (commit ${esc(before.environment.gitCommit.slice(0, 12))})` : ''} · After: ${esc(after.startedAt)}${after.environment.gitCommit ? ` (commit ${esc(after.environment.gitCommit.slice(0, 12))})` : ''} · ${esc(shortSettings(after))}</p>`,
     renderWarnings(warnings),
     '<h2>What changed</h2>',
-    '<p class="muted">Each cell: before → after, and the change relative to before (one value when nothing changed). Green = better, red = worse (changes under 1% unmarked).</p>',
+    `<p class="muted">${esc(CHANGE_LEGEND)}</p>`,
+    `<p class="gate">${esc(GATE_SENTENCE).replace(/`([^`]+)`/g, '<code>$1</code>')}</p>`,
     `<div class="table-wrap"><table class="summary">\n${head}\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`,
+    ...floors,
     '<h2>Who won in the after run</h2>',
     renderGlance(after),
     pairCharts.length + pairNotes.length > 0 ? `<h2>Charts</h2>\n<p class="muted">Dashed or pale = before, solid = after.</p>\n${renderChartBoxes(pairCharts, pairNotes)}` : '',

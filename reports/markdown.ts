@@ -1,21 +1,16 @@
-// Markdown report: the summary table, winners and warnings, fit for a pull-request comment or
-// $GITHUB_STEP_SUMMARY. Pure: (results) => string.
+// Markdown report: the summary table, who won (or why nobody did), the instrument's floor and the warnings, fit
+// for a pull-request comment or $GITHUB_STEP_SUMMARY. Pure: (results) => string.
 import type { RunResult, TransportResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
-import { NONE, formatDelta } from './format.ts';
+import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
+import { floorText } from './floor.ts';
+import { BOUND_EXPLAIN, VALID_EXPLAIN, boundText, cellText, environmentLine, explainText, hasHealth, orderedTransports, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
+import { JOINT_TEXT, noWinnerText, rankMetric, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
-import { bestIndexes, cellText, visibleMetrics, environmentLine, orderedTransports, saturatedText, settingsLine, statusText, warningsFor, winners, type MetricDef, type Warning } from './metrics.ts';
+import { warningsFor, type Warning } from './warnings.ts';
 
-/** How several results are shown together. */
-export type Layout = 'single' | 'before-after' | 'side-by-side';
-
-/** Two results of the same scenario are a before/after pair; anything else is shown side by side. */
-export function layoutFor(results: readonly RunResult[]): Layout {
-  if (results.length === 1) return 'single';
-  const [a, b] = results;
-  if (results.length === 2 && a && b && a.scenario === b.scenario) return 'before-after';
-  return 'side-by-side';
-}
+/** How several results are laid out (re-exported: it lives with the before/after comparison). */
+export { layoutFor, type Layout } from './change.ts';
 
 /** Escapes text for a Markdown table cell (pipes, newlines). */
 function cell(text: string): string {
@@ -36,6 +31,9 @@ export function renderMarkdown(results: readonly RunResult[]): string {
   return parts.join('\n');
 }
 
+/** The summary rows named in the "who won" line (scenario sections add their own headline rows). */
+const HEADLINE = ['p50', 'p99', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEvent', 'rssPerConnection', 'cpuPer1k'];
+
 function renderOne(result: RunResult, prefix: string): string {
   const ts = orderedTransports(result);
   const lines: string[] = [];
@@ -48,9 +46,13 @@ function renderOne(result: RunResult, prefix: string): string {
 
   const sections = sectionsFor(ts);
   const headline = [...sections.flatMap((s) => s.rows.filter((d) => d.card !== undefined)), ...visibleMetrics(ts).filter((d) => HEADLINE.includes(d.id))];
-  const win = winners(result, headline);
-  if (win.length > 0) {
-    lines.push('**Who won:** ' + win.map((w) => `${w.metric.label}: **${w.transports.join(', ')}** (${w.value})`).join(' · '));
+  const vs = verdicts(result, headline);
+  if (vs.length > 0) {
+    const text = vs.map((v) => {
+      if (v.transports.length > 0) return `${v.metric.label}: **${v.transports.join(', ')}** (${v.value}${v.kind === 'joint' && v.metric.noise !== 'exact' ? `; ${JOINT_TEXT}` : ''})`;
+      return `${v.metric.label}: ${noWinnerText(v)}`;
+    });
+    lines.push(`**Who won:** ${text.join(' · ')}`);
     lines.push('');
   }
 
@@ -63,8 +65,13 @@ function renderOne(result: RunResult, prefix: string): string {
   lines.push(`|---|${ts.map(() => '--:').join('|')}|---|`);
   lines.push(`| status | ${ts.map((t) => cell(statusText(t))).join(' | ')} | ok, or why the transport failed. |`);
   for (const def of visibleMetrics(ts)) lines.push(metricLine(def, ts));
-  if (ts.some((t) => t.driver)) lines.push(`| driver saturated | ${ts.map((t) => cell(saturatedText(t))).join(' | ')} | yes means the load generator, not the transport, was the limit: the run is invalid. |`);
+  if (hasHealth(ts)) {
+    lines.push(`| bound by | ${ts.map((t) => cell(boundText(t))).join(' | ')} | ${BOUND_EXPLAIN} |`);
+    lines.push(`| valid | ${ts.map((t) => cell(validText(t))).join(' | ')} | ${VALID_EXPLAIN} |`);
+  }
   lines.push('');
+  const floor = floorText(result);
+  if (floor) lines.push(floor, '');
   for (const section of sections) {
     lines.push(`### ${section.title}`);
     lines.push('');
@@ -75,59 +82,29 @@ function renderOne(result: RunResult, prefix: string): string {
     for (const def of section.rows) lines.push(metricLine(def, ts));
     lines.push('');
   }
-  lines.push('**Bold** = best in row (lowest, or highest where more is better).');
+  lines.push(
+    "**Bold** = best in row (lowest, or highest where more is wanted). A timed row's best must stand clear of this run's per-second noise (notched medians of the window seconds); timed rows without a per-second series are not ranked.",
+  );
   lines.push('');
   return lines.join('\n');
 }
 
-/** The summary rows named in the "who won" line (scenario sections add their own headline rows). */
-const HEADLINE = ['p50', 'p99', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEvent', 'rssPerConnection', 'cpuPer1k'];
-
 /** One table line of a metric, its best value(s) in bold. */
 function metricLine(def: MetricDef, ts: readonly TransportResult[]): string {
-  const best = new Set(bestIndexes(def, ts));
+  const best = new Set(rankMetric(def, ts).best);
   const cells = ts.map((t, i) => {
-    const v = def.value(t);
-    if (v === undefined) return cell(cellText(def, t));
-    return best.has(i) ? `**${def.format(v)}**` : def.format(v);
+    const text = cell(cellText(def, t));
+    return best.has(i) && def.value(t) !== undefined ? `**${text}**` : text;
   });
-  return `| ${def.label} | ${cells.join(' | ')} | ${def.explain} |`;
+  return `| ${def.label} | ${cells.join(' | ')} | ${explainText(def)} |`;
 }
 
 /** A GitHub alert block listing the warnings, or nothing. */
 function warningBlock(warnings: readonly Warning[]): string[] {
   if (warnings.length === 0) return [];
-  const kind = warnings.some((w) => w.level !== 'warning') ? 'CAUTION' : 'WARNING';
-  return [`> [!${kind}]`, ...warnings.map((w) => `> - ${w.level === 'invalid' ? '**Invalid:** ' : w.level === 'error' ? '**Error:** ' : ''}${w.message}`), ''];
-}
-
-/** "better" / "worse" for a change of a metric, or "" when the change is under 1% or has no direction. */
-export function verdict(def: MetricDef, before: number, after: number): '' | 'better' | 'worse' {
-  if (def.better === null || before === after) return '';
-  if (before !== 0 && Math.abs(after / before - 1) < 0.01) return '';
-  const lower = after < before;
-  return (def.better === 'lower') === lower ? 'better' : 'worse';
-}
-
-/** One metric of one transport, before and after: what every before/after view shows in its cell. */
-export type BeforeAfterCell =
-  /** Nothing comparable (a side missing or not measured): the two texts, or one when they agree. */
-  | { kind: 'text'; text: string }
-  /** The same value on both sides. */
-  | { kind: 'same'; text: string }
-  /** A change, with its relative delta and whether it is better or worse. */
-  | { kind: 'changed'; before: number; after: number; beforeText: string; afterText: string; delta: string; verdict: '' | 'better' | 'worse' };
-
-/** Compares one metric of a transport before and after (either side may be missing). */
-export function beforeAfterCell(def: MetricDef, b: TransportResult | undefined, a: TransportResult | undefined): BeforeAfterCell {
-  const bv = b ? def.value(b) : undefined;
-  const av = a ? def.value(a) : undefined;
-  const bt = b ? cellText(def, b) : NONE;
-  const at = a ? cellText(def, a) : NONE;
-  if (bv === undefined && av === undefined) return { kind: 'text', text: bt === at ? at : `${bt} → ${at}` };
-  if (bv === undefined || av === undefined) return { kind: 'text', text: `${bt} → ${at}` };
-  if (bv === av) return { kind: 'same', text: def.format(av) };
-  return { kind: 'changed', before: bv, after: av, beforeText: bt, afterText: at, delta: formatDelta(bv, av), verdict: verdict(def, bv, av) };
+  const kind = warnings.some((w) => w.level === 'invalid' || w.level === 'error') ? 'CAUTION' : warnings.some((w) => w.level === 'warning') ? 'WARNING' : 'NOTE';
+  const tag = (w: Warning): string => (w.level === 'invalid' ? '**Invalid:** ' : w.level === 'error' ? '**Error:** ' : w.level === 'note' ? '**Note:** ' : '');
+  return [`> [!${kind}]`, ...warnings.map((w) => `> - ${tag(w)}${w.message}`), ''];
 }
 
 function renderBeforeAfter(before: RunResult, after: RunResult): string {
@@ -154,15 +131,19 @@ function renderBeforeAfter(before: RunResult, after: RunResult): string {
   for (const def of allRows(all)) {
     const cells = names.map((n) => {
       const c = beforeAfterCell(def, find(before, n), find(after, n));
-      if (c.kind === 'text') return cell(c.text);
-      if (c.kind === 'same') return c.text;
-      const delta = c.verdict === 'better' ? `**${c.delta}**` : c.verdict === 'worse' ? `_${c.delta}_` : c.delta;
-      return `${def.format(c.before)} → ${def.format(c.after)} (${delta})`;
+      if (c.kind !== 'changed') return cell(c.text);
+      return cell(`${c.beforeText} → ${c.afterText} (${c.delta}${c.noise ? `, ${NOISE_TAGS[c.noise].label}` : ''})`);
     });
     lines.push(`| ${def.label} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  lines.push('Change shown as after relative to before; **bold** = better, _italic_ = worse (changes under 1% are unmarked).');
+  for (const [tag, r] of [['Before', before], ['After', after]] as const) {
+    const floor = floorText(r);
+    if (floor) lines.push(`${tag}: ${floor}`, '');
+  }
+  lines.push(CHANGE_LEGEND);
+  lines.push('');
+  lines.push(GATE_SENTENCE);
   lines.push('');
   return lines.join('\n');
 }

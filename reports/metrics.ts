@@ -1,14 +1,20 @@
-// The metric rows every report shows, which value wins each row, and the warnings a run deserves.
-// One table of definitions so the terminal, Markdown and HTML reports agree on labels, units and winners.
-import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, type RunResult, type TransportResult } from '../lib/result.ts';
+// The metric rows every report shows: labels, units, which way is better, and how a row tells a winner from
+// noise. One table of definitions so the terminal, Markdown and HTML reports agree on labels, units and winners.
+import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, type RunResult, type TimelinePoint, type TransportResult } from '../lib/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
-import { NONE, formatBytes, formatCount, formatPercent, formatRate, formatRatio, formatSeconds, formatSig, formatUs } from './format.ts';
+import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatSeconds, formatUs } from './format.ts';
 
 /** Cell text for RSS per connection below MIN_CLIENTS_FOR_RSS_PER_CONNECTION clients: not measured, not zero. */
 export const NOT_MEASURED_RSS = `${NONE} (< ${formatCount(MIN_CLIENTS_FOR_RSS_PER_CONNECTION).replace(',', ' ')} clients)`;
 
 /** Which direction of a metric is better; null when neither is. */
 export type Better = 'lower' | 'higher' | null;
+
+/**
+ * How a row tells a winner from noise. 'exact': a count or a ratio of counts, compared as displayed; a function:
+ * the values of the measured window's seconds, compared with the notch rule (reports/noise.ts).
+ */
+export type Noise = 'exact' | ((t: TransportResult) => number[]);
 
 /** One numeric row of the summary table. */
 export interface MetricDef {
@@ -21,12 +27,26 @@ export interface MetricDef {
   value: (t: TransportResult) => number | undefined;
   /** Formats a value for display. */
   format: (v: number) => string;
-  /** One line saying what the number means and which way is better. */
+  /** What the number means, in one or two sentences, without saying which way is better (before/after shows it bare). */
   explain: string;
+  /** Which way is better, one sentence, when "Lower is better." or "Higher is better." would say too little. */
+  hint?: string;
+  /** How the row tells a winner from noise; absent: a timed figure without a per-second series, never ranked. */
+  noise?: Noise;
+  /** Words after the value in a cell ("settled", "capped"). */
+  annotate?: (t: TransportResult) => string | undefined;
+  /** Shown only when some transport's value is not 0 (a figure that is normally 0 and only matters otherwise). */
+  onlyNonZero?: boolean;
   /** Text for a cell whose value is absent on purpose (e.g. "– (< 1 000 clients)"); undefined: plain "–". */
   missing?: (t: TransportResult) => string | undefined;
   /** Title of the "who won" card for this row, when it gets one. */
   card?: string;
+}
+
+/** The explanation of a row with which way is better, for a single run's table. */
+export function explainText(def: MetricDef): string {
+  const hint = def.hint ?? (def.better === 'lower' ? 'Lower is better.' : def.better === 'higher' ? 'Higher is better.' : '');
+  return hint ? `${def.explain} ${hint}` : def.explain;
 }
 
 /** A per-event figure, or undefined when no events were delivered (idle runs): a ratio over nothing means nothing. */
@@ -34,54 +54,115 @@ function perEvent(t: TransportResult, v: number | undefined): number | undefined
   return t.delivery && t.delivery.deliveredEvents > 0 ? v : undefined;
 }
 
+/** The publisher's lateness, or undefined when it published nothing on a schedule in the window (chat, streams). */
+export function publisherLateness(t: TransportResult): { p50Us: number; p99Us: number } | undefined {
+  const l = t.publisher?.latenessUs;
+  return l && l.count > 0 ? l : undefined;
+}
+
+/** The measured window's whole seconds of a transport's timeline (the points marked `window: true`). */
+export function windowSeconds(t: TransportResult): TimelinePoint[] {
+  return (t.timeline ?? []).filter((p) => p.window === true);
+}
+
+/** A latency percentile of every window second that delivered something. */
+function latencySeconds(pick: (p: TimelinePoint) => number): (t: TransportResult) => number[] {
+  return (t) => windowSeconds(t).filter((p) => p.delivered > 0).map(pick);
+}
+
+/** Deliveries of every window second. */
+const deliveredSeconds = (t: TransportResult): number[] => windowSeconds(t).map((p) => p.delivered);
+
+/** Server CPU of every window second that has it, ms. */
+const serverCpuSeconds = (t: TransportResult): number[] => windowSeconds(t).flatMap((p) => (p.serverCpuMs === undefined ? [] : [p.serverCpuMs]));
+
+/** Server CPU per 1 000 deliveries of every window second that delivered something and has its CPU, ms. */
+const serverCpuPer1kSeconds = (t: TransportResult): number[] => windowSeconds(t).flatMap((p) => (p.serverCpuMs !== undefined && p.delivered > 0 ? [(p.serverCpuMs * 1000) / p.delivered] : []));
+
+const p50Seconds = latencySeconds((p) => p.p50Us);
+const p99Seconds = latencySeconds((p) => p.p99Us);
+
+/** "ms" after a ratio of milliseconds. */
+const formatMsRatio = (v: number): string => `${formatRatio(v)} ms`;
+
 /** The summary rows, in display order. */
 export const METRICS: readonly MetricDef[] = [
-  { id: 'p50', label: 'latency p50', better: 'lower', value: (t) => t.latency?.p50Us, format: formatUs, explain: 'Typical publish-to-delivery delay; lower is better.' },
-  { id: 'p90', label: 'latency p90', better: 'lower', value: (t) => t.latency?.p90Us, format: formatUs, explain: '1 delivery in 10 is slower than this; lower is better.' },
-  { id: 'p99', label: 'latency p99', better: 'lower', value: (t) => t.latency?.p99Us, format: formatUs, explain: 'Tail latency users notice: 1 in 100 is slower; lower is better.' },
-  { id: 'p999', label: 'latency p99.9', better: 'lower', value: (t) => t.latency?.p999Us, format: formatUs, explain: '1 in 1 000 is slower; shows stalls and GC pauses; lower is better.' },
-  { id: 'max', label: 'latency max', better: 'lower', value: (t) => t.latency?.maxUs, format: formatUs, explain: 'Worst single delivery; lower is better.' },
-  { id: 'eventsPerSec', label: 'delivered events/s', better: 'higher', value: (t) => t.delivery?.eventsPerSec, format: (v) => formatRate(v), explain: 'Deliveries per second across all clients; higher is better.' },
-  { id: 'lost', label: 'lost', better: 'lower', value: (t) => t.delivery?.lost, format: formatCount, explain: 'Expected deliveries never received; anything above 0 is a correctness failure.' },
-  { id: 'duplicates', label: 'duplicates', better: 'lower', value: (t) => t.delivery?.duplicates, format: formatCount, explain: 'Events a client received twice; should be 0.' },
-  { id: 'outOfOrder', label: 'out of order', better: 'lower', value: (t) => t.delivery?.outOfOrder, format: formatCount, explain: 'Events that arrived after a later one; should be 0.' },
-  { id: 'connectionsOpened', label: 'connections opened', better: 'lower', value: (t) => t.churn?.connectionsOpened, format: formatCount, explain: 'TCP connections accepted while measuring; each costs a handshake; lower is better.' },
-  { id: 'connectionsClosed', label: 'connections closed', better: 'lower', value: (t) => t.churn?.connectionsClosed, format: formatCount, explain: 'TCP connections torn down while measuring (churn); lower is better.' },
-  { id: 'httpRequests', label: 'HTTP requests', better: 'lower', value: (t) => t.churn?.httpRequests, format: formatCount, explain: 'Requests the server parsed and answered; polling pays one per round trip; lower is better.' },
-  { id: 'requestsPerEvent', label: 'requests per event', better: 'lower', value: (t) => perEvent(t, t.churn?.requestsPerEvent), format: formatRatio, explain: 'HTTP requests per delivered event; streams stay near 0, polling near or above 1; lower is better.' },
-  { id: 'bytesPerEvent', label: 'bytes per event', better: 'lower', value: (t) => perEvent(t, t.wire?.bytesPerEvent), format: formatBytes, explain: 'Server bytes written per delivered event, headers and framing included; lower is better.' },
-  { id: 'peakRss', label: 'server peak RSS', better: 'lower', value: (t) => t.server?.peakRssBytes, format: formatBytes, explain: 'Most memory the server process held; lower is better.' },
+  { id: 'p50', label: 'latency p50', better: 'lower', value: (t) => t.latency?.p50Us, format: formatUs, noise: p50Seconds, explain: 'Typical publish-to-delivery delay over the whole window.' },
+  { id: 'steadyP50', label: 'steady-state p50', better: 'lower', value: (t) => t.steadyState?.p50Us, format: formatUs, noise: p50Seconds, explain: "The typical second: median over the window's whole seconds of each second's p50." },
+  { id: 'p90', label: 'latency p90', better: 'lower', value: (t) => t.latency?.p90Us, format: formatUs, explain: '1 delivery in 10 is slower than this.' },
+  { id: 'p99', label: 'latency p99', better: 'lower', value: (t) => t.latency?.p99Us, format: formatUs, noise: p99Seconds, explain: 'Tail latency users notice: 1 in 100 is slower.' },
+  { id: 'steadyP99', label: 'steady-state p99', better: 'lower', value: (t) => t.steadyState?.p99Us, format: formatUs, noise: p99Seconds, explain: "Median over the window's whole seconds of each second's p99: the tail of a typical second, without one bad second's stall." },
+  { id: 'p999', label: 'latency p99.9', better: 'lower', value: (t) => t.latency?.p999Us, format: formatUs, explain: '1 in 1 000 is slower; shows stalls and GC pauses.' },
+  { id: 'max', label: 'latency max', better: 'lower', value: (t) => t.latency?.maxUs, format: formatUs, noise: latencySeconds((p) => p.maxUs), explain: 'Worst single delivery.' },
+  { id: 'publisherP50', label: 'publisher lateness p50', better: null, value: (t) => publisherLateness(t)?.p50Us, format: formatUs, explain: "How late the server's publisher handed events to the transport after their due time; part of every latency above, so server-side delay shows here and transport delay does not." },
+  { id: 'publisherP99', label: 'publisher lateness p99', better: null, value: (t) => publisherLateness(t)?.p99Us, format: formatUs, explain: "The publisher's lateness, slowest 1 in 100 events." },
+  {
+    id: 'warmup',
+    label: 'warm-up',
+    better: null,
+    value: (t) => t.warmup?.ms,
+    format: formatMs,
+    annotate: (t) => (t.warmup ? (t.warmup.settled ? 'settled' : 'capped') : undefined),
+    explain: "From the first event's due time to the window's start: settled when two consecutive seconds' p99 agreed, capped when the longest warm-up allowed ended it (the latency had not settled).",
+  },
+  { id: 'eventsPerSec', label: 'delivered events/s', better: 'higher', value: (t) => t.delivery?.eventsPerSec, format: (v) => formatRate(v), noise: deliveredSeconds, explain: 'Deliveries per second of the window across all clients.' },
+  { id: 'deliveryLag', label: 'delivery lag', better: 'lower', value: (t) => t.delivery?.deliveryLagUs, format: formatUs, explain: "From the last event's scheduled time to the last delivery: how far behind the clients finished." },
+  { id: 'lost', label: 'lost', better: 'lower', value: (t) => t.delivery?.lost, format: formatCount, noise: 'exact', hint: 'Anything above 0 is a correctness failure.', explain: 'Expected deliveries never received (failed and straggling clients have their own rows).' },
+  { id: 'stragglers', label: 'straggling clients', better: 'lower', value: (t) => t.delivery?.stragglers, format: formatCount, noise: 'exact', hint: 'Should be 0: any makes the figures invalid.', explain: 'Clients still behind when the drain ended; their missing events are not counted as lost.' },
+  { id: 'behind', label: 'events stragglers lacked', better: 'lower', value: (t) => t.delivery?.behind, format: formatCount, noise: 'exact', onlyNonZero: true, explain: 'Events the straggling clients had not reached when the drain ended.' },
+  { id: 'failedClients', label: 'failed clients', better: 'lower', value: (t) => t.delivery?.failedClients, format: formatCount, noise: 'exact', hint: 'Should be 0: any makes the figures invalid.', explain: 'Clients that failed (their connection broke for good); their missing events are not counted as lost.' },
+  { id: 'failedMissed', label: 'events failed clients missed', better: 'lower', value: (t) => t.delivery?.failedMissed, format: formatCount, noise: 'exact', onlyNonZero: true, explain: 'Events the failed clients never received.' },
+  { id: 'negativeLatencies', label: 'negative latencies', better: 'lower', value: (t) => t.delivery?.negativeLatencies, format: formatCount, noise: 'exact', onlyNonZero: true, hint: 'Should be 0: any makes every latency of the run untrustworthy.', explain: 'Latencies that came out negative: an error of the instrument (the clocks disagree), counted, not recorded.' },
+  { id: 'duplicates', label: 'duplicates', better: 'lower', value: (t) => t.delivery?.duplicates, format: formatCount, noise: 'exact', hint: 'Should be 0.', explain: 'Events a client received twice.' },
+  { id: 'outOfOrder', label: 'out of order', better: 'lower', value: (t) => t.delivery?.outOfOrder, format: formatCount, noise: 'exact', hint: 'Should be 0.', explain: 'Events that arrived after a later one.' },
+  { id: 'connectionsOpened', label: 'connections opened', better: 'lower', value: (t) => t.churn?.connectionsOpened, format: formatCount, noise: 'exact', explain: 'TCP connections accepted while measuring; each costs a handshake.' },
+  { id: 'connectionsClosed', label: 'connections closed', better: 'lower', value: (t) => t.churn?.connectionsClosed, format: formatCount, noise: 'exact', explain: 'TCP connections torn down while measuring (churn).' },
+  { id: 'httpRequests', label: 'HTTP requests', better: 'lower', value: (t) => t.churn?.httpRequests, format: formatCount, noise: 'exact', explain: 'Requests the server parsed and answered; polling pays one per round trip.' },
+  { id: 'requestsPerEvent', label: 'requests per event', better: 'lower', value: (t) => perEvent(t, t.churn?.requestsPerEvent), format: formatRatio, noise: 'exact', explain: 'HTTP requests per delivered event; streams stay near 0, polling near or above 1.' },
+  { id: 'bytesPerEvent', label: 'bytes per event', better: 'lower', value: (t) => perEvent(t, t.wire?.bytesPerEvent), format: formatBytes, noise: 'exact', explain: 'Server bytes written per delivered event, headers and framing included.' },
+  { id: 'peakRss', label: 'server peak RSS', better: 'lower', value: (t) => t.server?.peakRssBytes, format: formatBytes, explain: 'Most memory the server process held.' },
   {
     id: 'rssPerConnection',
     label: 'RSS per connection',
     better: 'lower',
     value: (t) => t.server?.rssPerConnectionBytes,
     format: formatBytes,
-    explain: `Server memory each held client costs (connected minus baseline RSS, per client); not measured below ${formatCount(MIN_CLIENTS_FOR_RSS_PER_CONNECTION).replace(',', ' ')} clients, where allocator noise outweighs it; lower is better.`,
+    explain: `Server memory each held client costs (connected minus baseline RSS, per client); not measured below ${formatCount(MIN_CLIENTS_FOR_RSS_PER_CONNECTION).replace(',', ' ')} clients, where allocator noise outweighs it.`,
     missing: (t) => (t.server && t.server.rssPerConnectionBytes === undefined ? NOT_MEASURED_RSS : undefined),
   },
-  { id: 'cpuSeconds', label: 'server CPU', better: 'lower', value: (t) => t.server?.cpuSeconds, format: formatSeconds, explain: 'Server CPU time (user + system) while measuring; lower is better.' },
-  { id: 'cpuPer1k', label: 'CPU ms per 1k events', better: 'lower', value: (t) => perEvent(t, t.server?.cpuMsPer1kEvents), format: (v) => `${formatRatio(v)} ms`, explain: 'Server CPU spent per 1 000 delivered events; lower is better.' },
+  { id: 'cpuSeconds', label: 'server CPU', better: 'lower', value: (t) => t.server?.cpuSeconds, format: formatSeconds, noise: serverCpuSeconds, explain: "Server CPU time (user + system) while measuring, the publisher's spin left out." },
+  { id: 'cpuPer1k', label: 'server CPU per 1k events', better: 'lower', value: (t) => perEvent(t, t.server?.cpuMsPer1kEvents), format: formatMsRatio, noise: serverCpuPer1kSeconds, explain: 'Server CPU spent per 1 000 deliveries in the window.' },
+  { id: 'clientCpuPer1k', label: 'client CPU per 1k events', better: 'lower', value: (t) => perEvent(t, t.driver?.cpuMsPer1kEvents), format: formatMsRatio, explain: 'CPU of all client processes per 1 000 deliveries they received in the window: what receiving costs the client side.' },
+  { id: 'serverCpuPercent', label: 'server CPU, share of a core', better: null, value: (t) => t.driver?.serverCpuPercent, format: (v) => formatPercent(v / 100), explain: 'Server CPU over the window as a share of one core: near 100% the server is the limit (valid: that is what is measured).' },
+  { id: 'clientCpuMax', label: 'busiest client process CPU', better: null, value: (t) => t.driver?.maxCpuPercent, format: (v) => formatPercent(v / 100), explain: 'The busiest client process over the window, share of one core: near a whole core the load generator, not the transport, is the limit.' },
+  { id: 'clientEld', label: 'client event-loop delay p99', better: null, value: (t) => t.driver?.maxEventLoopDelayP99Us, format: formatUs, explain: "How late the latest client process's event loop was at p99 over the window: when that is a large share of the latency p99 it reports, its own delay, not the transport's, shapes the tail and the run is generator-bound (the warnings give the limit)." },
+  { id: 'hostBusy', label: 'host CPU busy', better: null, value: (t) => t.driver?.host?.busyPercent, format: (v) => formatPercent(v / 100), annotate: (t) => ((t.driver?.host?.stealPercent ?? 0) > 0 ? `(${formatPercent((t.driver?.host?.stealPercent ?? 0) / 100)} steal)` : undefined), explain: "Share of all the host's cores busy over the window, steal included: near 100% server and clients competed for CPU." },
 ];
 
-/** Rows that count the load generator's own connections and requests in a poll-ceiling run: no direction there. */
-const POLL_CEILING_HIDDEN = ['connectionsOpened', 'connectionsClosed', 'httpRequests'];
+/** Rows that count the load generator's own connections and requests in a poll-ceiling run, or repeat its section. */
+const POLL_CEILING_HIDDEN = ['connectionsOpened', 'connectionsClosed', 'httpRequests', 'serverCpuPercent', 'clientCpuMax', 'clientEld'];
 
 /**
  * The rows worth showing for these transports: those with at least one measured (or deliberately unmeasured)
- * value. A poll-ceiling run leaves out the connection and request counts: there they are autocannon's load,
- * and more requests is better, which its own section shows.
+ * value, and a row that is normally 0 only when it is not. A poll-ceiling run leaves out the connection and request
+ * counts (there they are autocannon's load, and more requests is better, which its own section shows) and the CPU
+ * shares its section shows.
  */
 export function visibleMetrics(transports: readonly TransportResult[]): MetricDef[] {
   const pollCeiling = transports.some((t) => t.pollCeiling);
-  return METRICS.filter((def) => !(pollCeiling && POLL_CEILING_HIDDEN.includes(def.id)) && transports.some((t) => def.value(t) !== undefined || def.missing?.(t) !== undefined));
+  return METRICS.filter((def) => {
+    if (pollCeiling && POLL_CEILING_HIDDEN.includes(def.id)) return false;
+    if (def.onlyNonZero) return transports.some((t) => (def.value(t) ?? 0) !== 0);
+    return transports.some((t) => def.value(t) !== undefined || def.missing?.(t) !== undefined);
+  });
 }
 
-/** Text of one cell: the formatted value, the row's not-measured text, or "–". */
+/** Text of one cell: the formatted value and its annotation, the row's not-measured text, or "–". */
 export function cellText(def: MetricDef, t: TransportResult): string {
   const v = def.value(t);
-  if (v !== undefined) return def.format(v);
-  return def.missing?.(t) ?? NONE;
+  if (v === undefined) return def.missing?.(t) ?? NONE;
+  const note = def.annotate?.(t);
+  return note ? `${def.format(v)} ${note}` : def.format(v);
 }
 
 /** Looks a metric up by id; throws on a typo (a programming error). */
@@ -100,116 +181,52 @@ export function orderedTransports(result: RunResult): TransportResult[] {
   return [...result.transports].sort((a, b) => rank(a.transport) - rank(b.transport));
 }
 
-/** True when a transport's figures may compete for "best": it finished and its load generator kept up. */
-export function isComparable(t: TransportResult): boolean {
-  return t.status === 'ok' && t.driver?.saturated !== true && t.pollCeiling?.generatorSaturated !== true;
-}
-
-/**
- * Indexes (into `transports`) of the best value of a row, ties at display precision included. Empty when the row
- * has no direction, fewer than two comparable values were measured, or the best and worst look the same.
- */
-export function bestIndexes(def: MetricDef, transports: readonly TransportResult[]): number[] {
-  if (def.better === null) return [];
-  const values: Array<{ i: number; v: number }> = [];
-  transports.forEach((t, i) => {
-    const v = def.value(t);
-    if (isComparable(t) && v !== undefined && Number.isFinite(v)) values.push({ i, v });
-  });
-  if (values.length < 2) return [];
-  const nums = values.map((x) => x.v);
-  const best = def.better === 'lower' ? Math.min(...nums) : Math.max(...nums);
-  const worst = def.better === 'lower' ? Math.max(...nums) : Math.min(...nums);
-  // equal as displayed counts as equal: 199.7/s and 200.1/s both show "200/s", and neither won
-  const bestText = def.format(best);
-  if (best === worst || def.format(worst) === bestText) return [];
-  return values.filter((x) => x.v === best || def.format(x.v) === bestText).map((x) => x.i);
-}
-
-/** The winner of each row that has one, for "who won what" summaries. */
-export interface Winner {
-  metric: MetricDef;
-  transports: Transport[];
-  /** The winning value, formatted. */
-  value: string;
-}
-
-/** Winners of every row of a result (of `defs`, default the summary rows), skipping rows nobody won. */
-export function winners(result: RunResult, defs: readonly MetricDef[] = METRICS): Winner[] {
-  const ts = orderedTransports(result);
-  const out: Winner[] = [];
-  for (const def of defs) {
-    const idx = bestIndexes(def, ts);
-    const first = idx[0];
-    if (first === undefined) continue;
-    const t = ts[first];
-    const v = t ? def.value(t) : undefined;
-    if (!t || v === undefined) continue;
-    out.push({ metric: def, transports: idx.map((i) => ts[i]?.transport).filter((x): x is Transport => x !== undefined), value: def.format(v) });
-  }
-  return out;
-}
-
 /** Text of the status cell: "ok", "errored: <reason>", "interrupted: <reason>". */
 export function statusText(t: TransportResult): string {
   if (t.status === 'ok') return 'ok';
   return t.error ? `${t.status}: ${t.error}` : t.status;
 }
 
-/** Text of the driver-health cell: "no", or "yes: <reasons>". */
-export function saturatedText(t: TransportResult): string {
-  if (!t.driver) return '–';
-  if (!t.driver.saturated) return 'no';
-  return t.driver.reasons.length > 0 ? `yes: ${t.driver.reasons.join('; ')}` : 'yes';
+/** What bound a transport's run: the driver's verdict, or a saturated generator in a result without one. */
+export function boundOf(t: TransportResult): 'none' | 'server' | 'generator' | 'host' | undefined {
+  const d = t.driver;
+  if (!d) return undefined;
+  // a saturated generator invalidates the run whatever an inconsistent `bound` says
+  if (d.saturated && d.bound !== 'generator' && d.bound !== 'host') return 'generator';
+  return d.bound ?? 'none';
 }
 
-/** How serious a warning is: `invalid` means the figures must not be trusted. */
-export type WarningLevel = 'invalid' | 'error' | 'warning';
-
-/** One warning about a run. */
-export interface Warning {
-  level: WarningLevel;
-  /** The transport concerned, or undefined for the whole run. */
-  transport?: Transport;
-  /** One sentence. */
-  message: string;
+/** Text of the "bound by" cell: "none", "server (valid)", "generator (invalid)", "host (invalid)". */
+export function boundText(t: TransportResult): string {
+  const bound = boundOf(t);
+  if (bound === undefined) return NONE;
+  if (bound === 'none') return 'none';
+  return bound === 'server' ? 'server (valid)' : `${bound} (invalid)`;
 }
 
-/** Every warning a run deserves: interruption, errored transports, saturated generator, loss and disorder. */
-export function warningsFor(result: RunResult): Warning[] {
-  const out: Warning[] = [];
-  if (result.interrupted) {
-    out.push({ level: 'warning', message: 'The run was interrupted before it finished; figures cover only what was measured.' });
-  }
-  for (const t of orderedTransports(result)) {
-    if (t.status === 'errored') {
-      out.push({ level: 'error', transport: t.transport, message: `${t.transport} errored: ${t.error ?? 'no reason recorded'}.` });
-    } else if (t.status === 'interrupted') {
-      out.push({ level: 'warning', transport: t.transport, message: `${t.transport} was interrupted${t.error ? `: ${t.error}` : ''}; its figures are partial.` });
-    }
-    if (t.driver?.saturated) {
-      const why = t.driver.reasons.length > 0 ? ` (${t.driver.reasons.join('; ')})` : '';
-      out.push({ level: 'invalid', transport: t.transport, message: `${t.transport}: the load generator was saturated${why}, so these figures show the generator's limits, not the transport's; rerun with more --workers or less load.` });
-    }
-    const pc = t.pollCeiling;
-    if (pc?.generatorSaturated) {
-      out.push({ level: 'invalid', transport: t.transport, message: `${t.transport}: autocannon used ${formatSig(pc.generatorCpuPercent)}% of a core, so ${formatRate(pc.requestsPerSec, ' requests/s')} is a floor of the server's ceiling, not the ceiling.` });
-    }
-    if (pc && pc.errors + pc.timeouts + pc.non2xx > 0) {
-      out.push({ level: 'warning', transport: t.transport, message: `${t.transport}: the polling ceiling had ${formatCount(pc.errors)} errors, ${formatCount(pc.timeouts)} timeouts and ${formatCount(pc.non2xx)} non-2xx answers; a valid ceiling has none.` });
-    }
-    const d = t.delivery;
-    if (d && d.lost > 0) {
-      const share = d.expectedDeliveries > 0 ? ` (${formatPercent(d.lost / d.expectedDeliveries)})` : '';
-      const gaps = d.gaps > 0 ? `; the server announced ${formatCount(d.gaps)} retention gap${d.gaps === 1 ? '' : 's'}` : '';
-      out.push({ level: 'warning', transport: t.transport, message: `${t.transport} lost ${formatCount(d.lost)} of ${formatCount(d.expectedDeliveries)} expected deliveries${share}${gaps}.` });
-    }
-    if (d && (d.duplicates > 0 || d.outOfOrder > 0)) {
-      out.push({ level: 'warning', transport: t.transport, message: `${t.transport} delivered ${formatCount(d.duplicates)} duplicate and ${formatCount(d.outOfOrder)} out-of-order events.` });
-    }
-  }
-  return out;
+/** Why a transport's figures cannot be trusted: its `invalid` sentences, or a saturated generator's reasons. */
+export function invalidReasonsOf(t: TransportResult): string[] {
+  if (t.invalid) return t.invalid;
+  return t.driver?.saturated ? t.driver.reasons : [];
 }
+
+/** Text of the "valid" cell: "yes", "no (2 reasons)", "partial" (interrupted) or "–" (errored). */
+export function validText(t: TransportResult): string {
+  const n = invalidReasonsOf(t).length;
+  if (n > 0) return `no (${n} reason${n === 1 ? '' : 's'})`;
+  if (t.status === 'errored') return NONE;
+  return t.status === 'interrupted' ? 'partial' : 'yes';
+}
+
+/** True when the bound and valid rows have something to say (a run with a driver verdict or validity). */
+export function hasHealth(transports: readonly TransportResult[]): boolean {
+  return transports.some((t) => t.driver !== undefined || t.invalid !== undefined);
+}
+
+/** What the "bound by" row means, for the tables' explanation column. */
+export const BOUND_EXPLAIN = 'What limited the run over the window: none, the server (valid: that is what is measured), or the load generator or the host (invalid: the figures show their limits, not the transport\'s).';
+/** What the "valid" row means, for the tables' explanation column. */
+export const VALID_EXPLAIN = 'no: the figures cannot be trusted (the warnings say why); partial: the transport was interrupted.';
 
 /**
  * The load a run put on each transport, in words: the clients and rate for a fan-out, the load steps of a
@@ -242,6 +259,21 @@ function formatMsShort(ms: number): string {
   return ms < 1000 ? `${formatCount(ms)} ms` : formatSeconds(ms / 1000);
 }
 
+/**
+ * The client processes of a run: the number asked for, or (--workers 0) what sizing chose per transport, e.g.
+ * "2 client processes", "1 client process per transport (sized from the load)", "1–3 client processes per
+ * transport (sized from the load)".
+ */
+export function processesText(result: RunResult): string {
+  const asked = result.options.workers;
+  if (asked > 0) return `${formatCount(asked)} client process${asked === 1 ? '' : 'es'}`;
+  const used = result.transports.flatMap((t) => (t.driver ? [t.driver.processes] : []));
+  if (used.length === 0) return 'client processes sized from the load';
+  const lo = Math.min(...used);
+  const hi = Math.max(...used);
+  return `${lo === hi ? formatCount(lo) : `${formatCount(lo)}–${formatCount(hi)}`} client process${hi === 1 ? '' : 'es'} per transport (sized from the load)`;
+}
+
 /** One-line description of a run's settings ("200 clients per transport, 100 events/s, 256 B payload, ..."). */
 export function settingsLine(result: RunResult): string {
   const o = result.options;
@@ -254,7 +286,7 @@ export function settingsLine(result: RunResult): string {
         `${formatSeconds(o.warmupMs / 1000)} warm-up`,
         `${formatSeconds(o.durationMs / 1000)} measured`,
         `short-poll every ${formatCount(o.pollIntervalMs)} ms`,
-        `${formatCount(o.workers)} client process${o.workers === 1 ? '' : 'es'}`,
+        processesText(result),
       ];
   if (o.wsCompression) parts.push('ws compression on');
   if (o.injectDelayMs > 0) parts.push(`injected delay ${formatCount(o.injectDelayMs)} ms`);

@@ -12,6 +12,8 @@ export interface SectionChart {
   id: string;
   title: string;
   note: string;
+  /** Which way is better, one sentence, added to the note of a single run's chart. */
+  hint?: string;
   /** Row ids, one dataset each (the first solid, the others pale). */
   rows: string[];
   format: ValueFormat;
@@ -33,7 +35,7 @@ export interface ScenarioSection {
 type Pct = 'p50Us' | 'p99Us' | 'maxUs';
 const PCT_NAME: Record<Pct, string> = { p50Us: 'p50', p99Us: 'p99', maxUs: 'max' };
 
-/** A latency row read from one percentile of a LatencySummaryUs; lower is better. */
+/** A latency row read from one percentile of a LatencySummaryUs. */
 function lat(id: string, label: string, get: (t: TransportResult) => LatencySummaryUs | undefined, pct: Pct, explain: string, card?: string): MetricDef {
   return {
     id,
@@ -69,25 +71,25 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
     note: 'Clients drop their connection every few events and reconnect with their cursor; then a storm drops many at once. Lower is better unless a row says otherwise.',
     has: (t) => t.connect !== undefined,
     rows: [
-      lat('connectP50', 'connect time', (t) => connect(t)?.connectTime, 'p50Us', 'Start of a reconnection until subscribed again (poll answered, headers received, socket open); lower is better.'),
-      lat('connectP99', 'connect time', (t) => connect(t)?.connectTime, 'p99Us', 'Slowest 1 in 100 reconnections; lower is better.', 'Fastest reconnect (connect p99)'),
-      lat('firstEventP50', 'time to first event', (t) => connect(t)?.firstEventTime, 'p50Us', 'Start of a reconnection until its first event arrived; lower is better.'),
-      lat('firstEventP99', 'time to first event', (t) => connect(t)?.firstEventTime, 'p99Us', 'Slowest 1 in 100 first events after a reconnection; lower is better.', 'First event soonest after reconnecting (p99)'),
+      lat('connectP50', 'connect time', (t) => connect(t)?.connectTime, 'p50Us', 'Start of a reconnection until subscribed again (poll answered, headers received, socket open).'),
+      lat('connectP99', 'connect time', (t) => connect(t)?.connectTime, 'p99Us', 'Slowest 1 in 100 reconnections.', 'Fastest reconnect (connect p99)'),
+      lat('firstEventP50', 'time to first event', (t) => connect(t)?.firstEventTime, 'p50Us', 'Start of a reconnection until its first event arrived.'),
+      lat('firstEventP99', 'time to first event', (t) => connect(t)?.firstEventTime, 'p99Us', 'Slowest 1 in 100 first events after a reconnection.', 'First event soonest after reconnecting (p99)'),
       row('connectsPerSec', 'reconnects/s', null, (t) => connect(t)?.connectsPerSec, (v) => formatRate(v), "Reconnections per second of the window, capped by the scenario's connect rate: the load, not a score."),
-      row('connectRequestsPerSec', 'HTTP requests/s', 'lower', (t) => connect(t)?.requestsPerSec, (v) => formatRate(v), 'Requests the server received per second (a WebSocket upgrade counts as one; the pollings add their polls); lower is less server work.'),
-      row('newTcpPerSec', 'new TCP connections/s', 'lower', (t) => connect(t)?.newTcpConnectionsPerSec, (v) => formatRate(v), 'TCP connections the server accepted per second; below requests/s means keep-alive reused connections; lower is better.'),
-      row('timeWait', 'TIME_WAIT sockets left', 'lower', (t) => connect(t)?.timeWaitSockets, formatCount, 'Sockets in TIME_WAIT on the server port at the end of the window (the kernel keeps each 60 s); lower is better.', {
+      row('connectRequestsPerSec', 'HTTP requests/s', 'lower', (t) => connect(t)?.requestsPerSec, (v) => formatRate(v), 'Requests the server received per second (a WebSocket upgrade counts as one; the pollings add their polls): server work.', { noise: 'exact' }),
+      row('newTcpPerSec', 'new TCP connections/s', 'lower', (t) => connect(t)?.newTcpConnectionsPerSec, (v) => formatRate(v), 'TCP connections the server accepted per second; below requests/s means keep-alive reused connections.', { noise: 'exact' }),
+      row('timeWait', 'TIME_WAIT sockets left', 'lower', (t) => connect(t)?.timeWaitSockets, formatCount, 'Sockets in TIME_WAIT on the server port at the end of the window (the kernel keeps each 60 s).', { noise: 'exact',
         missing: (t) => (t.connect && t.connect.timeWaitSockets === undefined ? `${NONE} (not Linux)` : undefined),
       }),
-      row('cpuPerConnect', 'server CPU per reconnect', 'lower', (t) => connect(t)?.serverCpuUsPerConnect, formatUs, 'Server CPU in the window per reconnection, the delivery work of the window included; lower is better.'),
+      row('cpuPerConnect', 'server CPU per reconnect', 'lower', (t) => connect(t)?.serverCpuUsPerConnect, formatUs, 'Server CPU in the window per reconnection, the delivery work of the window included.'),
       row('stormClients', 'storm: clients dropped', null, (t) => connect(t)?.storm?.clients, formatCount, 'Clients dropped at once and reconnected at once in the reconnect storm.'),
-      row('stormAll', 'storm: all reconnected', 'lower', (t) => connect(t)?.storm?.allReconnectedMs, formatMs, 'From the drop until the last storm client was subscribed again; lower is better.'),
-      lat('stormConnectP99', 'storm: connect time', (t) => connect(t)?.storm?.connectTime, 'p99Us', 'Reconnection time during the storm, slowest 1 in 100; lower is better.'),
-      lat('stormFirstEventP99', 'storm: first event', (t) => connect(t)?.storm?.firstEventTime, 'p99Us', 'Time to the first event after the storm, slowest 1 in 100; lower is better.'),
+      row('stormAll', 'storm: all reconnected', 'lower', (t) => connect(t)?.storm?.allReconnectedMs, formatMs, 'From the drop until the last storm client was subscribed again.'),
+      lat('stormConnectP99', 'storm: connect time', (t) => connect(t)?.storm?.connectTime, 'p99Us', 'Reconnection time during the storm, slowest 1 in 100.'),
+      lat('stormFirstEventP99', 'storm: first event', (t) => connect(t)?.storm?.firstEventTime, 'p99Us', 'Time to the first event after the storm, slowest 1 in 100.'),
     ],
     charts: [
-      { id: 'connect-times', title: 'Reconnect: connect time and first event (p99)', note: 'Slowest 1 in 100 reconnections: until subscribed (solid) and until the first event arrived (pale). Lower is better.', rows: ['connectP99', 'firstEventP99'], format: 'us' },
-      { id: 'connect-rates', title: 'HTTP requests versus new TCP connections per second', note: 'Requests the server received (solid) and TCP connections it accepted (pale) per second of churn. Lower is better; a pale bar below the solid one is keep-alive at work.', rows: ['connectRequestsPerSec', 'newTcpPerSec'], format: 'rate' },
+      { id: 'connect-times', title: 'Reconnect: connect time and first event (p99)', note: 'Slowest 1 in 100 reconnections: until subscribed (solid) and until the first event arrived (pale).', hint: 'Lower is better.', rows: ['connectP99', 'firstEventP99'], format: 'us' },
+      { id: 'connect-rates', title: 'HTTP requests versus new TCP connections per second', note: 'Requests the server received (solid) and TCP connections it accepted (pale) per second of churn; a pale bar below the solid one is keep-alive at work.', hint: 'Lower is better.', rows: ['connectRequestsPerSec', 'newTcpPerSec'], format: 'rate' },
     ],
   },
   {
@@ -96,17 +98,17 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
     note: 'Every client sends messages upstream and receives everyone’s broadcast; the round trip is a message’s scheduled send time until its sender received it back.',
     has: (t) => t.roundTrip !== undefined,
     rows: [
-      lat('roundTripP50', 'round trip', (t) => t.roundTrip?.latency, 'p50Us', 'Typical send-to-receive-back time; lower is better.'),
-      lat('roundTripP99', 'round trip', (t) => t.roundTrip?.latency, 'p99Us', 'Slowest 1 in 100 round trips; lower is better.', 'Fastest chat round trip (p99)'),
+      lat('roundTripP50', 'round trip', (t) => t.roundTrip?.latency, 'p50Us', 'Typical send-to-receive-back time.'),
+      lat('roundTripP99', 'round trip', (t) => t.roundTrip?.latency, 'p99Us', 'Slowest 1 in 100 round trips.', 'Fastest chat round trip (p99)'),
       row('messagesSent', 'messages sent', null, (t) => t.roundTrip?.messagesSent, formatCount, 'Upstream messages sent by all clients.'),
-      row('failedSends', 'failed sends', 'lower', (t) => t.roundTrip?.failedSends, formatCount, 'Sends that failed; should be 0.'),
-      row('echoed', 'echoed back', 'higher', (t) => t.roundTrip?.echoed, formatCount, 'Own messages the senders received back; equals messages sent when nothing was lost.'),
-      row('upBytesPerMessage', 'server bytes read per message', 'lower', (t) => t.roundTrip?.serverBytesReadPerMessage, formatBytes, 'Bytes the server read per upstream message (the pollings’ polls included); lower is better.'),
-      row('upRequestsPerMessage', 'HTTP requests per message', 'lower', (t) => t.roundTrip?.httpRequestsPerMessage, formatRatio, 'Requests the server received per upstream message (the pollings’ polls included; 0 for WebSocket frames); lower is better.', { card: 'Fewest HTTP requests per chat message' }),
+      row('failedSends', 'failed sends', 'lower', (t) => t.roundTrip?.failedSends, formatCount, 'Sends that failed.', { noise: 'exact', hint: 'Should be 0.' }),
+      row('echoed', 'echoed back', 'higher', (t) => t.roundTrip?.echoed, formatCount, 'Own messages the senders received back; equals messages sent when nothing was lost.', { noise: 'exact' }),
+      row('upBytesPerMessage', 'server bytes read per message', 'lower', (t) => t.roundTrip?.serverBytesReadPerMessage, formatBytes, 'Bytes the server read per upstream message (the pollings’ polls included).', { noise: 'exact' }),
+      row('upRequestsPerMessage', 'HTTP requests per message', 'lower', (t) => t.roundTrip?.httpRequestsPerMessage, formatRatio, 'Requests the server received per upstream message (the pollings’ polls included; 0 for WebSocket frames).', { noise: 'exact', card: 'Fewest HTTP requests per chat message' }),
     ],
     charts: [
-      { id: 'round-trip', title: 'Chat round trip p50 and p99', note: 'Send until the sender received its own message back: p50 (solid) and p99 (pale). Lower is better.', rows: ['roundTripP50', 'roundTripP99'], format: 'us' },
-      { id: 'upstream', title: 'Upstream bytes read per message', note: 'Bytes the server read per upstream message, headers and the pollings’ polls included. Lower is better.', rows: ['upBytesPerMessage'], format: 'bytes' },
+      { id: 'round-trip', title: 'Chat round trip p50 and p99', note: 'Send until the sender received its own message back: p50 (solid) and p99 (pale).', hint: 'Lower is better.', rows: ['roundTripP50', 'roundTripP99'], format: 'us' },
+      { id: 'upstream', title: 'Upstream bytes read per message', note: 'Bytes the server read per upstream message, headers and the pollings’ polls included.', hint: 'Lower is better.', rows: ['upBytesPerMessage'], format: 'bytes' },
     ],
   },
   {
@@ -115,12 +117,12 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
     note: 'Events published back to back, then quiet: how long until each client had every event of a burst.',
     has: (t) => t.burst !== undefined,
     rows: [
-      lat('burstP50', 'whole burst received', (t) => t.burst?.complete, 'p50Us', 'Per client and burst: the last delivery minus the first scheduled time; lower is better.'),
-      lat('burstP99', 'whole burst received', (t) => t.burst?.complete, 'p99Us', 'Slowest 1 in 100 client-bursts; lower is better.', 'Whole burst received soonest (p99)'),
-      lat('burstMax', 'whole burst received', (t) => t.burst?.complete, 'maxUs', 'Slowest client-burst; lower is better.'),
-      row('burstCompleted', 'client-bursts complete', 'higher', (t) => t.burst?.completed, formatCount, 'Client-bursts received whole: clients × bursts when nothing was lost; higher is better.'),
+      lat('burstP50', 'whole burst received', (t) => t.burst?.complete, 'p50Us', 'Per client and burst: the last delivery minus the first scheduled time.'),
+      lat('burstP99', 'whole burst received', (t) => t.burst?.complete, 'p99Us', 'Slowest 1 in 100 client-bursts.', 'Whole burst received soonest (p99)'),
+      lat('burstMax', 'whole burst received', (t) => t.burst?.complete, 'maxUs', 'Slowest client-burst.'),
+      row('burstCompleted', 'client-bursts complete', 'higher', (t) => t.burst?.completed, formatCount, 'Client-bursts received whole: clients × bursts when nothing was lost.', { noise: 'exact' }),
     ],
-    charts: [{ id: 'burst', title: 'Time until a client had the whole burst', note: 'Per client and burst, p50 (solid), p99 and max (paler). Lower is better.', rows: ['burstP50', 'burstP99', 'burstMax'], format: 'us' }],
+    charts: [{ id: 'burst', title: 'Time until a client had the whole burst', note: 'Per client and burst, p50 (solid), p99 and max (paler).', hint: 'Lower is better.', rows: ['burstP50', 'burstP99', 'burstMax'], format: 'us' }],
   },
   {
     id: 'stream',
@@ -128,18 +130,19 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
     note: 'Every client opens its own stream of tokens produced at a fixed pace, as an LLM answer would be.',
     has: (t) => t.stream !== undefined,
     rows: [
-      lat('firstTokenP50', 'time to first token', (t) => t.stream?.firstToken, 'p50Us', 'Opening the stream until its first token arrived; lower is better.'),
-      lat('firstTokenP99', 'time to first token', (t) => t.stream?.firstToken, 'p99Us', 'Slowest 1 in 100 first tokens; lower is better.', 'Fastest first token (p99)'),
+      lat('firstTokenP50', 'time to first token', (t) => t.stream?.firstToken, 'p50Us', 'Opening the stream until its first token arrived.'),
+      lat('firstTokenP99', 'time to first token', (t) => t.stream?.firstToken, 'p99Us', 'Slowest 1 in 100 first tokens.', 'Fastest first token (p99)'),
+      lat('firstTokenColdP50', 'first token, cold client', (t) => t.stream?.firstTokenCold, 'p50Us', 'The same for the one unmeasured warm-up stream each client process opened first: the cold client path (first connection, code not yet optimised).'),
       row('interTokenP50', 'inter-token p50', null, (t) => (t.stream && t.stream.interToken.count > 0 ? t.stream.interToken.p50Us : undefined), formatUs, 'Gap between consecutive tokens as received; near the token interval is smooth, 0 means tokens arrived batched in one answer.'),
-      row('interTokenP99', 'inter-token p99', 'lower', (t) => (t.stream && t.stream.interToken.count > 0 ? t.stream.interToken.p99Us : undefined), formatUs, 'Longest gaps between tokens (stutter); lower is better.'),
-      lat('totalP50', 'whole stream', (t) => t.stream?.total, 'p50Us', 'Opening the stream until its last token arrived; lower is better.'),
-      lat('totalP99', 'whole stream', (t) => t.stream?.total, 'p99Us', 'Slowest 1 in 100 whole streams; lower is better.'),
-      row('bytesPerToken', 'bytes per token', 'lower', (t) => t.stream?.bytesPerToken, formatBytes, 'Server bytes written per token, headers, framing and polls included; lower is better.', { card: 'Fewest bytes per token' }),
-      row('streamsCompleted', 'streams complete', 'higher', (t) => t.stream?.completed, formatCount, 'Streams that received every token; higher is better.'),
+      row('interTokenP99', 'inter-token p99', 'lower', (t) => (t.stream && t.stream.interToken.count > 0 ? t.stream.interToken.p99Us : undefined), formatUs, 'Longest gaps between tokens (stutter).'),
+      lat('totalP50', 'whole stream', (t) => t.stream?.total, 'p50Us', 'Opening the stream until its last token arrived.'),
+      lat('totalP99', 'whole stream', (t) => t.stream?.total, 'p99Us', 'Slowest 1 in 100 whole streams.'),
+      row('bytesPerToken', 'bytes per token', 'lower', (t) => t.stream?.bytesPerToken, formatBytes, 'Server bytes written per token, headers, framing and polls included.', { noise: 'exact', card: 'Fewest bytes per token' }),
+      row('streamsCompleted', 'streams complete', 'higher', (t) => t.stream?.completed, formatCount, 'Streams that received every token.', { noise: 'exact' }),
     ],
     charts: [
-      { id: 'first-token', title: 'Time to first token', note: 'Opening the stream until the first token: p50 (solid) and p99 (pale). Lower is better.', rows: ['firstTokenP50', 'firstTokenP99'], format: 'us' },
-      { id: 'token-bytes', title: 'Bytes per token', note: 'Server bytes written per token, headers, framing and polls included. Lower is better.', rows: ['bytesPerToken'], format: 'bytes' },
+      { id: 'first-token', title: 'Time to first token', note: 'Opening the stream until the first token: p50 (solid) and p99 (pale).', hint: 'Lower is better.', rows: ['firstTokenP50', 'firstTokenP99'], format: 'us' },
+      { id: 'token-bytes', title: 'Bytes per token', note: 'Server bytes written per token, headers, framing and polls included.', hint: 'Lower is better.', rows: ['bytesPerToken'], format: 'bytes' },
     ],
   },
   {
@@ -148,17 +151,17 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
     note: 'autocannon repeats one poll against one server process: the requests per second it answers is how many pollers one process can serve. Here more requests/s is better.',
     has: (t) => t.pollCeiling !== undefined,
     rows: [
-      row('pollRequestsPerSec', 'requests/s ceiling', 'higher', (t) => t.pollCeiling?.requestsPerSec, (v) => formatRate(v), 'Answered poll requests per second of one server process; higher is better.', { card: 'Highest polling ceiling (requests/s)' }),
-      row('pollP50', 'request latency p50', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.latencyP50Ms * 1000 : undefined), formatMsResolution, 'Time autocannon waited for an answer, median (1 ms resolution); lower is better.'),
-      row('pollP99', 'request latency p99', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.latencyP99Ms * 1000 : undefined), formatMsResolution, 'Slowest 1 in 100 answers (1 ms resolution); lower is better.'),
-      row('pollClients1s', 'pollers at a 1 s interval', 'higher', (t) => t.pollCeiling?.clientsAt1sInterval, formatCount, 'Clients one server process could serve polling once a second (requests/s × 1 s); higher is better.'),
-      row('pollClientsInterval', 'pollers at the poll interval', 'higher', (t) => t.pollCeiling?.clientsAtPollInterval, formatCount, "Clients one process could serve at the scenario's poll interval; higher is better."),
+      row('pollRequestsPerSec', 'requests/s ceiling', 'higher', (t) => t.pollCeiling?.requestsPerSec, (v) => formatRate(v), 'Answered poll requests per second of one server process.', { card: 'Highest polling ceiling (requests/s)' }),
+      row('pollP50', 'request latency p50', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.latencyP50Ms * 1000 : undefined), formatMsResolution, 'Time autocannon waited for an answer, median (1 ms resolution).'),
+      row('pollP99', 'request latency p99', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.latencyP99Ms * 1000 : undefined), formatMsResolution, 'Slowest 1 in 100 answers (1 ms resolution).'),
+      row('pollClients1s', 'pollers at a 1 s interval', 'higher', (t) => t.pollCeiling?.clientsAt1sInterval, formatCount, 'Clients one server process could serve polling once a second (requests/s × 1 s).'),
+      row('pollClientsInterval', 'pollers at the poll interval', 'higher', (t) => t.pollCeiling?.clientsAtPollInterval, formatCount, "Clients one process could serve at the scenario's poll interval."),
       row('pollAnswerBytes', 'answer body', null, (t) => t.pollCeiling?.answerBodyBytes, formatBytes, 'Bytes of every answer’s body (an up-to-date short poll gets an empty list, a long poll one event).'),
-      row('pollFailures', 'errors + timeouts + non-2xx', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.errors + t.pollCeiling.timeouts + t.pollCeiling.non2xx : undefined), formatCount, 'Failed requests; a valid ceiling has none.'),
+      row('pollFailures', 'errors + timeouts + non-2xx', 'lower', (t) => (t.pollCeiling ? t.pollCeiling.errors + t.pollCeiling.timeouts + t.pollCeiling.non2xx : undefined), formatCount, 'Failed requests.', { noise: 'exact', hint: 'A valid ceiling has none.' }),
       row('pollServerCpu', 'server CPU', null, (t) => t.pollCeiling?.serverCpuPercent, (v) => formatPercent(v / 100), 'Server CPU over the window, share of one core: near 100% the server was the limit.'),
       row('pollGeneratorCpu', 'autocannon CPU', null, (t) => t.pollCeiling?.generatorCpuPercent, (v) => formatPercent(v / 100), 'The load generator’s CPU, share of one core: at 90% or more the figure is a floor of the ceiling.'),
     ],
-    charts: [{ id: 'poll-ceiling', title: 'Polling ceiling: requests per second', note: 'Poll requests one server process answered per second. Higher is better: each request is one poller served for one interval.', rows: ['pollRequestsPerSec'], format: 'rate' }],
+    charts: [{ id: 'poll-ceiling', title: 'Polling ceiling: requests per second', note: 'Poll requests one server process answered per second: each request is one poller served for one interval.', hint: 'Higher is better.', rows: ['pollRequestsPerSec'], format: 'rate' }],
   },
 ];
 

@@ -42,6 +42,8 @@ interface Seen {
   headers: string[];
   /** Titles of chart boxes that hold a "not measured" note instead of a canvas. */
   notes: string[];
+  /** The page's visible text. */
+  text: string;
 }
 
 /** Writes `html` to test-artifacts/<name>.html, opens it offline, screenshots it, and reports what it saw. */
@@ -92,8 +94,9 @@ async function open(name: string, html: string): Promise<Seen> {
     );
     const headers = await page.$$eval('table.summary thead th', (ths) => ths.map((th) => (th.textContent ?? '').trim()));
     const notes = await page.$$eval('figure.not-measured h3', (hs) => hs.map((h) => (h.textContent ?? '').trim()));
+    const text = await page.innerText('body');
     await page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
-    return { errors, blocked, drawn, canvases, headers, notes };
+    return { errors, blocked, drawn, canvases, headers, notes, text };
   } finally {
     await context.close();
   }
@@ -130,6 +133,12 @@ test('a run with warnings, a before/after pair and idle + capacity runs side by 
   const pair = await open('report-before-after', renderHtml([fixture('result-small.json'), fixture('result-after.json')], { generatedAt: 'x' }));
   assertClean(pair, 7);
   for (const t of TRANSPORTS) assert.ok(pair.headers.includes(t), `before/after shows ${t}`);
+
+  // the same commit twice: only noise differs, and the page a reader sees names no verdict
+  const rerun = renderHtml([fixture('result-small.json'), fixture('result-rerun.json')], { generatedAt: 'x' });
+  const again = await open('report-rerun', rerun);
+  assertClean(again, 7);
+  assert.equal(/\b(better|worse)\b/i.test(again.text), false, 'no verdict on the page');
 
   const sbs = await open('report-side-by-side', renderHtml([fixture('result-small.json'), fixture('result-idle.json'), fixture('result-capacity.json')], { generatedAt: 'x' }));
   assertClean(sbs, 7 + 3 + 2);

@@ -52,6 +52,10 @@ test('formatCount, formatRate, formatRatio, formatPercent', () => {
   assert.equal(formatRatio(1), '1.00');
   assert.equal(formatRatio(12.5), '12.5');
   assert.equal(formatRatio(2500), '2,500');
+  // a carry into a new digit keeps three significant digits
+  assert.equal(formatRatio(0.00099980004), '0.00100');
+  assert.equal(formatRatio(0.09998), '0.100');
+  assert.equal(formatRatio(9.9996), '10.0');
   assert.equal(formatPercent(0.0208333), '2.08%');
 });
 

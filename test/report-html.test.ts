@@ -61,9 +61,15 @@ test('the summary table lists every transport and highlights the best of each ro
   const html = renderHtml([small], { generatedAt: 'x' });
   const table = /<table class="summary">(.*?)<\/table>/s.exec(html)?.[1] ?? '';
   for (const t of ['short-poll', 'long-poll', 'ws', 'sse', 'fetch-stream']) assert.ok(table.includes(`</span>${t}</th>`), t);
-  assert.ok(table.includes('<tr id="row-p99"><td>latency p99</td><td>100 ms</td><td>4.35 ms</td><td class="best">1.11 ms</td><td>1.44 ms</td><td>1.53 ms</td>'));
-  assert.ok(table.includes('<tr id="row-eventsPerSec"><td>delivered events/s</td><td>5,000/s</td><td>5,000/s</td><td>5,000/s</td><td>5,000/s</td><td>5,000/s</td>'));
-  assert.ok(html.includes('Lowest tail latency (p99)'));
+  assert.ok(table.includes('<tr id="row-p99"><td>latency p99</td><td>103 ms</td><td>4.62 ms</td><td class="best">1.13 ms</td><td>1.43 ms</td><td>1.60 ms</td>'));
+  // sse delivered the most per second, but within the others' per-second noise: no highlight, and a tie card
+  assert.ok(table.includes('<tr id="row-eventsPerSec"><td>delivered events/s</td><td>4,996/s</td><td>4,994/s</td><td>5,000/s</td><td>5,002/s</td><td>5,000/s</td>'));
+  assert.ok(html.includes(`<div class="card no-winner"><div class="what">Most events delivered per second</div><div class="who">tie</div><div class="why"><span class="swatch" style="background:#54a24b"></span>sse leads with 5,002/s, but short-poll, long-poll, ws and fetch-stream are within this run's per-second noise</div></div>`));
+  assert.ok(html.includes('<div class="what">Lowest tail latency (p99)</div><div class="who"><span class="swatch" style="background:#4c78a8"></span>ws <span class="muted">1.13 ms</span></div>'));
+  // the new rows, the instrument floor under the table
+  assert.ok(table.includes('<tr id="row-publisherP99"><td>publisher lateness p99</td><td>46 µs</td><td>38 µs</td><td>39 µs</td><td>43 µs</td><td>44 µs</td>'));
+  assert.ok(table.includes('<tr id="row-bound"><td>bound by</td><td class="status">none</td>'));
+  assert.ok(html.includes('<p class="floor">Instrument floor in this run (lowest–highest of 5 transports): publisher lateness p50 4–8 µs, p99 38–46 µs (part of every latency);'));
 });
 
 test('a fan-out run gets percentile, timeline and per-transport bar charts', () => {
@@ -76,7 +82,9 @@ test('a fan-out run gets percentile, timeline and per-transport bar charts', () 
   assert.deepEqual(percentiles.series.map((s) => s.label), ['short-poll', 'long-poll', 'ws', 'sse', 'fetch-stream']);
   const timeline = charts[1] as LineChartSpec;
   assert.equal(timeline.series.length, 10);
-  assert.equal(timeline.series[0]?.points.length, 10);
+  // 2 warm-up seconds and 10 window seconds; dots on the window's
+  assert.equal(timeline.series[0]?.points.length, 12);
+  assert.deepEqual(timeline.series[0]?.pointRadii, [0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]);
 });
 
 test('percentile curves come from the histogram and agree with the latency summary', () => {
@@ -94,7 +102,8 @@ test('percentile curves come from the histogram and agree with the latency summa
   const noHistogram = { ...small.transports[2]!, histogram: undefined };
   assert.deepEqual(
     percentileCurve(noHistogram).map((p) => p.percentile),
-    [0, 50, 90, 99, 99.9, 99.998],
+    // the last point is the count's: 1 / (1 - p) = 50 003
+    [0, 50, 90, 99, 99.9, 99.99800012],
   );
   // a damaged histogram falls back to the summary; an empty one has no curve
   assert.deepEqual(percentileCurve({ ...noHistogram, histogram: 'not base64 at all' }), percentileCurve(noHistogram));
@@ -119,13 +128,17 @@ test('idle and capacity runs chart memory versus connections and latency versus 
   assert.ok(capHtml.includes('<td class="best">16,000 clients</td>'));
 });
 
-test('warnings appear for loss, an invalid run, an errored transport and an interruption', () => {
+test('warnings appear for loss, invalid figures, a server-bound run, an errored transport and an interruption', () => {
   const html = renderHtml([fixture('result-warnings.json')], { generatedAt: 'x' });
   const list = /<ul class="warnings">(.*?)<\/ul>/s.exec(html)?.[1] ?? '';
   assert.ok(list.includes('<li class="warning"><strong>Warning:</strong>The run was interrupted'));
-  assert.ok(list.includes('<li class="warning"><strong>Warning:</strong>long-poll lost 1,250 of 60,000 expected deliveries (2.08%)'));
+  assert.ok(list.includes('<li class="warning"><strong>Warning:</strong>Before the run: sse: 5000 deliveries/s need about 7.50 cores of client CPU'));
+  assert.ok(list.includes('<li class="note"><strong>Note:</strong>short-poll was server-bound, which is valid: the server used 96% of a core over the window'));
+  assert.ok(list.includes(`<li class="invalid"><strong>Invalid:</strong>long-poll's figures cannot be trusted: 1 client(s) failed (400 events never received): socket hang up;`));
+  assert.ok(list.includes('<li class="warning"><strong>Warning:</strong>long-poll lost 1,250 of 80,000 expected deliveries (1.56%)'));
   assert.ok(list.includes('<li class="error"><strong>Errored:</strong>ws errored: server did not answer /healthz'));
-  assert.ok(list.includes('<li class="invalid"><strong>Invalid run:</strong>sse: the load generator was saturated'));
+  assert.ok(list.includes('<li class="invalid"><strong>Invalid:</strong>sse was generator-bound (a client process used 99% of a core'));
+  assert.ok(html.includes('<tr id="row-valid"><td>valid</td><td class="status">yes</td><td class="status bad">no (2 reasons)</td><td class="status">–</td><td class="status bad">no (2 reasons)</td><td class="status">partial</td>'));
   assert.ok(html.includes('<td class="status errored">errored: server did not answer /healthz within 5000 ms (port 41233)</td>'));
   assert.equal(/<ul class="warnings">/.test(renderHtml([small], { generatedAt: 'x' })), false);
 });
@@ -133,8 +146,8 @@ test('warnings appear for loss, an invalid run, an errored transport and an inte
 test('two runs of one scenario render as before/after; different scenarios side by side', () => {
   const ba = renderHtml([small, fixture('result-after.json')], { generatedAt: 'x' });
   assert.ok(ba.includes('<h1>rtbench fanout-small: before → after</h1>'));
-  assert.ok(ba.includes('<td class="better">1.11 ms → 880 µs<span class="delta">-20.6% better</span></td>'));
-  assert.ok(ba.includes('<td class="worse">4.35 ms → 5.00 ms<span class="delta">+14.9% worse</span></td>'));
+  assert.ok(ba.includes('<td class="changed beyond">1.13 ms → 934 µs<span class="delta">-17.3% · beyond noise</span></td>'));
+  assert.ok(ba.includes('<td class="changed within">4.62 ms → 4.93 ms<span class="delta">+6.8% · within noise</span></td>'));
   const baCharts = chartsOf(ba);
   assert.equal((baCharts[0] as LineChartSpec).series.length, 10);
   assert.equal((baCharts[0] as LineChartSpec).series[0]?.label, 'short-poll (before)');

@@ -1,5 +1,6 @@
 // Scenario sections (churn, chat, burst, stream, poll-ceiling), the capacity header, and RSS per connection
-// "not measured" in every view. Fixtures result-{churn,chat,burst,stream,poll-ceiling}.json are real smoke runs.
+// "not measured" in every view. Fixtures result-{churn,chat,burst,stream,poll-ceiling}.json are real smoke runs
+// (see the header of test/fixtures/make-fixture.ts); their values are what that run measured.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -7,7 +8,9 @@ import type { RunResult } from '../lib/result.ts';
 import type { BarChartSpec, ChartSpec } from '../reports/charts.ts';
 import { renderHtml } from '../reports/html.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
-import { bestIndexes, metric, orderedTransports, warningsFor } from '../reports/metrics.ts';
+import { metric, orderedTransports } from '../reports/metrics.ts';
+import { bestIndexes, rankMetric } from '../reports/ranking.ts';
+import { warningsFor } from '../reports/warnings.ts';
 import { sectionRow } from '../reports/scenarios.ts';
 import { renderTerminal } from '../reports/terminal.ts';
 
@@ -30,7 +33,7 @@ test('RSS per connection below 1 000 clients is "not measured" everywhere and ne
   const small = fixture('result-small.json');
   const ts = orderedTransports(small);
   assert.deepEqual(bestIndexes(metric('rssPerConnection'), ts), []);
-  assert.ok(renderTerminal(small).split('\n').includes('RSS per connection    – (< 1 000 clients) for every transport'));
+  assert.ok(renderTerminal(small).split('\n').includes('RSS per connection           – (< 1 000 clients) for every transport'));
   assert.ok(renderMarkdown([small]).includes('| RSS per connection | – (< 1 000 clients) | – (< 1 000 clients) | – (< 1 000 clients) | – (< 1 000 clients) | – (< 1 000 clients) |'));
   const html = renderHtml([small], { generatedAt: 'x' });
   assert.equal(htmlRow(html, 'rssPerConnection'), `<td>RSS per connection</td>${'<td class="unmeasured">– (&lt; 1 000 clients)</td>'.repeat(5)}`);
@@ -47,115 +50,142 @@ test('RSS per connection measured for some transports only: bars for those, "not
   assert.ok(shortPoll?.server && longPoll?.server);
   shortPoll.server.rssPerConnectionBytes = 21_504;
   longPoll.server.rssPerConnectionBytes = 24_576;
-  assert.deepEqual(bestIndexes(metric('rssPerConnection'), orderedTransports(mixed)), [0]);
+  // one reading per transport and no per-second series: the lower one leads, but nobody is marked best
+  assert.deepEqual(rankMetric(metric('rssPerConnection'), orderedTransports(mixed)), { kind: 'unranked', best: [], leader: 0, withinNoise: [] });
   const memory = chartsOf(renderHtml([mixed], { generatedAt: 'x' })).find((c) => c.id === 'r0-memory') as BarChartSpec;
   assert.deepEqual(memory.datasets[0]?.values, [21_504, 24_576, null, null, null]);
-  assert.deepEqual(memory.datasets[0]?.labels, ['21.0 KiB ★', '24.0 KiB', '– (< 1 000 clients)', '– (< 1 000 clients)', '– (< 1 000 clients)']);
+  assert.deepEqual(memory.datasets[0]?.labels, ['21.0 KiB', '24.0 KiB', '– (< 1 000 clients)', '– (< 1 000 clients)', '– (< 1 000 clients)']);
 });
 
-test('churn: reconnect section with connect and first-event times, rates, TIME_WAIT and the storm', () => {
+test('churn (real smoke run): reconnect section with connect and first-event times, rates, TIME_WAIT and the storm', () => {
   const churn = fixture('result-churn.json');
   const lines = renderTerminal(churn).split('\n');
   const at = lines.indexOf('Reconnections (churn):');
   assert.ok(at > 0);
+  // timed rows have no per-second series: not ranked; exact counts are
   assert.deepEqual(lines.slice(at + 1, at + 14), [
-    '  connect time p50             1.46 ms      1.15 ms *   1.46 ms     1.87 ms         2.11 ms',
-    '  connect time p99             2.94 ms *    5.14 ms     3.83 ms     3.96 ms         4.33 ms',
-    '  time to first event p50       102 ms      1.10 ms *   1.64 ms     2.03 ms         2.45 ms',
-    '  time to first event p99       178 ms      19.8 ms     21.7 ms     17.2 ms *       17.3 ms',
-    '  reconnects/s                  28.6/s       40.6/s      40.6/s      40.7/s          40.6/s',
-    '  HTTP requests/s               55.9/s        182/s      40.0/s      40.0/s          39.9/s *',
-    '  new TCP connections/s         28.0/s *     40.6/s      40.0/s      40.0/s          39.9/s',
-    '  TIME_WAIT sockets left            49 *         72          72          72              72',
-    '  server CPU per reconnect     1.45 ms      2.03 ms     1.50 ms     1.30 ms *       1.67 ms',
-    '  storm: clients dropped             4            4           4           4               4',
-    '  storm: all reconnected       6.00 ms *    6.00 ms *   9.00 ms     11.0 ms         10.0 ms',
-    '  storm: connect time p99      4.42 ms      2.59 ms *   4.07 ms     6.35 ms         5.72 ms',
-    '  storm: first event p99        178 ms      5.91 ms     5.51 ms *   6.40 ms         6.13 ms',
+    '  connect time p50                        1.33 ms          1.90 ms          1.41 ms          2.22 ms          2.05 ms',
+    '  connect time p99                        4.55 ms          23.9 ms          4.68 ms          8.13 ms          9.05 ms',
+    '  time to first event p50                 4.49 ms          2.09 ms          1.49 ms          2.35 ms          2.13 ms',
+    '  time to first event p99                  178 ms          23.9 ms          20.2 ms          19.9 ms          21.6 ms',
+    '  reconnects/s                             28.0/s           40.1/s           40.7/s           40.7/s           40.7/s',
+    '  HTTP requests/s                          55.4/s            178/s           40.0/s *         40.0/s *         40.0/s *',
+    '  new TCP connections/s                    27.4/s *         40.1/s           40.0/s           40.0/s           40.0/s',
+    '  TIME_WAIT sockets left                       68 *            101              101              101              100',
+    '  server CPU per reconnect                2.72 ms          2.53 ms          2.09 ms          2.21 ms          2.40 ms',
+    '  storm: clients dropped                        4                4                4                4                4',
+    '  storm: all reconnected                  3.00 ms          6.00 ms          8.00 ms          20.0 ms          12.0 ms',
+    '  storm: connect time p99                 1.53 ms          2.62 ms          3.45 ms          10.7 ms          6.86 ms',
+    '  storm: first event p99                   178 ms          11.2 ms          6.86 ms          12.8 ms          8.62 ms',
   ]);
+  // a smoke window holds at most one whole second: no timed winner can be told from noise
+  assert.ok(lines.includes('No winner, the window has too few whole seconds to judge its noise (0 of 3 needed): latency p50 (ws'));
   const md = renderMarkdown([churn]);
   assert.ok(md.includes('### Reconnections (churn)'));
-  assert.ok(md.includes('| connect time p99 | **2.94 ms** | 5.14 ms | 3.83 ms | 3.96 ms | 4.33 ms |'));
-  assert.ok(md.includes('**Who won:** connect time p99: **short-poll** (2.94 ms) · time to first event p99: **sse** (17.2 ms) ·'));
+  assert.ok(md.includes('| connect time p99 | 4.55 ms | 23.9 ms | 4.68 ms | 8.13 ms | 9.05 ms | Slowest 1 in 100 reconnections. Lower is better. |'));
+  assert.ok(md.includes('**Who won:** connect time p99: not ranked: short-poll (4.55 ms) leads, but this figure has no per-second series to tell it from noise ·'));
+  assert.ok(md.includes('latency p50: cannot tell: ws (637 µs) leads, but the window has too few whole seconds to judge its noise (0 of 3 needed)'));
   const html = renderHtml([churn], { generatedAt: 'x' });
   assert.ok(html.includes('<h2 id="r0-section-connect">Reconnections (churn)</h2>'));
-  assert.equal(htmlRow(html, 'newTcpPerSec'), '<td>new TCP connections/s</td><td class="best">28.0/s</td><td>40.6/s</td><td>40.0/s</td><td>40.0/s</td><td>39.9/s</td>');
-  assert.ok(html.includes('<div class="what">Fastest reconnect (connect p99)</div>'));
+  assert.equal(htmlRow(html, 'newTcpPerSec'), '<td>new TCP connections/s</td><td class="best">27.4/s</td><td>40.1/s</td><td>40.0/s</td><td>40.0/s</td><td>40.0/s</td>');
+  assert.ok(
+    html.includes(
+      '<div class="card no-winner"><div class="what">Fastest reconnect (connect p99)</div><div class="who">not ranked</div><div class="why"><span class="swatch" style="background:#e45756"></span>short-poll leads with 4.55 ms, but no per-second series to tell it from noise</div></div>',
+    ),
+  );
   const ids = chartsOf(html).map((c) => c.id);
   assert.ok(ids.includes('r0-connect-times') && ids.includes('r0-connect-rates'));
   // a TIME_WAIT count is absent off Linux: said so, not a blank
   const offLinux = structuredClone(churn);
   for (const t of offLinux.transports) delete t.connect?.timeWaitSockets;
-  assert.ok(renderTerminal(offLinux).includes('  TIME_WAIT sockets left    – (not Linux)    – (not Linux)'));
+  assert.ok(renderTerminal(offLinux).includes('  TIME_WAIT sockets left            – (not Linux)    – (not Linux)'));
 });
 
-test('chat: round trip p50/p99 and upstream bytes and requests per message', () => {
+test('chat (real smoke run): round trip p50/p99 and upstream bytes and requests per message', () => {
   const chat = fixture('result-chat.json');
   const lines = renderTerminal(chat).split('\n');
-  assert.ok(lines.includes('  round trip p99                     107 ms      4.65 ms *   16.6 ms     8.94 ms         8.99 ms'));
-  assert.ok(lines.includes('  server bytes read per message       312 B        518 B       117 B *     237 B           237 B'));
-  assert.ok(lines.includes('  HTTP requests per message            1.97         4.00           0 *      1.00            1.00'));
+  assert.ok(lines.includes('  round trip p99                    79.4 ms                4.21 ms                3.75 ms                3.86 ms                5.67 ms'));
+  assert.ok(lines.includes('  server bytes read per message       312 B                  515 B                  117 B                  237 B                  237 B'));
+  assert.ok(lines.includes('  HTTP requests per message            1.97                   3.97                      0                   1.00                   1.00'));
   assert.ok(lines[2]?.startsWith('3 clients per transport, 30.0 messages/s sent upstream (all clients), 100 B payload'));
+  assert.ok(lines[2]?.endsWith(', 1 client process per transport (sized from the load)'));
+  // chat publishes nothing on a schedule: its publisher lateness is not measured, not zero
+  assert.ok(!lines.some((l) => l.startsWith('publisher lateness')));
+  assert.ok(lines.includes('Instrument floor in this run (lowest–highest of 5 transports): no publisher lateness measured'));
   const md = renderMarkdown([chat]);
-  assert.ok(md.includes('| round trip p50 | 95.2 ms | 2.80 ms | **1.09 ms** | 2.60 ms | 3.01 ms |'));
+  assert.ok(md.includes('| round trip p50 | 59.7 ms | 2.63 ms | 1.55 ms | 2.74 ms | 2.64 ms | Typical send-to-receive-back time. Lower is better. |'));
   const html = renderHtml([chat], { generatedAt: 'x' });
-  assert.equal(htmlRow(html, 'roundTripP99'), '<td>round trip p99</td><td>107 ms</td><td class="best">4.65 ms</td><td>16.6 ms</td><td>8.94 ms</td><td>8.99 ms</td>');
+  assert.equal(htmlRow(html, 'roundTripP99'), '<td>round trip p99</td><td>79.4 ms</td><td>4.21 ms</td><td>3.75 ms</td><td>3.86 ms</td><td>5.67 ms</td>');
   const roundTrip = chartsOf(html).find((c) => c.id === 'r0-round-trip') as BarChartSpec;
   assert.deepEqual(roundTrip.datasets.map((d) => d.label), ['round trip p50', 'round trip p99']);
 });
 
-test('burst: time until every client had the whole burst, p50/p99/max', () => {
+test('burst (real smoke run): time until every client had the whole burst, p50/p99/max', () => {
   const burst = fixture('result-burst.json');
   const lines = renderTerminal(burst).split('\n');
   assert.ok(lines.includes('Bursts:'));
-  assert.ok(lines.includes('  whole burst received p99      303 ms      22.0 ms      6.93 ms *    9.38 ms         9.03 ms'));
-  assert.ok(lines.includes('  whole burst received max      303 ms      22.0 ms      6.93 ms *    9.38 ms         9.03 ms'));
-  assert.ok(lines.includes('  client-bursts complete             6            6            6            6               6'));
+  assert.ok(lines.includes('  whole burst received p99       158 ms      11.2 ms                10.7 ms                 12.8 ms                8.12 ms'));
+  assert.ok(lines.includes('  whole burst received max       158 ms      11.2 ms                10.7 ms                 12.8 ms                8.12 ms'));
+  assert.ok(lines.includes('  client-bursts complete              6            6                      6                       6                      6'));
   assert.ok(lines[2]?.startsWith('3 clients per transport, 2 bursts of 50 events,'));
-  assert.ok(renderMarkdown([burst]).includes('| whole burst received p50 | 163 ms | 9.20 ms | 6.72 ms | 6.98 ms | **6.40 ms** |'));
+  assert.ok(renderMarkdown([burst]).includes('| whole burst received p50 | 83.3 ms | 9.18 ms | 5.78 ms | 6.70 ms | 7.00 ms |'));
   const chart = chartsOf(renderHtml([burst], { generatedAt: 'x' })).find((c) => c.id === 'r0-burst') as BarChartSpec;
   assert.equal(chart.datasets.length, 3);
 });
 
-test('stream: first token, inter-token, total and bytes per token', () => {
+test('stream (real smoke run): first token (warm and cold), inter-token, total and bytes per token', () => {
   const stream = fixture('result-stream.json');
   const lines = renderTerminal(stream).split('\n');
-  assert.ok(lines.includes('  time to first token p99     87.3 ms      59.4 ms     33.2 ms *    109 ms         62.1 ms'));
+  assert.ok(lines.includes('  time to first token p99           185 ms      13.4 ms     12.9 ms     15.2 ms           13.1 ms'));
+  assert.ok(lines.includes('  first token, cold client p50      145 ms      44.2 ms     31.3 ms     56.2 ms           46.1 ms'));
   // inter-token p50 has no direction (0 means tokens arrived batched): no star
-  assert.ok(lines.includes('  inter-token p50                0 µs      9.58 ms     9.66 ms     2.13 ms         9.65 ms'));
-  assert.ok(lines.includes('  whole stream p99             323 ms       241 ms      217 ms *    249 ms          232 ms'));
-  assert.ok(lines.includes('  bytes per token                95 B        413 B        52 B *      82 B            70 B'));
+  assert.ok(lines.includes('  inter-token p50                     0 µs      9.91 ms     9.94 ms     9.94 ms           9.96 ms'));
+  assert.ok(lines.includes('  whole stream p99                  287 ms       197 ms      199 ms      200 ms            199 ms'));
+  assert.ok(lines.includes('  bytes per token                    101 B        357 B        52 B *      81 B              68 B'));
   assert.ok(lines[2]?.startsWith('3 streams per transport of 20 tokens each,'));
   const html = renderHtml([stream], { generatedAt: 'x' });
-  assert.ok(html.includes('<div class="what">Fastest first token (p99)</div><div class="who"><span class="swatch" style="background:#4c78a8"></span>ws <span class="muted">33.2 ms</span>'));
+  assert.ok(
+    html.includes(
+      '<div class="card no-winner"><div class="what">Fastest first token (p99)</div><div class="who">not ranked</div><div class="why"><span class="swatch" style="background:#4c78a8"></span>ws leads with 12.9 ms, but no per-second series to tell it from noise</div></div>',
+    ),
+  );
+  assert.ok(html.includes('<div class="what">Fewest bytes per token</div><div class="who"><span class="swatch" style="background:#4c78a8"></span>ws <span class="muted">52 B</span>'));
 });
 
-test('poll-ceiling: more requests/s wins, autocannon connection counts get no "best"', () => {
+test('poll-ceiling (real smoke run): more requests/s leads, autocannon connection counts get no "best"', () => {
   const pc = fixture('result-poll-ceiling.json');
   const ts = orderedTransports(pc);
-  assert.deepEqual(bestIndexes(sectionRow('pollRequestsPerSec'), ts), [1]);
+  // one autocannon figure per transport and no per-second series: the higher one leads, unranked
+  assert.deepEqual(rankMetric(sectionRow('pollRequestsPerSec'), ts), { kind: 'unranked', best: [], leader: 1, withinNoise: [] });
   const out = renderTerminal(pc);
   const lines = out.split('\n');
   assert.equal(lines[2], 'autocannon with 4 connections, pipelining 1, 500 ms per transport, poll interval 1,000 ms');
-  assert.ok(lines.includes('  requests/s ceiling               1,172/s      2,544/s *'));
-  assert.ok(lines.includes('  request latency p50              1.00 ms       < 1 ms *'));
-  assert.ok(lines.includes('  pollers at a 1 s interval          1,171        2,544 *'));
-  assert.ok(!lines.some((l) => /^(HTTP requests|connections opened|connections closed) /.test(l)), 'no lower-is-better request counts');
+  assert.ok(lines.includes('  requests/s ceiling                  10,048/s          13,953/s'));
+  assert.ok(lines.includes('  request latency p50                   < 1 ms            < 1 ms'));
+  assert.ok(lines.includes('  errors + timeouts + non-2xx                0                 0'));
+  assert.ok(lines.includes('bound by                        server (valid)    server (valid)'));
+  assert.ok(!lines.some((l) => /^(HTTP requests|connections opened|connections closed|server CPU, share of a core|busiest client process CPU) /.test(l)), 'no autocannon load rows');
   const md = renderMarkdown([pc]);
-  assert.ok(md.includes('**Who won:** requests/s ceiling: **long-poll** (2,544/s)'));
-  assert.ok(md.includes('| requests/s ceiling | 1,172/s | **2,544/s** |'));
+  assert.ok(md.includes('**Who won:** requests/s ceiling: not ranked: long-poll (13,953/s) leads, but this figure has no per-second series to tell it from noise'));
+  assert.ok(md.includes('| requests/s ceiling | 10,048/s | 13,953/s |'));
+  assert.ok(md.includes('> - **Note:** short-poll was server-bound, which is valid: the server used 92% of a core over the window: these figures show the server at its limit.'));
   const html = renderHtml([pc], { generatedAt: 'x' });
   assert.deepEqual(chartsOf(html).map((c) => c.id), ['r0-poll-ceiling']);
-  assert.equal(htmlRow(html, 'pollRequestsPerSec'), '<td>requests/s ceiling</td><td>1,172/s</td><td class="best">2,544/s</td>');
+  assert.equal(htmlRow(html, 'pollRequestsPerSec'), '<td>requests/s ceiling</td><td>10,048/s</td><td>13,953/s</td>');
   assert.ok(!html.includes('id="row-httpRequests"'));
 
   const saturated = structuredClone(pc);
-  const lp = saturated.transports[1]?.pollCeiling;
-  assert.ok(lp);
-  lp.generatorSaturated = true;
-  lp.generatorCpuPercent = 97;
-  assert.deepEqual(bestIndexes(sectionRow('pollRequestsPerSec'), orderedTransports(saturated)), [], 'a saturated generator does not compete');
-  assert.deepEqual(warningsFor(saturated).map((w) => w.message), ["long-poll: autocannon used 97.0% of a core, so 2,544 requests/s is a floor of the server's ceiling, not the ceiling."]);
+  const lp = saturated.transports[1];
+  assert.ok(lp?.pollCeiling && lp.driver);
+  lp.pollCeiling.generatorSaturated = true;
+  lp.pollCeiling.generatorCpuPercent = 97;
+  lp.driver = { ...lp.driver, saturated: true, bound: 'generator', reasons: ['a client process used 97% of a core over the window (limit 90%)'] };
+  lp.invalid = ['a client process used 97% of a core over the window (limit 90%)'];
+  assert.deepEqual(rankMetric(sectionRow('pollRequestsPerSec'), orderedTransports(saturated)).kind, 'none', 'a saturated generator does not compete');
+  assert.deepEqual(
+    warningsFor(saturated).filter((w) => w.transport === 'long-poll').map((w) => w.message),
+    ["long-poll: autocannon used 97.0% of a core, so 13,953 requests/s is a floor of the server's ceiling, not the ceiling."],
+  );
 });
 
 test('capacity: the header shows the load steps and the SLO, not the base clients', () => {
@@ -172,8 +202,9 @@ test('before/after of two churn runs compares the scenario rows too', () => {
   const after = structuredClone(before);
   const ws = after.transports.find((t) => t.transport === 'ws')?.connect;
   assert.ok(ws);
-  ws.connectTime.p99Us = 1_915; // was 3 829
+  ws.connectTime.p99Us = 2_340; // was 4 680
   const md = renderMarkdown([before, after]);
-  assert.ok(md.includes('| connect time p99 | 2.94 ms | 5.14 ms | 3.83 ms → 1.92 ms (**-50.0%**) | 3.96 ms | 4.33 ms |'));
+  // no per-second series for connect times: the change, bare
+  assert.ok(md.includes('| connect time p99 | 4.55 ms | 23.9 ms | 4.68 ms → 2.34 ms (-50.0%) | 8.13 ms | 9.05 ms |'));
   assert.ok(md.includes('| RSS per connection | – (< 1 000 clients) | – (< 1 000 clients) |'));
 });

@@ -1,0 +1,44 @@
+// What the instrument itself adds in a run, in one paragraph: the publisher's lateness, one client clock reading,
+// a loopback round trip and the clock offset, as measured in that run (lowest to highest over its transports).
+// Differences smaller than these are below what rtbench resolves in that run. Pure.
+import type { RunResult } from '../lib/result.ts';
+import { formatSig, formatUs } from './format.ts';
+import { orderedTransports, publisherLateness } from './metrics.ts';
+
+/** "12 µs", or "8–12 µs" from the lowest to the highest value (one unit when both share it). */
+export function rangeText(values: readonly number[], format: (v: number) => string): string {
+  const lo = format(Math.min(...values));
+  const hi = format(Math.max(...values));
+  if (lo === hi) return lo;
+  const unit = (s: string): string => s.slice(s.lastIndexOf(' ') + 1);
+  return lo.includes(' ') && unit(lo) === unit(hi) ? `${lo.slice(0, lo.lastIndexOf(' '))}–${hi}` : `${lo}–${hi}`;
+}
+
+/** A clock reading's cost: "25 ns", "0.50 ns". */
+function formatNs(ns: number): string {
+  return `${formatSig(ns, 2)} ns`;
+}
+
+/** The instrument's floor of a run as one paragraph; undefined for a run that measured no latency and no floor. */
+export function floorText(result: RunResult): string | undefined {
+  const ts = orderedTransports(result);
+  const floors = ts.flatMap((t) => (t.floor ? [t.floor] : []));
+  if (floors.length === 0) {
+    if (!ts.some((t) => t.latency && t.latency.count > 0)) return undefined;
+    return 'Instrument floor: not measured in this run, so how small a difference rtbench resolves here is unknown.';
+  }
+  // a run that published nothing on a schedule (chat, private streams) has no publisher lateness, not a zero one
+  const late = ts.flatMap((t) => (t.floor && publisherLateness(t) ? [t.floor] : []));
+  const parts = [
+    late.length > 0
+      ? `publisher lateness p50 ${rangeText(late.map((f) => f.publisherLatenessP50Us), formatUs)}, p99 ${rangeText(late.map((f) => f.publisherLatenessP99Us), formatUs)} (part of every latency)`
+      : 'no publisher lateness measured (nothing was published on a schedule)',
+    `one client clock reading ${rangeText(floors.map((f) => f.timestampCostNs), formatNs)}`,
+  ];
+  const rtt = floors.flatMap((f) => (f.loopbackRttMinUs === undefined || f.loopbackRttP50Us === undefined ? [] : [{ min: f.loopbackRttMinUs, p50: f.loopbackRttP50Us }]));
+  parts.push(rtt.length > 0 ? `a loopback round trip min ${rangeText(rtt.map((r) => r.min), formatUs)}, p50 ${rangeText(rtt.map((r) => r.p50), formatUs)}` : 'no loopback round trip measured');
+  const offsets = floors.flatMap((f) => (f.clockOffsetUs === undefined ? [] : [Math.abs(f.clockOffsetUs)]));
+  if (offsets.length > 0) parts.push(`clock offset within ±${formatUs(Math.max(...offsets))}`);
+  const over = floors.length > 1 ? ` (lowest–highest of ${floors.length} transports)` : '';
+  return `Instrument floor in this run${over}: ${parts.join('; ')}. Differences smaller than these are below what rtbench resolves in this run.`;
+}

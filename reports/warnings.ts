@@ -1,0 +1,83 @@
+// The warnings a run deserves, one sentence each: interruption, the run's own warnings, errored transports,
+// invalid figures (a generator- or host-bound run, failed or straggling clients, negative latencies), a
+// server-bound run (valid: a note), loss and disorder. Pure.
+import type { RunResult } from '../lib/result.ts';
+import type { Transport } from '../lib/transports.ts';
+import { formatCount, formatPercent, formatRate, formatSig } from './format.ts';
+import { boundOf, invalidReasonsOf, orderedTransports } from './metrics.ts';
+
+/** How serious a warning is: `invalid` means the figures must not be trusted; a `note` says something valid. */
+export type WarningLevel = 'invalid' | 'error' | 'warning' | 'note';
+
+/** One warning about a run. */
+export interface Warning {
+  level: WarningLevel;
+  /** The transport concerned, or undefined for the whole run. */
+  transport?: Transport;
+  /** One sentence. */
+  message: string;
+}
+
+/** `text` ending with exactly one full stop. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/** Every warning a run deserves, in transport order after the run's own. */
+export function warningsFor(result: RunResult): Warning[] {
+  const out: Warning[] = [];
+  if (result.interrupted) {
+    out.push({ level: 'warning', message: 'The run was interrupted before it finished; figures cover only what was measured.' });
+  }
+  for (const w of result.warnings ?? []) out.push({ level: 'warning', message: `Before the run: ${sentence(w)}` });
+  for (const t of orderedTransports(result)) {
+    const name = t.transport;
+    if (t.status === 'errored') {
+      out.push({ level: 'error', transport: name, message: `${name} errored: ${t.error ?? 'no reason recorded'}.` });
+    } else if (t.status === 'interrupted') {
+      out.push({ level: 'warning', transport: name, message: `${name} was interrupted${t.error ? `: ${t.error}` : ''}; its figures are partial.` });
+    }
+    const pc = t.pollCeiling;
+    const bound = boundOf(t);
+    // a poll ceiling's saturated autocannon has its own, more precise sentence below
+    if ((bound === 'generator' || bound === 'host') && pc?.generatorSaturated !== true) {
+      const reasons = t.driver && t.driver.reasons.length > 0 ? ` (${t.driver.reasons.join('; ')})` : '';
+      const whose = bound === 'host' ? "host's" : "load generator's";
+      const fix = bound === 'host' ? 'rerun on a quieter machine, or with the clients on another one' : 'rerun with more --workers or less load';
+      out.push({ level: 'invalid', transport: name, message: `${name} was ${bound}-bound${reasons}, so its figures show the ${whose} limits, not the transport's; ${fix}.` });
+    }
+    if (pc?.generatorSaturated) {
+      out.push({ level: 'invalid', transport: name, message: `${name}: autocannon used ${formatSig(pc.generatorCpuPercent)}% of a core, so ${formatRate(pc.requestsPerSec, ' requests/s')} is a floor of the server's ceiling, not the ceiling.` });
+    }
+    const rest = invalidReasonsOf(t).filter((r) => !(t.driver?.reasons ?? []).includes(r));
+    if (rest.length > 0) out.push({ level: 'invalid', transport: name, message: `${name}'s figures cannot be trusted: ${rest.join('; ')}.` });
+    if (bound === 'server') {
+      const why = t.driver && t.driver.reasons.length > 0 ? `: ${t.driver.reasons.join('; ')}` : '';
+      out.push({ level: 'note', transport: name, message: `${name} was server-bound, which is valid${why}.` });
+    }
+    if (pc && pc.errors + pc.timeouts + pc.non2xx > 0) {
+      out.push({ level: 'warning', transport: name, message: `${name}: the polling ceiling had ${formatCount(pc.errors)} errors, ${formatCount(pc.timeouts)} timeouts and ${formatCount(pc.non2xx)} non-2xx answers; a valid ceiling has none.` });
+    }
+    const d = t.delivery;
+    if (d && d.lost > 0) {
+      const share = d.expectedDeliveries > 0 ? ` (${formatPercent(d.lost / d.expectedDeliveries)})` : '';
+      const gaps = d.gaps > 0 ? `; the server announced ${formatCount(d.gaps)} retention gap${d.gaps === 1 ? '' : 's'}` : '';
+      out.push({ level: 'warning', transport: name, message: `${name} lost ${formatCount(d.lost)} of ${formatCount(d.expectedDeliveries)} expected deliveries${share}${gaps}.` });
+    }
+    if (d && (d.duplicates > 0 || d.outOfOrder > 0)) {
+      out.push({ level: 'warning', transport: name, message: `${name} delivered ${formatCount(d.duplicates)} duplicate and ${formatCount(d.outOfOrder)} out-of-order events.` });
+    }
+  }
+  return out;
+}
+
+/** Names of the transports whose figures cannot be trusted, with what bound them when it was the generator or host. */
+export function invalidSummary(result: RunResult): string | undefined {
+  const bad = orderedTransports(result).filter((t) => invalidReasonsOf(t).length > 0 || t.pollCeiling?.generatorSaturated === true);
+  if (bad.length === 0) return undefined;
+  const names = bad.map((t) => {
+    const bound = boundOf(t);
+    return bound === 'generator' || bound === 'host' ? `${t.transport} (${bound}-bound)` : t.transport;
+  });
+  return `Invalid: ${names.join(', ')} — ${bad.length === 1 ? 'its figures' : 'their figures'} cannot be trusted (the warnings say why).`;
+}
