@@ -146,9 +146,9 @@ export class ClientPool {
     for (const child of this.children) post(child, { type: 'clock', t0Us });
   }
 
-  /** Tells every process the measured window (send it before it opens). */
-  window(w: WindowSpec): void {
-    for (const child of this.children) post(child, { type: 'window', ...w });
+  /** Tells every process the measured window (before it opens); resolves once every process has applied it. */
+  async window(w: WindowSpec): Promise<void> {
+    await Promise.all(this.children.map((child) => this.request(child, { type: 'window', ...w }, (m) => (m.type === 'window-set' ? true : undefined))));
   }
 
   /** Measures the instrument from the first client process: the clock's cost and `count` loopback round trips. */

@@ -297,6 +297,7 @@ process.on('message', (msg: DriverMessage) => {
       break;
     case 'window':
       openWindow(msg);
+      send({ type: 'window-set', lateUs: windowLateUs });
       break;
     case 'probe':
       // A failed probe leaves the round trip unmeasured (an empty list); the run goes on.

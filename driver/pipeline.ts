@@ -287,8 +287,8 @@ export class TransportRun {
    */
   async openWindow(w: WindowSpec): Promise<void> {
     this.window = w;
-    this.clients.window(w);
-    await this.guard(this.srv.window(w.startUs, w.endUs));
+    // Both sides know the window before it opens (a process that learns of it late says so: windowLateUs).
+    await this.guard(Promise.all([this.clients.window(w), this.srv.window(w.startUs, w.endUs)]));
     await this.sleepUntil(w.startUs);
     this.hostFrom = readHostCpu();
     this.from = await this.guard(this.srv.stats({ reset: true }));
@@ -353,7 +353,8 @@ export class TransportRun {
       if (nowUs() >= minUs && warmupSettled(this.timeline)) resolveSettled(true);
     };
     const off = this.onSecond(check);
-    const timer = setTimeout(() => resolveSettled(false), Math.max(0, (capUs - nowUs()) / 1000));
+    // At the cap the window must still be announced a lead ahead, so the cap is checked that much earlier.
+    const timer = setTimeout(() => resolveSettled(false), Math.max(0, (capUs - WINDOW_LEAD_US - nowUs()) / 1000));
     const minTimer = setTimeout(check, Math.max(0, (minUs - nowUs()) / 1000));
     try {
       return await this.guard(done);

@@ -120,6 +120,8 @@ export type ClientMessage =
   | { type: 'ready' }
   /** Every subscriber of the process is connected; `clients`: how many it holds now. */
   | { type: 'connected'; clients: number }
+  /** The window message was applied (`lateUs`: how long after the window opened, 0 when before). */
+  | { type: 'window-set'; lateUs: number }
   | { type: 'connect-failed'; error: string }
   | ClientTick
   | ProbeResult

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const server = await startServer(options);
   let publisher: Publisher | undefined;
   if (options.publishRate && options.publishRate > 0) {
-    publisher = startPublisher(server.hub, { rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 }, server.stats.publisher);
+    publisher = startPublisher(server.hub, { rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 }, server.stats.publisher, server.scheduler);
   }
   const shutdown = (): void => {
     publisher?.stop();
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     switch (msg.type) {
       case 'publish': {
         publisher?.stop();
-        const p = startPublisher(server.hub, msg.plan, server.stats.publisher);
+        const p = startPublisher(server.hub, msg.plan, server.stats.publisher, server.scheduler);
         publisher = p;
         void p.done.then((lastSeq) => send({ type: 'published', id: msg.id, lastSeq, lastDueUs: p.lastDueUs }));
         break;

@@ -3,7 +3,7 @@
 // was due) is recorded, so server-side delay can be told apart from transport delay.
 import type { Histogram } from 'hdr-histogram-js';
 import type { Hub } from './hub.ts';
-import { Alarm } from './alarm.ts';
+import { Scheduler } from './scheduler.ts';
 import { nowUs } from '../lib/clock.ts';
 import { createHistogram } from '../lib/histogram.ts';
 
@@ -49,6 +49,12 @@ export class PublisherStats {
   /** Publish ticks (batches) so far. */
   ticks = 0;
 
+  /** Charges `us` of spin done at `nowUs` (to the window's figure only when inside the window). */
+  chargeSpin(nowUs: number, us: number): void {
+    this.spinTotalUs += us;
+    if (nowUs >= this.windowStartUs && nowUs < this.windowEndUs) this.spinUs += us;
+  }
+
   /** Clears the lateness histogram and the counters (a new measured window). */
   reset(): void {
     this.lateness.reset();
@@ -64,41 +70,22 @@ export class PublisherStats {
   }
 }
 
-/** Longest spin iteration charged to the publisher, µs (see PublisherStats.spinUs). */
-export const SPIN_ITERATION_CAP_US = 10;
-
-/** How early the alarm is aimed before a due time, µs: starts here, then follows the alarm's observed lateness. */
-const INITIAL_LEAD_US = 300;
-const MIN_LEAD_US = 50;
-const MAX_LEAD_US = 1500;
-/** Recent alarm wake-up delays kept to set the lead. */
-const WAKE_SAMPLES = 32;
 /**
- * Most of the main thread's time the spin may take, as a share of the time since publishing started: at high
- * rates the spin stretches would join into one, so past this budget the alarm is aimed at the due time itself
- * (no spin) and events leave as late as the alarm wakes. Keeps an idle server from burning a core on timing.
+ * Starts publishing. Event i is due at start + i / rate. The scheduler (shared by every publisher of the server)
+ * fires at each due time; whenever it fires late, every event already due goes out in one batch with its original
+ * due time, so clients see the delay. Without a scheduler given, the publisher uses one of its own.
  */
-export const SPIN_BUDGET_SHARE = 0.05;
-
-/**
- * Starts publishing. Event i is due at start + i / rate. Shortly before each due time an alarm thread wakes the
- * loop, which spins (setImmediate, so I/O is still served) until the due time and publishes; whenever the loop is
- * late, every event already due goes out in one batch with its original due time, so clients see the delay.
- */
-export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStats = new PublisherStats()): Publisher {
+export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStats = new PublisherStats(), scheduler?: Scheduler): Publisher {
   const payload = 'x'.repeat(plan.payloadBytes);
   const intervalUs = 1e6 / plan.rate;
   const startUs = plan.startUs ?? nowUs();
-  const alarm = new Alarm();
-  const wakeDelays: number[] = [];
-  let leadUs = INITIAL_LEAD_US;
+  const own = scheduler === undefined;
+  const sched = scheduler ?? new Scheduler(stats);
   let sent = 0;
   let endUs = Infinity;
   let lastDueUs = 0;
   let stopped = false;
-  let immediate: NodeJS.Immediate | undefined;
-  /** This publisher's own spin, µs (the shared stats are reset at window starts). */
-  let spunUs = 0;
+  let cancel: (() => void) | undefined;
   let finish!: (lastSeq: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
   const dueOf = (i: number): number => startUs + Math.round(i * intervalUs);
@@ -108,14 +95,14 @@ export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStat
   const end = (): void => {
     if (ended) return;
     ended = true;
-    if (immediate) clearImmediate(immediate);
-    immediate = undefined;
-    alarm.close();
+    cancel?.();
+    if (own) sched.close();
     finish(hub.publishedSeq);
   };
 
-  /** Publishes every event due by now, as one batch. */
+  /** Publishes every event due by now, as one batch, then waits for the next. */
   const tick = (): void => {
+    cancel = undefined;
     const now = nowUs();
     while (sent < plan.count) {
       const due = dueOf(sent);
@@ -127,49 +114,12 @@ export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStat
     }
     stats.ticks++;
     hub.flush();
-  };
-
-  /** Spins until the next due time, then publishes and schedules the one after. */
-  let lastSpinUs = 0;
-  const spin = (): void => {
-    immediate = undefined;
-    if (finished()) return end();
-    const now = nowUs();
-    if (lastSpinUs > 0) {
-      const charged = Math.min(SPIN_ITERATION_CAP_US, now - lastSpinUs);
-      if (now >= stats.windowStartUs && now < stats.windowEndUs) stats.spinUs += charged;
-      stats.spinTotalUs += charged;
-      spunUs += charged;
-    }
-    if (now < dueOf(sent)) {
-      lastSpinUs = now;
-      immediate = setImmediate(spin);
-      return;
-    }
-    lastSpinUs = 0;
-    tick();
     schedule();
   };
 
-  /** Arms the alarm `leadUs` before the next due time (at it, past the spin budget), or spins at once when that is near. */
   const schedule = (): void => {
     if (finished()) return end();
-    const due = dueOf(sent);
-    const overBudget = spunUs > SPIN_BUDGET_SHARE * Math.max(0, nowUs() - startUs) + 10_000;
-    const target = due - (overBudget ? 0 : leadUs);
-    if (target - nowUs() <= 0) {
-      immediate = setImmediate(spin);
-      return;
-    }
-    alarm.set(target, () => {
-      const late = nowUs() - target;
-      wakeDelays.push(late);
-      if (wakeDelays.length > WAKE_SAMPLES) wakeDelays.shift();
-      // Aim early by the 75th percentile of recent wake-up delays: usually awake before the due time, spinning briefly.
-      const sorted = [...wakeDelays].sort((a, b) => a - b);
-      leadUs = Math.min(MAX_LEAD_US, Math.max(MIN_LEAD_US, (sorted[Math.floor(0.75 * (sorted.length - 1))] ?? INITIAL_LEAD_US) + 20));
-      spin();
-    });
+    cancel = sched.at(dueOf(sent), tick);
   };
 
   schedule();
@@ -177,16 +127,12 @@ export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStat
     done,
     stop() {
       stopped = true;
-      alarm.cancel();
       end();
     },
     stopAt(at: number) {
       endUs = at;
-      // A publisher waiting on its alarm for an event at or past `at` ends now.
-      if (finished()) {
-        alarm.cancel();
-        end();
-      }
+      // A publisher waiting for an event at or past `at` ends now.
+      if (finished()) end();
     },
     get lastDueUs() {
       return lastDueUs;

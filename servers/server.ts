@@ -8,6 +8,7 @@ import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.ts';
 import { BadRequest, CORS_HEADERS, JSON_HEADERS, sendError, sendJson } from './http-util.ts';
 import type { TransportHandler, TransportModule } from './transport.ts';
 import { createStreams } from './streams.ts';
+import { Scheduler } from './scheduler.ts';
 import { shortPoll } from './short-poll.ts';
 import { longPoll } from './long-poll.ts';
 import { sse } from './sse.ts';
@@ -30,6 +31,8 @@ export interface RtServer {
   readonly url: string;
   readonly hub: Hub;
   readonly stats: ServerStats;
+  /** The one precise scheduler of this server's publishers (the shared stream's and every private stream's). */
+  readonly scheduler: Scheduler;
   readonly http: Server;
   /** Ends every subscription and stops listening. */
   close(): Promise<void>;
@@ -40,9 +43,10 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
   const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs });
   const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options });
-  // `?stream=ID`: a private token stream of the same transport (the stream scenario).
-  const streams = createStreams(TRANSPORT_MODULES[options.transport], options);
   const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq, deliveries: hub.deliveries }));
+  const scheduler = new Scheduler(stats.publisher);
+  // `?stream=ID`: a private token stream of the same transport (the stream scenario).
+  const streams = createStreams(TRANSPORT_MODULES[options.transport], options, scheduler, stats.publisher);
 
   const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     stats.requests++;
@@ -147,10 +151,12 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     url: `http://${options.host}:${port}`,
     hub,
     stats,
+    scheduler,
     http,
     async close() {
       transport.close();
       streams.close();
+      scheduler.close();
       hub.close();
       stats.close();
       http.closeAllConnections();

@@ -4,7 +4,8 @@
 // with the same ID (the next poll, a resumption) read the same stream with their cursor.
 import type { IncomingMessage } from 'node:http';
 import { Hub } from './hub.ts';
-import { startPublisher, type Publisher } from './publisher.ts';
+import { startPublisher, type Publisher, type PublisherStats } from './publisher.ts';
+import type { Scheduler } from './scheduler.ts';
 import { BadRequest, intParam } from './http-util.ts';
 import type { ServerOptions } from './options.ts';
 import type { TransportHandler, TransportModule } from './transport.ts';
@@ -29,8 +30,11 @@ export interface Streams {
   close(): void;
 }
 
-/** Creates the stream registry of a server whose transport is built by `module`. */
-export function createStreams(module: TransportModule, options: ServerOptions): Streams {
+/**
+ * Creates the stream registry of a server whose transport is built by `module`; every stream's publisher runs on
+ * the server's `scheduler` and records its lateness in the server's publisher `stats`.
+ */
+export function createStreams(module: TransportModule, options: ServerOptions, scheduler: Scheduler, stats: PublisherStats): Streams {
   const streams = new Map<string, PrivateStream>();
   return {
     handlerFor(_req, url) {
@@ -46,7 +50,7 @@ export function createStreams(module: TransportModule, options: ServerOptions): 
       const hub = new Hub(tokens);
       const handler = module({ hub, options });
       // The first token is due at once: it is in the answer to the request that started the stream.
-      const publisher = startPublisher(hub, { rate: intervalMs > 0 ? 1000 / intervalMs : 1e9, count: tokens, payloadBytes: bytes });
+      const publisher = startPublisher(hub, { rate: intervalMs > 0 ? 1000 / intervalMs : 1e9, count: tokens, payloadBytes: bytes }, stats, scheduler);
       const stream: PrivateStream = { handler, publisher };
       streams.set(id, stream);
       void publisher.done.then(() => {
