@@ -101,7 +101,7 @@ it('CLIENTS has one factory per transport, each building a client of that transp
 
 const IMPLEMENTATIONS = Object.keys(CLIENT_IMPLEMENTATIONS) as ClientImplementationName[];
 
-it('CLIENT_IMPLEMENTATIONS holds every default under its transport name, and the two alternatives', () => {
+it('CLIENT_IMPLEMENTATIONS holds every default under its transport name, and the two alternatives', { timeout: 10_000 }, () => {
   for (const transport of TRANSPORTS) assert.equal(CLIENT_IMPLEMENTATIONS[transport].create, CLIENTS[transport]);
   assert.deepEqual(IMPLEMENTATIONS.filter((name) => !(TRANSPORTS as readonly string[]).includes(name)).sort(), ['fetch-stream-web', 'sse-eventsource']);
   for (const name of IMPLEMENTATIONS) {
