@@ -6,7 +6,7 @@
 // Implementations run interleaved, one repetition after the other. Writes bench/results/client-cost-<date>.json
 // and prints a table. Flags: --clients --rate --payload-bytes --window-ms --warmup-ms --repetitions --drain-ms
 // --implementations a,b,...
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
@@ -125,7 +125,24 @@ interface Row extends ChildWindow {
   cpuPercentOfCore: number;
   /** The server's CPU over the window per delivery, µs. */
   serverCpuUsPerDelivery: number;
+  /**
+   * CPU the rest of the machine used over the window (busy time from /proc/stat minus the client process, the
+   * server and this process), as a share of one core, percent: other work competing for the 2 cores.
+   */
+  otherCpuPercentOfCore?: number;
   loadAverageBefore: number[];
+}
+
+/** CPU time the whole machine spent busy (not idle, not waiting for I/O), µs; undefined without /proc/stat. */
+function machineBusyUs(): number | undefined {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    // /proc/stat counts USER_HZ ticks: 100 a second on Linux.
+    return (user + nice + system + irq + softirq + steal) * 10_000;
+  } catch {
+    return undefined;
+  }
 }
 
 /** An integer flag >= min, or one sentence saying what is wrong with it. */
@@ -177,9 +194,13 @@ async function measure(implementation: ClientImplementationName, o: Options, rep
     const marked = await ask(proc, { type: 'mark', seq: warmupSeq, drainMs: o.drainMs }, 'marked');
     if (marked.behind > 0) throw new Error(`${marked.behind} clients did not receive the warm-up within ${o.drainMs} ms`);
     const s0 = await server.stats();
+    const busy0 = machineBusyUs();
+    const self0 = process.cpuUsage();
     const lastSeq = await server.publish({ rate: o.rate, count: Math.round((o.rate * o.windowMs) / 1000), payloadBytes: o.payloadBytes });
     const w = await ask(proc, { type: 'finish', seq: lastSeq, drainMs: o.drainMs }, 'result');
     const s1 = await server.stats();
+    const busy1 = machineBusyUs();
+    const self = process.cpuUsage(self0);
     const events = lastSeq - warmupSeq;
     const cpuUs = w.cpuUserUs + w.cpuSystemUs;
     const serverCpuUs = s1.cpuUserUs + s1.cpuSystemUs - (s0.cpuUserUs + s0.cpuSystemUs);
@@ -195,6 +216,9 @@ async function measure(implementation: ClientImplementationName, o: Options, rep
       cpuUsPerDelivery: w.deliveries > 0 ? round(cpuUs / w.deliveries, 3) : 0,
       cpuPercentOfCore: round((cpuUs / w.wallUs) * 100, 1),
       serverCpuUsPerDelivery: w.deliveries > 0 ? round(serverCpuUs / w.deliveries, 3) : 0,
+      ...(busy0 !== undefined && busy1 !== undefined
+        ? { otherCpuPercentOfCore: round((Math.max(0, busy1 - busy0 - cpuUs - serverCpuUs - self.user - self.system) / w.wallUs) * 100, 1) }
+        : {}),
       loadAverageBefore,
     };
   } finally {
@@ -266,7 +290,8 @@ async function main(): Promise<void> {
       rows.push(row);
       process.stdout.write(
         `  #${repetition} ${implementation.padEnd(17)} ${row.cpuUsPerDelivery.toFixed(2).padStart(6)} µs/delivery, ${row.cpuPercentOfCore.toFixed(1).padStart(5)}% of a core, ` +
-          `${row.deliveries}/${row.expectedDeliveries} delivered, lost ${row.lost}, p50 ${(row.latency.p50Us / 1000).toFixed(2)} ms, p99 ${(row.latency.p99Us / 1000).toFixed(2)} ms\n`,
+          `${row.deliveries}/${row.expectedDeliveries} delivered, lost ${row.lost}, p50 ${(row.latency.p50Us / 1000).toFixed(2)} ms, p99 ${(row.latency.p99Us / 1000).toFixed(2)} ms` +
+          `${row.otherCpuPercentOfCore === undefined ? '' : `, other processes ${row.otherCpuPercentOfCore}% of a core`}\n`,
       );
     }
   }
