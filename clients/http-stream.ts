@@ -9,13 +9,18 @@ import { nowUs } from './client.ts';
 /** Most characters of an error answer's body quoted in an error message. */
 const QUOTED_CHARS = 200;
 
-/** Reads a whole body (so a keep-alive socket is freed), keeping its first QUOTED_CHARS characters. */
+/**
+ * The first QUOTED_CHARS characters of a body, once they (or its end) arrived. The rest is still read, so a
+ * keep-alive socket is freed, and an endless body cannot hold the caller up.
+ */
 function readQuoted(res: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
     res.setEncoding('utf8');
     res.on('data', (s: string) => {
-      if (text.length < QUOTED_CHARS) text += s.slice(0, QUOTED_CHARS - text.length);
+      if (text.length >= QUOTED_CHARS) return;
+      text += s.slice(0, QUOTED_CHARS - text.length);
+      if (text.length >= QUOTED_CHARS) resolve(text);
     });
     res.once('end', () => resolve(text));
     res.once('close', () => resolve(text));

@@ -299,7 +299,7 @@ for (const implementation of ['sse', 'sse-eventsource'] as const) {
 }
 
 describe('sse client (lean)', { timeout: 30_000 }, () => {
-  it('fails connect() with a sentence on a non-200 answer, and on another content-type', async () => {
+  it('fails connect() with a sentence on a non-200 answer, and on another content-type, quoting the body', async () => {
     const missing = await rawServer({ status: 404, type: 'application/json', body: '{"error":"no such stream"}' });
     await assert.rejects(client('sse', { baseUrl: missing.url, after: 7, sink: new Collector() }).connect(), {
       message: 'GET /sse?after=7 answered 404: {"error":"no such stream"}',
@@ -308,6 +308,11 @@ describe('sse client (lean)', { timeout: 30_000 }, () => {
     await assert.rejects(client('sse', { baseUrl: html.url, sink: new Collector() }).connect(), {
       message: 'GET /sse answered 200 with content-type "text/html", expected text/event-stream: <p>hi</p>',
     });
+    // An error answer whose body never ends: its first 200 characters are quoted, without waiting for the end.
+    const endless = await rawServer({ status: 503, type: 'text/plain' });
+    const connecting = client('sse', { baseUrl: endless.url, sink: new Collector() }).connect();
+    (await endless.response).write('x'.repeat(300));
+    await assert.rejects(connecting, { message: `GET /sse answered 503: ${'x'.repeat(200)}` });
   });
 
   it('does not reconnect: the stream dropping goes to onError once, and nothing is requested again', async () => {
