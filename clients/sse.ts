@@ -1,100 +1,47 @@
-// Server-Sent Events client: `eventsource` v4 over undici's fetch, GET /sse with `?after=S` or `Last-Event-ID: S`.
-import { EventSource, type ErrorEvent, type FetchLike, type ReaderLike } from 'eventsource';
-import { fetch, type Agent } from 'undici';
-import { BaseClient, afterQuery, withQuery } from './base.ts';
-import { nowUs, type ClientFactory } from './client.ts';
-import { publish, streamingAgent } from './http.ts';
+// Server-Sent Events client, lean: GET /sse over node:http with `?after=S` or `Last-Event-ID: S`, parsed by
+// clients/sse-parser.ts. It does not reconnect: the stream ending is reported through `onError` (for
+// EventSource's own reconnection, use clients/sse-eventsource.ts).
+import { afterQuery, withQuery } from './base.ts';
+import type { ClientFactory } from './client.ts';
+import { HttpStreamClient } from './http-stream.ts';
+import { SseParser } from './sse-parser.ts';
 
-class SseClient extends BaseClient {
+class SseClient extends HttpStreamClient {
   readonly transport = 'sse' as const;
-  /** This client's own connections (the stream, and `send()` on a second one); no body timeout. */
-  private readonly agent: Agent = streamingAgent();
-  private source: EventSource | undefined;
-  /** Receive time of the chunk being parsed, µs. */
-  private chunkNowUs = 0;
+  protected readonly contentType = 'text/event-stream';
+  private readonly parser = new SseParser((type, text, start, end) => this.onEvent(type, text, start, end));
 
-  /**
-   * Resolves on 'open' (200 text/event-stream received). Any error before that fails connect(); after it,
-   * an error while the source is CONNECTING is eventsource's own reconnection (kept), one that leaves it
-   * CLOSED (a non-200 answer, say) fails the client.
-   */
-  protected open(): Promise<void> {
-    const source = new EventSource(`${this.options.baseUrl}/sse`, { fetch: this.fetchStream });
-    this.source = source;
-    source.onmessage = this.onMessage;
-    source.addEventListener('gap', this.onGap);
-    return new Promise<void>((resolve, reject) => {
-      source.onopen = () => resolve();
-      source.onerror = (ev: ErrorEvent) => {
-        if (this.state !== 'connecting' && source.readyState !== EventSource.CLOSED) return;
-        const err = new Error(`SSE connection failed: ${ev.message ?? 'error'}${ev.code ? ` (status ${ev.code})` : ''}`);
-        reject(err);
-        this.fail(err);
-      };
-    });
-  }
-
-  /**
-   * Every (re)connection asks from our own cursor: the highest seq received, else `options.after`; as
-   * `?after=` or, with `useLastEventId`, as the `Last-Event-ID` header (never both, so no server precedence
-   * rule can replay events).
-   */
-  private readonly fetchStream: FetchLike = async (_url, init) => {
-    const cursor = this.lastSeq > 0 ? this.lastSeq : this.options.after;
+  /** The cursor as `?after=` or, with `useLastEventId`, as the `Last-Event-ID` header (never both). */
+  protected target(): { path: string; headers: Record<string, string> } {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     let query = '';
     if (this.options.useLastEventId === true) {
-      if (cursor !== undefined) headers['last-event-id'] = String(cursor);
+      if (this.options.after !== undefined) headers['last-event-id'] = String(this.options.after);
     } else {
-      query = afterQuery(cursor);
+      query = afterQuery(this.options.after);
     }
-    const url = `${this.options.baseUrl}/sse${withQuery(query, this.options.query)}`;
-    const res = await fetch(url, { headers, signal: init.signal, dispatcher: this.agent });
-    const body = res.body;
-    return {
-      url: res.url,
-      status: res.status,
-      redirected: res.redirected,
-      headers: res.headers,
-      body: body === null ? null : { getReader: () => this.stampingReader(body.getReader()) },
-    };
-  };
-
-  /** Wraps the body reader to take the receive time once per chunk: eventsource parses it synchronously next. */
-  private stampingReader(reader: ReadableStreamDefaultReader<Uint8Array>): ReaderLike {
-    return {
-      read: () => reader.read().then(this.stamp),
-      cancel: () => reader.cancel(),
-    };
+    return { path: `/sse${withQuery(query, this.options.query)}`, headers };
   }
 
-  private readonly stamp = <T>(result: T): T => {
-    this.chunkNowUs = nowUs();
-    return result;
-  };
+  protected onChunk(chunk: Buffer): void {
+    this.parser.feed(chunk);
+  }
 
-  private readonly onMessage = (ev: MessageEvent): void => {
+  protected onEnd(): void {
+    this.parser.end();
+  }
+
+  /** A "message" event is one event JSON; a "gap" event the server's gap notice; other types are ignored. */
+  private onEvent(type: string, text: string, start: number, end: number): void {
+    if (this.state === 'closed') return;
     try {
-      this.deliverText(ev.data as string, this.chunkNowUs);
+      if (type === 'message') this.deliverText(text, this.chunkNowUs, start, end);
+      else if (type === 'gap') this.sink.gap();
     } catch (err) {
       this.fail(err);
     }
-  };
-
-  private readonly onGap = (): void => {
-    this.sink.gap();
-  };
-
-  send(data: string): Promise<void> {
-    return publish(this.agent, this.options.baseUrl, data);
-  }
-
-  /** Stops the source (and its reconnection timer), then closes the agent's sockets. */
-  protected async shutdown(): Promise<void> {
-    this.source?.close();
-    await this.agent.destroy();
   }
 }
 
-/** Builds an SSE client. */
+/** Builds the default SSE client (node:http and a hand-written event-stream parser; no reconnection). */
 export const createSseClient: ClientFactory = (options) => new SseClient(options);

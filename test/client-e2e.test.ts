@@ -1,8 +1,8 @@
-// Every client against its reference server process: K clients each receive exactly seq 1..M, in order.
+// Every client implementation against its transport's reference server process: K clients each receive exactly
+// seq 1..M, in order.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { TRANSPORTS } from '../lib/transports.ts';
-import { createClient } from '../clients/index.ts';
+import { CLIENT_IMPLEMENTATIONS, createClientOf, type ClientImplementationName } from '../clients/index.ts';
 import type { Client, EventSink } from '../clients/client.ts';
 import { spawnServer } from '../servers/spawn.ts';
 
@@ -36,8 +36,9 @@ class Collector implements EventSink {
 
 const ONE_TO_M = Array.from({ length: M }, (_, i) => i + 1);
 
-for (const transport of TRANSPORTS) {
-  describe(`${transport} client against the ${transport} server process`, { timeout: 60_000 }, () => {
+for (const implementation of Object.keys(CLIENT_IMPLEMENTATIONS) as ClientImplementationName[]) {
+  const transport = CLIENT_IMPLEMENTATIONS[implementation].transport;
+  describe(`${implementation} client against the ${transport} server process`, { timeout: 60_000 }, () => {
     it(`delivers exactly seq 1..${M} in order to each of ${K} clients`, async () => {
       const server = await spawnServer({ transport });
       const collectors: Collector[] = [];
@@ -47,7 +48,7 @@ for (const transport of TRANSPORTS) {
           const collector = new Collector(M);
           collectors.push(collector);
           clients.push(
-            createClient(transport, {
+            createClientOf(implementation, {
               baseUrl: server.url,
               after: 0,
               sink: collector,

@@ -1,0 +1,125 @@
+// What the lean HTTP streaming clients (SSE, NDJSON) share: one long-lived GET over node:http on the client's own
+// agent (no pool shared with other clients, no timeouts), its body handed over chunk by chunk with one receive
+// time per chunk, and `send()` as `POST /publish` on a second keep-alive connection of the same agent.
+import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { BaseClient } from './base.ts';
+import { nowUs } from './client.ts';
+
+/** Most characters of an error answer's body quoted in an error message. */
+const QUOTED_CHARS = 200;
+
+/**
+ * The first QUOTED_CHARS characters of a body, once they (or its end) arrived. The rest is still read, so a
+ * keep-alive socket is freed, and an endless body cannot hold the caller up.
+ */
+function readQuoted(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    res.setEncoding('utf8');
+    res.on('data', (s: string) => {
+      if (text.length >= QUOTED_CHARS) return;
+      text += s.slice(0, QUOTED_CHARS - text.length);
+      if (text.length >= QUOTED_CHARS) resolve(text);
+    });
+    res.once('end', () => resolve(text));
+    res.once('close', () => resolve(text));
+  });
+}
+
+/** A client whose events arrive on the body of one GET: subclasses say what to ask for and parse the chunks. */
+export abstract class HttpStreamClient extends BaseClient {
+  /** Receive time of the chunk being parsed, µs: taken once per chunk, as it arrives. */
+  protected chunkNowUs = 0;
+  /** This client's own connections: the stream, and `send()` on a second one. No timeouts. */
+  private readonly agent = new Agent({ keepAlive: true });
+  /** Every socket this client's requests were given (the agent reuses one for several sends). */
+  private readonly sockets = new Set<Socket>();
+  private stream: ClientRequest | undefined;
+
+  /** The stream's path with its query ("/sse?after=3") and the request's headers. */
+  protected abstract target(): { path: string; headers: Record<string, string> };
+  /** What the answer's content-type must start with (undefined: anything). */
+  protected abstract readonly contentType: string | undefined;
+  /** Parses one chunk of the body; its receive time is in `chunkNowUs`. */
+  protected abstract onChunk(chunk: Buffer): void;
+  /** The body ended or broke off: drop what an unfinished line or event left. */
+  protected abstract onEnd(): void;
+
+  /** Resolves once a 200 answer (of `contentType`) arrived; any other answer rejects with a sentence quoting it. */
+  protected open(): Promise<void> {
+    const { path, headers } = this.target();
+    return new Promise<void>((resolve, reject) => {
+      const req = request(`${this.options.baseUrl}${path}`, { agent: this.agent, headers }, (res) => {
+        const type = res.headers['content-type'] ?? '';
+        if (res.statusCode !== 200 || (this.contentType !== undefined && !type.startsWith(this.contentType))) {
+          const what = res.statusCode !== 200 ? String(res.statusCode) : `200 with content-type "${type}", expected ${this.contentType}`;
+          void readQuoted(res).then((body) => reject(new Error(`GET ${path} answered ${what}${body === '' ? '' : `: ${body}`}`)));
+          return;
+        }
+        res.on('data', this.onData);
+        res.once('end', () => this.ended(new Error(`the server ended the ${this.transport} stream`)));
+        res.on('error', (err) => this.ended(new Error(`the ${this.transport} stream broke off: ${err.message}`)));
+        res.once('close', () => this.ended(new Error(`the ${this.transport} stream was closed`)));
+        resolve();
+      });
+      this.stream = req;
+      this.track(req);
+      req.on('error', (err) => {
+        reject(err);
+        this.fail(err);
+      });
+      req.end();
+    });
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.chunkNowUs = nowUs();
+    this.onChunk(chunk);
+  };
+
+  /** The body is over: once open, the first cause goes to `onError` (fail() ignores the rest, and any after close()). */
+  private ended(err: Error): void {
+    this.onEnd();
+    this.fail(err);
+  }
+
+  /** `POST /publish {"data":...}` on this client's agent; rejects unless the server answers 200. */
+  send(data: string): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new Error(`${this.transport} client: closed`));
+    const body = JSON.stringify({ data });
+    return new Promise<void>((resolve, reject) => {
+      const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+      const req = request(`${this.options.baseUrl}/publish`, { method: 'POST', agent: this.agent, headers }, (res) => {
+        void readQuoted(res).then((text) => (res.statusCode === 200 ? resolve() : reject(new Error(`POST /publish answered ${res.statusCode}: ${text}`))));
+      });
+      this.track(req);
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  private track(req: ClientRequest): void {
+    req.once('socket', (socket: Socket) => {
+      if (this.sockets.has(socket)) return;
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  /** Destroys the stream and every socket of the agent (also one not yet handed to its request); resolves once all are closed. */
+  protected async shutdown(): Promise<void> {
+    this.stream?.destroy();
+    const sockets = new Set(this.sockets);
+    for (const pool of [this.agent.sockets, this.agent.freeSockets]) {
+      for (const list of Object.values(pool)) for (const socket of list ?? []) sockets.add(socket as Socket);
+    }
+    this.agent.destroy();
+    await Promise.all(
+      [...sockets].map((socket) => {
+        socket.destroy();
+        return socket.closed ? undefined : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      }),
+    );
+  }
+}
