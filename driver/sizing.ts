@@ -6,16 +6,26 @@ import { SOCKETS_PER_CLIENT_PROCESS } from '../lib/options.ts';
 
 /**
  * Client CPU per delivery of each transport's load-generating client, µs (user + system of one client process,
- * 100 clients x 100 events/s x 100-byte events). Measured with `npm run bench:client-cost`; the run and its
- * figures are in docs/benchmarks.md.
+ * 100 clients, 100-byte events), at 100 and at 1 000 events/s per connection: the cost per delivery falls as more
+ * events share a socket read. Measured with `npm run bench:client-cost` on this project's 2-core machine
+ * (bench/results/client-cost-2026-11-30T16-14-09-080Z.json, -16-21-44-732Z.json and -16-22-58-636Z.json; medians
+ * of 3 runs); the pollings were measured at 100 events/s only, and that figure is used at every rate (their cost
+ * per delivery falls with more events per answer, so it overestimates).
  */
-export const CLIENT_COST_US_PER_DELIVERY: Record<Transport, number> = {
-  'short-poll': 0,
-  'long-poll': 0,
-  ws: 0,
-  sse: 0,
-  'fetch-stream': 0,
+export const CLIENT_COST_US_PER_DELIVERY: Record<Transport, { at100: number; at1000: number }> = {
+  'short-poll': { at100: 5.97, at1000: 5.97 },
+  'long-poll': { at100: 35.86, at1000: 35.86 },
+  ws: { at100: 13.9, at1000: 7.89 },
+  sse: { at100: 15.4, at1000: 9.53 },
+  'fetch-stream': { at100: 15.4, at1000: 9.49 },
 };
+
+/** Client CPU per delivery at `ratePerConnection` events/s, µs: log-linear between the two measured rates, flat outside. */
+export function clientCostUs(transport: Transport, ratePerConnection: number): number {
+  const { at100, at1000 } = CLIENT_COST_US_PER_DELIVERY[transport];
+  const x = Math.min(1, Math.max(0, Math.log10(Math.max(1, ratePerConnection) / 100)));
+  return at100 + (at1000 - at100) * x;
+}
 
 /** A client process is planned to use at most this share of one core, percent (headroom keeps its event loop prompt). */
 export const TARGET_PROCESS_CPU_PERCENT = 50;
@@ -38,7 +48,8 @@ export interface GeneratorPlan {
  * server (one more process on a busy core helps nothing); `requested` > 0 is taken as it is.
  */
 export function planGenerator(transport: Transport, clients: number, deliveriesPerSec: number, requested = 0, cores = availableParallelism()): GeneratorPlan {
-  const need = (deliveriesPerSec * CLIENT_COST_US_PER_DELIVERY[transport]) / 1e6;
+  const costUs = clientCostUs(transport, deliveriesPerSec / Math.max(1, clients));
+  const need = (deliveriesPerSec * costUs) / 1e6;
   const forSockets = Math.ceil(clients / SOCKETS_PER_CLIENT_PROCESS);
   const clientCores = Math.max(1, cores - 1);
   const forCpu = Math.min(clientCores, Math.ceil(need / (TARGET_PROCESS_CPU_PERCENT / 100)));
@@ -46,7 +57,7 @@ export function planGenerator(transport: Transport, clients: number, deliveriesP
   const budget = (clientCores * GENERATOR_BUDGET_PERCENT) / 100;
   const warning =
     need > budget
-      ? `${transport}: ${Math.round(deliveriesPerSec)} deliveries/s need about ${need.toFixed(2)} cores of client CPU (${CLIENT_COST_US_PER_DELIVERY[transport]} µs each), but this ${cores}-core machine leaves ${clientCores} beside the server: expect a saturated generator (clients on another machine would help)`
+      ? `${transport}: ${Math.round(deliveriesPerSec)} deliveries/s need about ${need.toFixed(2)} cores of client CPU (${costUs.toFixed(1)} µs each, measured), but this ${cores}-core machine leaves ${clientCores} beside the server: expect a saturated generator (clients on another machine would help)`
       : undefined;
   return { processes: Math.min(processes, Math.max(1, clients)), cores: need, ...(warning ? { warning } : {}) };
 }

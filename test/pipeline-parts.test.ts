@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { SequenceTracker, attributeMissing } from '../clients/recorder.ts';
 import { judgeHealth, eldLimitUs } from '../driver/health.ts';
 import { holdsConnections, invalidReasons, markWindow, steadyStateOf, warmupSettled } from '../driver/pipeline.ts';
-import { planGenerator, CLIENT_COST_US_PER_DELIVERY } from '../driver/sizing.ts';
+import { planGenerator, clientCostUs, CLIENT_COST_US_PER_DELIVERY } from '../driver/sizing.ts';
 import { wastedWindow } from '../driver/scenarios/idle/run.ts';
 import { hostCpuBetween, readHostCpu } from '../lib/host-cpu.ts';
 import { nowUs } from '../lib/clock.ts';
@@ -126,14 +126,21 @@ describe('host CPU from /proc/stat', () => {
 
 describe('generator sizing', () => {
   it('is sized from the offered load and each transport\'s client cost, and warns when the machine cannot', () => {
-    const cost = CLIENT_COST_US_PER_DELIVERY.ws;
-    assert.ok(cost > 0, 'the ws client cost is measured');
+    // At 100 events/s per connection (100 clients): the cost measured at that rate.
+    const cost = clientCostUs('ws', 100);
+    assert.equal(cost, CLIENT_COST_US_PER_DELIVERY.ws.at100);
+    assert.equal(clientCostUs('ws', 1000), CLIENT_COST_US_PER_DELIVERY.ws.at1000);
+    assert.equal(clientCostUs('ws', 10_000), CLIENT_COST_US_PER_DELIVERY.ws.at1000, 'flat beyond the measured rates');
+    const mid = clientCostUs('ws', Math.sqrt(100 * 1000));
+    assert.ok(Math.abs(mid - (CLIENT_COST_US_PER_DELIVERY.ws.at100 + CLIENT_COST_US_PER_DELIVERY.ws.at1000) / 2) < 1e-9, 'halfway in log rate');
     // A load needing 3 cores of client CPU on a 2-core machine: one process (one core is left), and a warning.
-    const heavy = planGenerator('ws', 100, (3 * 1e6) / cost, 0, 2);
+    const load = (3 * 1e6) / cost;
+    const clients = Math.round(load / 100);
+    const heavy = planGenerator('ws', clients, clients * 100, 0, 2);
     assert.equal(heavy.processes, 1);
-    assert.match(heavy.warning ?? '', /^ws: \d+ deliveries\/s need about 3\.00 cores of client CPU \(.* µs each\), but this 2-core machine leaves 1 beside the server: expect a saturated generator/);
+    assert.match(heavy.warning ?? '', /^ws: \d+ deliveries\/s need about 3\.00 cores of client CPU \(.* µs each, measured\), but this 2-core machine leaves 1 beside the server: expect a saturated generator/);
     // The same load on 8 cores: processes at up to 50% of a core each, capped by the 7 cores left.
-    assert.equal(planGenerator('ws', 100, (3 * 1e6) / cost, 0, 8).processes, 6);
+    assert.equal(planGenerator('ws', clients, clients * 100, 0, 8).processes, 6);
     // A light load: one process, no warning; sockets still force 1 per 15 000 clients; an explicit count is kept.
     assert.deepEqual(planGenerator('ws', 100, 1000, 0, 2), { processes: 1, cores: (1000 * cost) / 1e6 });
     assert.equal(planGenerator('ws', 40_000, 1000, 0, 2).processes, 3);
