@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UsageError } from '../lib/errors.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
-import { checkRounds, defaultConfig, familySize, findConfig, loadConfig, parseConfig, toRawConfig } from '../gate/config.ts';
+import { DEFAULT_GATE_OPTIONS, checkRounds, defaultConfig, familySize, findConfig, loadConfig, parseConfig, toRawConfig } from '../gate/config.ts';
 import { DEFAULT_RULES, DEFAULT_TOLERANCE_PERCENT, METRIC_PATHS, metricValue } from '../gate/metrics.ts';
 import { SYNTHETIC_TYPICAL, syntheticTransport } from './helpers/synthetic.ts';
 
@@ -26,7 +26,9 @@ function rejects(data: unknown, message: string): void {
 
 test('defaults: rtbench compare\'s scenario, 10 rounds, alpha 0.01 with Holm, every default metric', () => {
   const c = defaultConfig();
-  assert.deepEqual(c.scenarios, [{ name: 'fanout', options: { ...DEFAULT_FANOUT, transports: [...TRANSPORTS] } }]);
+  // compare's defaults with 20 clients: rounds a small CI runner measures validly (docs/gate.md, "The default scenario").
+  assert.deepEqual(c.scenarios, [{ name: 'fanout', options: { ...DEFAULT_FANOUT, clients: 20, transports: [...TRANSPORTS] } }]);
+  assert.deepEqual(DEFAULT_GATE_OPTIONS, { ...DEFAULT_FANOUT, clients: 20 });
   assert.equal(c.rounds, 10);
   assert.equal(c.alpha, 0.01);
   assert.equal(c.correction, 'holm');

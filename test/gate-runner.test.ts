@@ -49,7 +49,7 @@ test('runRounds: one run per scenario per round, transport order rotated each ro
   const infos: RoundInfo[] = [];
   const results = await runRounds(config.scenarios, 3, { run: fakeRun(log), onRound: (i) => infos.push(i) });
   assert.equal(results.length, 6);
-  assert.deepEqual(log, ['run 100 ws,sse,long-poll', 'run 7 ws', 'run 100 sse,long-poll,ws', 'run 7 ws', 'run 100 long-poll,ws,sse', 'run 7 ws']);
+  assert.deepEqual(log, ['run 20 ws,sse,long-poll', 'run 7 ws', 'run 20 sse,long-poll,ws', 'run 7 ws', 'run 20 long-poll,ws,sse', 'run 7 ws']);
   assert.deepEqual(infos.map((i) => `${i.round}/${i.rounds} ${i.scenario} ${i.side}`), ['1/3 a current', '1/3 b current', '2/3 a current', '2/3 b current', '3/3 a current', '3/3 b current']);
 });
 
@@ -130,7 +130,7 @@ test('runAbRounds rejects a baseline command that ran another workload (usage er
     runAbRounds(scenario, 10, { baselineCmd: 'base', exec }),
     (err: unknown) =>
       err instanceof UsageError &&
-      err.message === 'the baseline command ran another workload than the gate scenario "fanout" (clients: baseline 3, current 100); put {args} in --baseline-cmd or pass matching flags',
+      err.message === 'the baseline command ran another workload than the gate scenario "fanout" (clients: baseline 3, current 20); put {args} in --baseline-cmd or pass matching flags',
   );
   const log: string[] = [];
   const wrongCandidate = fakeExec(scenario, log, (r, command) => (command.startsWith('base') ? r : { ...r, options: { ...r.options, rate: 7 } }));
