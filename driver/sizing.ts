@@ -3,6 +3,7 @@
 import { availableParallelism } from 'node:os';
 import type { Transport } from '../lib/transports.ts';
 import { SOCKETS_PER_CLIENT_PROCESS } from '../lib/options.ts';
+import { GENERATOR_ELD_FLOOR_US } from './health.ts';
 
 /**
  * Client CPU per delivery of each transport's load-generating client, µs (user + system of one client process,
@@ -32,6 +33,14 @@ export const TARGET_PROCESS_CPU_PERCENT = 50;
 /** The generator may use at most this share of the cores left to it before the run is said to be at risk, percent. */
 export const GENERATOR_BUDGET_PERCENT = 80;
 
+/**
+ * Longest a client process should take to hand one event to all of its clients, µs. Every client of a process
+ * receives an event at about the same moment and the process handles them one after another, so the last one
+ * is stamped this much after the first: generator delay that shows in the tail. Half the 1 ms floor of the
+ * saturation rule (driver/health.ts).
+ */
+export const BURST_TARGET_US = 500;
+
 /** What the generator of one transport needs. */
 export interface GeneratorPlan {
   /** Client processes to start. */
@@ -44,8 +53,11 @@ export interface GeneratorPlan {
 
 /**
  * Client processes for `deliveriesPerSec` on `transport`: enough that each stays under TARGET_PROCESS_CPU_PERCENT
- * of a core and holds at most SOCKETS_PER_CLIENT_PROCESS sockets, but no more than the cores left beside the
- * server (one more process on a busy core helps nothing); `requested` > 0 is taken as it is.
+ * of a core, holds at most SOCKETS_PER_CLIENT_PROCESS sockets, and hands an event to its clients within
+ * BURST_TARGET_US (all transports but short polling, whose clients poll at spread times), but no more than the
+ * cores left beside the server (one more process on a busy core helps nothing); `requested` > 0 is taken as it is.
+ * Warns when this machine cannot meet the CPU need, or when the serial handling of one event would exceed the
+ * saturation rule's 1 ms floor (the run's p99 would be generator-shaped).
  */
 export function planGenerator(transport: Transport, clients: number, deliveriesPerSec: number, requested = 0, cores = availableParallelism()): GeneratorPlan {
   const costUs = clientCostUs(transport, deliveriesPerSec / Math.max(1, clients));
@@ -53,11 +65,17 @@ export function planGenerator(transport: Transport, clients: number, deliveriesP
   const forSockets = Math.ceil(clients / SOCKETS_PER_CLIENT_PROCESS);
   const clientCores = Math.max(1, cores - 1);
   const forCpu = Math.min(clientCores, Math.ceil(need / (TARGET_PROCESS_CPU_PERCENT / 100)));
-  const processes = requested > 0 ? Math.max(requested, forSockets) : Math.max(1, forSockets, forCpu);
+  const bursty = transport !== 'short-poll';
+  const forBurst = bursty ? Math.min(clientCores, Math.ceil((clients * costUs) / BURST_TARGET_US)) : 1;
+  const planned = requested > 0 ? Math.max(requested, forSockets) : Math.max(1, forSockets, forCpu, forBurst);
+  const processes = Math.min(planned, Math.max(1, clients));
   const budget = (clientCores * GENERATOR_BUDGET_PERCENT) / 100;
-  const warning =
-    need > budget
-      ? `${transport}: ${Math.round(deliveriesPerSec)} deliveries/s need about ${need.toFixed(2)} cores of client CPU (${costUs.toFixed(1)} µs each, measured), but this ${cores}-core machine leaves ${clientCores} beside the server: expect a saturated generator (clients on another machine would help)`
-      : undefined;
-  return { processes: Math.min(processes, Math.max(1, clients)), cores: need, ...(warning ? { warning } : {}) };
+  const burstUs = (Math.ceil(clients / processes) * costUs);
+  let warning: string | undefined;
+  if (need > budget) {
+    warning = `${transport}: ${Math.round(deliveriesPerSec)} deliveries/s need about ${need.toFixed(2)} cores of client CPU (${costUs.toFixed(1)} µs each, measured), but this ${cores}-core machine leaves ${clientCores} beside the server: expect a saturated generator (clients on another machine would help)`;
+  } else if (bursty && burstUs > GENERATOR_ELD_FLOOR_US) {
+    warning = `${transport}: each event reaches ${Math.ceil(clients / processes)} clients in one client process, about ${(burstUs / 1000).toFixed(1)} ms of handling one after another (${costUs.toFixed(1)} µs each, measured), which shows in the tail and may make the run generator-bound; ${processes < clientCores ? 'more client processes (--workers)' : 'more cores'} or fewer clients per process would avoid it`;
+  }
+  return { processes, cores: need, ...(warning ? { warning } : {}) };
 }

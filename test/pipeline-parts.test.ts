@@ -139,12 +139,29 @@ describe('generator sizing', () => {
     const heavy = planGenerator('ws', clients, clients * 100, 0, 2);
     assert.equal(heavy.processes, 1);
     assert.match(heavy.warning ?? '', /^ws: \d+ deliveries\/s need about 3\.00 cores of client CPU \(.* µs each, measured\), but this 2-core machine leaves 1 beside the server: expect a saturated generator/);
-    // The same load on 8 cores: processes at up to 50% of a core each, capped by the 7 cores left.
-    assert.equal(planGenerator('ws', clients, clients * 100, 0, 8).processes, 6);
-    // A light load: one process, no warning; sockets still force 1 per 15 000 clients; an explicit count is kept.
-    assert.deepEqual(planGenerator('ws', 100, 1000, 0, 2), { processes: 1, cores: (1000 * cost) / 1e6 });
+    // The same load on 8 cores: as many processes as the 7 cores left beside the server.
+    assert.equal(planGenerator('ws', clients, clients * 100, 0, 8).processes, 7);
+    // A light load over few clients: one process, no warning; sockets force 1 per 15 000 clients; an explicit count is kept.
+    assert.deepEqual(planGenerator('ws', 20, 2000, 0, 2), { processes: 1, cores: (2000 * cost) / 1e6 });
     assert.equal(planGenerator('ws', 40_000, 1000, 0, 2).processes, 3);
-    assert.equal(planGenerator('ws', 100, 1000, 4, 2).processes, 4);
+    assert.equal(planGenerator('ws', 20, 2000, 4, 2).processes, 4);
+  });
+
+  it('spreads the clients so one event reaches a process\'s clients within 0.5 ms, and says when the machine cannot', () => {
+    const cost = clientCostUs('ws', 100);
+    // 100 clients at 100 events/s: one event is 100 x the per-delivery cost in one process.
+    const eight = planGenerator('ws', 100, 10_000, 0, 8);
+    assert.equal(eight.processes, Math.ceil((100 * cost) / 500));
+    assert.equal(eight.warning, undefined);
+    const two = planGenerator('ws', 100, 10_000, 0, 2);
+    assert.equal(two.processes, 1);
+    assert.equal(
+      two.warning,
+      `ws: each event reaches 100 clients in one client process, about ${((100 * cost) / 1000).toFixed(1)} ms of handling one after another (${cost.toFixed(1)} µs each, measured), which shows in the tail and may make the run generator-bound; more cores or fewer clients per process would avoid it`,
+    );
+    // Short pollers poll at spread times: no burst, no warning.
+    assert.deepEqual(planGenerator('short-poll', 100, 10_000, 0, 2).processes, 1);
+    assert.equal(planGenerator('short-poll', 100, 10_000, 0, 2).warning, undefined);
   });
 });
 
