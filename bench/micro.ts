@@ -1,12 +1,13 @@
 // `npm run bench:micro`: per-event encode cost on the server and decode cost on the client, per transport, with
 // tinybench. Encode: what the reference servers build per event (hub event JSON once; SSE frame, NDJSON line and
 // poll body once per publish tick; a WebSocket frame header per subscriber via ws's Sender.frame). Decode: framing
-// parse plus JSON.parse of the event (eventsource-parser as the SSE client uses it, NDJSON line split, ws's
+// parse plus JSON.parse of the event (the lean SSE parser of the SSE client, eventsource-parser for comparison, NDJSON line split, ws's
 // Receiver, the poll body). Writes bench/results/micro-<date>.json and prints a table.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import * as wsModule from 'ws';
 import { createParser } from 'eventsource-parser';
+import { SseParser } from '../clients/sse-parser.ts';
 import { describeEnvironment } from '../driver/environment.ts';
 import type { HubEvent } from '../servers/hub.ts';
 import { sseFrames } from '../servers/sse.ts';
@@ -93,6 +94,12 @@ for (const size of PAYLOADS) {
   });
   add(`sse parse (eventsource-parser) ${size} B`, { transport: 'sse', side: 'decode', payloadBytes: size, wireBytes: sseBytes.length }, () => {
     parser.feed(decoder.decode(sseBytes, { stream: true }));
+  });
+  const lean = new SseParser((_type, text, start, end) => {
+    sink += (JSON.parse(text.slice(start, end)) as { seq: number }).seq;
+  });
+  add(`sse parse (lean, clients/sse-parser.ts) ${size} B`, { transport: 'sse', side: 'decode', payloadBytes: size, wireBytes: sseBytes.length }, () => {
+    lean.feed(sseBytes);
   });
   const ndBytes = Buffer.from(ndjsonLines([e]));
   add(`ndjson split + JSON.parse ${size} B`, { transport: 'fetch-stream', side: 'decode', payloadBytes: size, wireBytes: ndBytes.length }, () => {

@@ -319,7 +319,7 @@ export class TransportRun {
     tailMs?: number;
     during?: () => Promise<void>;
     after?: (s: WindowSnapshots) => Promise<A>;
-  }): Promise<{ snapshots: WindowSnapshots; lastSeq: number; lastDueUs: number; warmup: WarmupFigures; after: A | undefined }> {
+  }): Promise<{ snapshots: WindowSnapshots; lastSeq: number; lastDueUs: number; warmup: WarmupFigures | undefined; after: A | undefined }> {
     const server = this.srv;
     const t0 = nowUs() + CLOCK_LEAD_US;
     this.startClock(t0);
@@ -337,7 +337,9 @@ export class TransportRun {
     const { lastSeq, lastDueUs } = await this.guard(published);
     // The window's last events may leave late (that is what lateness measures): read the publisher once it stopped.
     snapshots.to = { ...snapshots.to, publisher: (await this.guard(server.stats({ histograms: true }))).publisher };
-    return { snapshots, lastSeq, lastDueUs, warmup: { ms: Math.round((startUs - t0) / 1000), settled, capMs: p.warmupMaxMs }, after };
+    // No warm-up asked for: none is reported (not a "settled" one).
+    const warmup = p.warmupMs > 0 ? { ms: Math.round((startUs - t0) / 1000), settled, capMs: p.warmupMaxMs } : undefined;
+    return { snapshots, lastSeq, lastDueUs, warmup, after };
   }
 
   /**

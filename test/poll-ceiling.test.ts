@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
-import { ceilingPath, pollersSupported, runPollCeiling } from '../driver/scenarios/poll-ceiling/run.ts';
+import { ceilingHealth, ceilingPath, pollersSupported, runPollCeiling } from '../driver/scenarios/poll-ceiling/run.ts';
 import type { OptionsOf } from '../lib/options.ts';
 
 const options = (transports: OptionsOf<'poll-ceiling'>['transports']): OptionsOf<'poll-ceiling'> => ({
@@ -30,6 +30,15 @@ describe('poll-ceiling: pure parts', () => {
   it('a ceiling of R requests/s serves R pollers at 1 s, and R x interval at another interval', () => {
     assert.deepEqual(pollersSupported(12_345.6, 1000), { clientsAt1sInterval: 12_345, clientsAtPollInterval: 12_345 });
     assert.deepEqual(pollersSupported(12_000, 5000), { clientsAt1sInterval: 12_000, clientsAtPollInterval: 60_000 });
+  });
+
+  it('a ceiling measured by a saturated autocannon is invalid (a floor); one at the server\'s limit is valid', () => {
+    const common = { generatorCpuUs: 9_000_000, requests: 200_000, latencyP50Ms: 2, latencyP99Ms: 6, host: { cores: 2, busyPercent: 80, stealPercent: 0 } };
+    const saturated = ceilingHealth({ ...common, generatorCpuPercent: 95, serverCpuPercent: 60 });
+    assert.deepEqual([saturated.saturated, saturated.bound], [true, 'generator']);
+    assert.match(saturated.reasons[0] ?? '', /a client process used 95% of a core over the window \(limit 90%\)/);
+    const atLimit = ceilingHealth({ ...common, generatorCpuPercent: 60, serverCpuPercent: 99 });
+    assert.deepEqual([atLimit.saturated, atLimit.bound], [false, 'server']);
   });
 
   it('rejects a streaming transport before any server starts', async () => {

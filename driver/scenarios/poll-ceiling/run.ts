@@ -10,7 +10,7 @@ import type { Transport } from '../../../lib/transports.ts';
 import { UsageError } from '../../../lib/errors.ts';
 import { readHostCpu, hostCpuBetween } from '../../../lib/host-cpu.ts';
 import type { OptionsOf } from '../../../lib/options.ts';
-import type { PollCeiling, RunHooks, RunResult } from '../../../lib/result.ts';
+import type { DriverHealth, HostFigures, PollCeiling, RunHooks, RunResult } from '../../../lib/result.ts';
 import { judgeHealth, SATURATION_CPU_PERCENT } from '../../health.ts';
 import { invalidReasons, runTransports, stopWith } from '../../pipeline.ts';
 
@@ -46,6 +46,25 @@ export function ceilingPath(transport: Transport, lastSeq: number): { path: stri
 /** What a requests/s ceiling implies for pollers: at a 1 s interval, and at `pollIntervalMs`. */
 export function pollersSupported(requestsPerSec: number, pollIntervalMs: number): { clientsAt1sInterval: number; clientsAtPollInterval: number } {
   return { clientsAt1sInterval: Math.floor(requestsPerSec), clientsAtPollInterval: Math.floor((requestsPerSec * pollIntervalMs) / 1000) };
+}
+
+/**
+ * The verdict of a ceiling run: autocannon (the generator, in the driver process) at 90% of a core or more makes
+ * the figure a floor of the server's ceiling, and the run invalid; a server at 90% is the ceiling itself (valid).
+ */
+export function ceilingHealth(x: { generatorCpuPercent: number; generatorCpuUs: number; serverCpuPercent: number; requests: number; latencyP50Ms: number; latencyP99Ms: number; host?: HostFigures }): DriverHealth {
+  const noDelay = { p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0, count: 0 };
+  const p99Us = Math.round(x.latencyP99Ms * 1000);
+  return judgeHealth({
+    latency: { count: x.requests, minUs: 0, meanUs: 0, p50Us: Math.round(x.latencyP50Ms * 1000), p90Us: p99Us, p99Us, p999Us: p99Us, maxUs: p99Us },
+    // autocannon's event loop is not probed; its CPU decides.
+    processes: [{ pid: process.pid, cpuPercent: x.generatorCpuPercent, eventLoopDelay: noDelay }],
+    eventLoopDelay: noDelay,
+    clientCpuUs: x.generatorCpuUs,
+    windowDeliveries: 0,
+    ...(x.host ? { host: x.host } : {}),
+    serverCpuPercent: x.serverCpuPercent,
+  });
 }
 
 /** Runs autocannon against each polling transport of `options.transports`, one at a time. */
@@ -108,18 +127,7 @@ export async function runPollCeiling(o: PollCeilingOptions, hooks: RunHooks = {}
       generatorCpuPercent,
       generatorSaturated: generatorCpuPercent >= SATURATION_CPU_PERCENT,
     };
-    const noDelay = { p50Us: 0, p99Us: 0, p999Us: 0, maxUs: 0, count: 0 };
-    const latencyUs = Math.round(r.latency.p99 * 1000);
-    const driver = judgeHealth({
-      latency: { count: r.requests.total, minUs: 0, meanUs: 0, p50Us: Math.round(r.latency.p50 * 1000), p90Us: latencyUs, p99Us: latencyUs, p999Us: latencyUs, maxUs: latencyUs },
-      // autocannon's event loop is not probed; its CPU decides.
-      processes: [{ pid: process.pid, cpuPercent: generatorCpuPercent, eventLoopDelay: noDelay }],
-      eventLoopDelay: noDelay,
-      clientCpuUs: cpu.user + cpu.system,
-      windowDeliveries: 0,
-      ...(host ? { host } : {}),
-      serverCpuPercent,
-    });
+    const driver = ceilingHealth({ generatorCpuPercent, generatorCpuUs: cpu.user + cpu.system, serverCpuPercent, requests: r.requests.total, latencyP50Ms: r.latency.p50, latencyP99Ms: r.latency.p99, ...(host ? { host } : {}) });
     const figures = {
       pollCeiling,
       churn: {
