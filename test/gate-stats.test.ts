@@ -14,27 +14,10 @@ import {
 } from '../gate/stats.ts';
 import { changeModelOf, moveBaseline } from '../gate/compare.ts';
 import { seededRandom } from './helpers/synthetic.ts';
-
-/** Asserts |actual - expected| <= tol. */
-function near(actual: number, expected: number, tol: number, what = ''): void {
-  assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected} ± ${tol}, got ${actual}`);
-}
-
-/** Every way to choose k of the indexes 0..n-1. */
-function* combinations(n: number, k: number, start = 0, prefix: number[] = []): Generator<number[]> {
-  if (prefix.length === k) {
-    yield prefix;
-    return;
-  }
-  for (let i = start; i <= n - (k - prefix.length); i += 1) yield* combinations(n, k, i + 1, [...prefix, i]);
-}
+import { combinations, directU, near } from './helpers/math.ts';
 
 /** U of y against x by direct pair counting (ties 1/2). */
-function uOfY(x: readonly number[], y: readonly number[]): number {
-  let u = 0;
-  for (const a of x) for (const b of y) u += b > a ? 1 : a === b ? 0.5 : 0;
-  return u;
-}
+const uOfY = (x: readonly number[], y: readonly number[]): number => directU(y, x);
 
 /** Exact one-sided p by enumerating every relabelling of the pooled values: P(U_y >= u) or P(U_y <= u). */
 function bruteForceOneSided(x: readonly number[], y: readonly number[], alternative: 'greater' | 'less'): number {

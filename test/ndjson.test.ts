@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NdjsonSplitter } from '../clients/ndjson.ts';
 import { seededRandom } from './helpers/synthetic.ts';
+import { cutAt } from './helpers/chunks.ts';
 
 /** The lines the splitter hands over for `chunks`, fed as bytes or, with `asText`, as already decoded strings. */
 function split(chunks: readonly Buffer[], asText = false): string[] {
@@ -39,19 +40,6 @@ function generate(seed: number): string {
     out += r < 0.6 ? `{"seq":${i + 1},"ts":${int(1e12)},"data":"${value()}"}\n` : r < 0.8 ? `${value()}\n` : '\n';
   }
   if (rand() < 0.5) out += value();
-  return out;
-}
-
-/** Cuts `buf` before every index of `at`. */
-function cutAt(buf: Buffer, at: number[]): Buffer[] {
-  const points = [...new Set(at.filter((i) => i > 0 && i < buf.length))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const p of points) {
-    out.push(buf.subarray(from, p));
-    from = p;
-  }
-  out.push(buf.subarray(from));
   return out;
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createParser } from 'eventsource-parser';
 import { SseParser } from '../clients/sse-parser.ts';
 import { seededRandom } from './helpers/synthetic.ts';
+import { cutAt } from './helpers/chunks.ts';
 
 /** One thing a parser reported: an event (type, data, last event ID string) or a valid retry value. */
 type Report = readonly ['event', string, string, string] | readonly ['retry', number];
@@ -199,19 +200,6 @@ function generate(seed: number, coverage: Coverage): string {
   }
   // A last LF lets eventsource-parser act on a CR it still holds (see the CR test above); no blank line follows.
   return `${out}:\n`;
-}
-
-/** Cuts `buf` before every index of `at` (sorted, deduplicated, inside the buffer). */
-function cutAt(buf: Buffer, at: number[]): Buffer[] {
-  const points = [...new Set(at.filter((i) => i > 0 && i < buf.length))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let from = 0;
-  for (const p of points) {
-    out.push(buf.subarray(from, p));
-    from = p;
-  }
-  out.push(buf.subarray(from));
-  return out;
 }
 
 /** Indexes just after each CR (a cut inside CRLF when an LF follows) and inside each multi-byte UTF-8 character. */
