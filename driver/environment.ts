@@ -10,8 +10,11 @@ export const RTBENCH_VERSION = '0.1.0';
 export function describeEnvironment(): Environment {
   const cpus = os.cpus();
   let gitCommit: string | undefined;
+  let gitDirty: boolean | undefined;
   try {
     gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim() || undefined;
+    // Uncommitted changes to tracked files: the commit alone does not say what code ran.
+    gitDirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).toString().trim() !== '';
   } catch {
     gitCommit = undefined;
   }
@@ -24,7 +27,7 @@ export function describeEnvironment(): Environment {
     cpuModel: cpus[0]?.model ?? 'unknown',
     totalMemBytes: os.totalmem(),
     hostname: os.hostname(),
-    ...(gitCommit ? { gitCommit } : {}),
+    ...(gitCommit ? { gitCommit, ...(gitDirty ? { gitDirty } : {}) } : {}),
     rtbenchVersion: RTBENCH_VERSION,
   };
 }

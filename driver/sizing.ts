@@ -11,7 +11,10 @@ import { GENERATOR_ELD_FLOOR_US } from './health.ts';
  * events share a socket read. Measured with `npm run bench:client-cost` on this project's 2-core machine
  * (bench/results/client-cost-2026-11-30T16-14-09-080Z.json, -16-21-44-732Z.json and -16-22-58-636Z.json; medians
  * of 3 runs); the pollings were measured at 100 events/s only, and that figure is used at every rate (their cost
- * per delivery falls with more events per answer, so it overestimates).
+ * per delivery falls with more events per answer, so it overestimates). At 1 000 events/s the SSE and NDJSON
+ * client processes used 92–97% of a core. Above 1 000 events/s the 1 000 figure is kept, which overestimates too:
+ * the fan-out benchmark's clients used 3.4–4.1 µs per delivery at 2 500–3 000 events/s per connection
+ * (bench/results/fanout-2026-11-30T16-41-06-802Z.json).
  */
 export const CLIENT_COST_US_PER_DELIVERY: Record<Transport, { at100: number; at1000: number }> = {
   'short-poll': { at100: 5.97, at1000: 5.97 },

@@ -450,6 +450,8 @@ export interface Environment {
   hostname: string;
   /** Commit of the working directory, when it is a git checkout. */
   gitCommit?: string;
+  /** True when tracked files differed from that commit (the commit alone does not say what code ran). */
+  gitDirty?: boolean;
   rtbenchVersion: string;
 }
 
