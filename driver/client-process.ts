@@ -3,7 +3,7 @@
 // delay over exactly the measured window, and exits when its parent goes away.
 import { Client as UndiciClient } from 'undici';
 import type { Histogram } from 'hdr-histogram-js';
-import { LoopDelay } from '../lib/loop-delay.ts';
+import { CLIENT_PROBE_INTERVAL_MS, LoopDelay } from '../lib/loop-delay.ts';
 import { nowUs } from '../lib/clock.ts';
 import { createHistogram, encodeHistogram } from '../lib/histogram.ts';
 import { createClient } from '../clients/index.ts';
@@ -64,7 +64,7 @@ let firstError: string | undefined;
 let config: ClientProcessConfig | undefined;
 /** The scenario behaviour (churn, chat, burst, stream), when the config names one. */
 let behaviour: Behaviour | undefined;
-const eld = new LoopDelay();
+const eld = new LoopDelay(CLIENT_PROBE_INTERVAL_MS);
 
 // ---- the per-second clock ----------------------------------------------------------------------------------
 

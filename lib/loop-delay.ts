@@ -1,15 +1,20 @@
-// Event-loop delay of this process, measured from outside the loop: a worker thread posts a probe every 10 ms
+// Event-loop delay of this process, measured from outside the loop: a worker thread posts a probe every few ms
 // stamped with the time it was due, and the loop records how long each probe waited before the loop ran it.
 // Timers cannot measure this below a millisecond (Node truncates their delays), and a timer that fires in phase
 // with a busy loop misses its stalls; probes from another thread see every stall, and a frozen process comes
-// back to a queue of overdue probes, so a stall of D ms is recorded D / 10 times, as it should be weighted.
+// back to a queue of overdue probes, so a stall of D ms is recorded D / interval times, as it should be weighted.
 import { Worker } from 'node:worker_threads';
 import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from './clock.ts';
 import { createHistogram, encodeHistogram } from './histogram.ts';
 
-/** How often the probe thread posts, ms. */
+/** How often the probe thread posts by default, ms (a server's loop: cheap, informational). */
 export const PROBE_INTERVAL_MS = 10;
+/**
+ * How often a client process's probe thread posts, ms: its delay p99 decides whether a run was generator-bound, so
+ * even a 1.5 s window needs hundreds of probes for a p99 that is not just the longest stall (about 0.5% of a core).
+ */
+export const CLIENT_PROBE_INTERVAL_MS = 2;
 
 /**
  * A probe later than this when it is posted is stamped with the time it was due (the process itself was stalled
@@ -61,8 +66,9 @@ export class LoopDelay {
   private windowFromUs = Infinity;
   private windowToUs = Infinity;
 
-  constructor() {
-    this.worker = new Worker(PROBE_SOURCE, { eval: true, workerData: { intervalUs: PROBE_INTERVAL_MS * 1000, jitterUs: PROBE_JITTER_US } });
+  /** `intervalMs`: how often a probe is posted. */
+  constructor(intervalMs = PROBE_INTERVAL_MS) {
+    this.worker = new Worker(PROBE_SOURCE, { eval: true, workerData: { intervalUs: intervalMs * 1000, jitterUs: PROBE_JITTER_US } });
     this.worker.on('message', (stampUs: number) => {
       const delay = Math.max(0, nowUs() - stampUs);
       this.all.recordValue(delay);

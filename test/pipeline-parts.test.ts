@@ -213,8 +213,8 @@ describe('the publisher on the real clock', { timeout: 20_000 }, () => {
 });
 
 describe('event-loop delay seen from another thread', { timeout: 20_000 }, () => {
-  it('a stalled loop is recorded once per missed probe (a 300 ms stall weighs 30 probes), and only inside the window', async () => {
-    const eld = new LoopDelay();
+  it('a stalled loop is recorded once per missed probe (a 300 ms stall weighs 30 probes of 10 ms), and only inside the window', async () => {
+    const eld = new LoopDelay(10);
     try {
       await new Promise((r) => setTimeout(r, 100));
       const from = nowUs();
