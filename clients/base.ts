@@ -2,12 +2,24 @@
 import type { Transport } from '../lib/transports.ts';
 import type { Client, ClientOptions, EventSink } from './client.ts';
 
-/** One message on the wire: an event `{"seq","ts","data"}` or a gap notice `{"gap":true,...}`. */
+/** One message on the wire: an event `{"seq","ts","data"}`, a gap notice `{"gap":true,...}`, or a cut notice `{"cut":true,"reason":...}`. */
 export interface WireMessage {
   seq?: number;
   ts?: number;
   data?: string;
   gap?: boolean;
+  cut?: boolean;
+  reason?: string;
+}
+
+/** The reason of a cut notice's JSON (`{"cut":true,"reason":"..."}`), or the text itself when it is not one. */
+export function cutReason(json: string): string {
+  try {
+    const r = (JSON.parse(json) as WireMessage).reason;
+    return typeof r === 'string' ? r : json;
+  } catch {
+    return json;
+  }
 }
 
 /** A poll answer: `{"events":[...],"next":S,"gap"?:true}`. */
@@ -165,6 +177,9 @@ export abstract class BaseClient implements Client {
       if (this.wantsData) this.sink.data?.(seq, msg.data ?? '', nowUs);
     } else if (msg.gap === true) {
       this.sink.gap();
+    } else if (msg.cut === true) {
+      // The server cut this subscriber as a slow consumer; the stream ends next.
+      throw new Error(`the server cut this subscriber: ${msg.reason ?? 'no reason given'}`);
     } else {
       throw new Error(`${this.transport} client: malformed message (no seq, no gap)`);
     }

@@ -1,7 +1,7 @@
 // Server-Sent Events client, lean: GET /sse over node:http with `?after=S` or `Last-Event-ID: S`, parsed by
 // clients/sse-parser.ts. It does not reconnect: the stream ending is reported through `onError` (for
 // EventSource's own reconnection, use clients/sse-eventsource.ts).
-import { afterQuery, withQuery } from './base.ts';
+import { afterQuery, cutReason, withQuery } from './base.ts';
 import type { ClientFactory } from './client.ts';
 import { HttpStreamClient } from './http-stream.ts';
 import { SseParser } from './sse-parser.ts';
@@ -31,12 +31,14 @@ class SseClient extends HttpStreamClient {
     this.parser.end();
   }
 
-  /** A "message" event is one event JSON; a "gap" event the server's gap notice; other types are ignored. */
+  /** A "message" event is one event JSON; a "gap" event the server's gap notice; a "cut" event ends it; other types are ignored. */
   private onEvent(type: string, text: string, start: number, end: number): void {
     if (this.state === 'closed') return;
     try {
       if (type === 'message') this.deliverText(text, this.chunkNowUs, start, end);
       else if (type === 'gap') this.sink.gap();
+      // The server cut this subscriber as a slow consumer: the stream ends next; say why.
+      else if (type === 'cut') this.fail(new Error(`the server cut this subscriber: ${cutReason(text.slice(start, end))}`));
     } catch (err) {
       this.fail(err);
     }

@@ -20,8 +20,9 @@ class WsClient extends BaseClient {
         reject(err);
         this.fail(err);
       });
-      socket.once('close', (code: number) => {
-        const err = new Error(`server closed the WebSocket (code ${code})`);
+      socket.once('close', (code: number, reason: Buffer) => {
+        const why = reason.length > 0 ? `: ${reason.toString()}` : '';
+        const err = new Error(`server closed the WebSocket (code ${code})${why}`);
         reject(err);
         this.fail(err);
       });

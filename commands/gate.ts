@@ -206,9 +206,11 @@ function interruptible<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   return fn(controller.signal).finally(() => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   });
 }
 

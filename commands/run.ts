@@ -135,8 +135,10 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<R
       process.exit(130);
     }
   };
+  // SIGTERM and SIGHUP (a closed terminal) are handled like Ctrl-C: stop everything, keep what was measured.
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  process.on('SIGHUP', onSigint);
   const progress = createProgressDisplay(process.stderr, { quiet: flags.quiet || flags.json });
   try {
     return await runScenario(options, {
@@ -151,6 +153,7 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<R
     progress.done();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    process.off('SIGHUP', onSigint);
   }
 }
 

@@ -4,6 +4,7 @@ import { parseIntIn, parseTransports } from '../lib/validate.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { RtbenchError } from '../lib/errors.ts';
+import { DEFAULT_MAX_QUEUED_BYTES } from '../servers/slow-consumer.ts';
 
 interface ServeFlags {
   rate: string;
@@ -12,6 +13,7 @@ interface ServeFlags {
   retention: string;
   heartbeat: string;
   wsCompression: boolean;
+  maxQueuedBytes: string;
 }
 
 const ENDPOINT: Record<Transport, string> = {
@@ -34,20 +36,23 @@ export function registerServe(program: Command): void {
     .option('--retention <n>', 'events kept for resumption', '10000')
     .option('--heartbeat <ms>', 'SSE heartbeat interval, ms', '15000')
     .option('--ws-compression', 'enable WebSocket per-message deflate', false)
+    .option('--max-queued-bytes <bytes>', 'bytes one streaming subscriber may have queued before it is cut as a slow consumer (0: no bound)', String(DEFAULT_MAX_QUEUED_BYTES))
     .action(async (names: string[], flags: ServeFlags) => {
       const transports = parseTransports('transports', names);
       const rate = parseIntIn('--rate', flags.rate, 0, 100_000);
       const payloadBytes = parseIntIn('--payload', flags.payload, 0, 1_048_576);
-      const port = parseIntIn('--port', flags.port, 0, 65_535 - transports.length);
+      // The servers take `port`, `port + 1`, ...: the last one must still be a valid port (65535 at most).
+      const port = parseIntIn('--port', flags.port, 0, 65_536 - transports.length);
       const retention = parseIntIn('--retention', flags.retention, 1, 10_000_000);
       const heartbeatMs = parseIntIn('--heartbeat', flags.heartbeat, 100, 3_600_000);
-      await serve(transports, { rate, payloadBytes, port, retention, heartbeatMs, wsCompression: flags.wsCompression });
+      const maxQueuedBytes = parseIntIn('--max-queued-bytes', flags.maxQueuedBytes, 0, 1_073_741_824);
+      await serve(transports, { rate, payloadBytes, port, retention, heartbeatMs, wsCompression: flags.wsCompression, maxQueuedBytes });
     });
 }
 
 async function serve(
   transports: Transport[],
-  o: { rate: number; payloadBytes: number; port: number; retention: number; heartbeatMs: number; wsCompression: boolean },
+  o: { rate: number; payloadBytes: number; port: number; retention: number; heartbeatMs: number; wsCompression: boolean; maxQueuedBytes: number },
 ): Promise<void> {
   const servers: ServerProcess[] = [];
   let stopping: Promise<void> | undefined;
@@ -58,6 +63,7 @@ async function serve(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     for (const [i, transport] of transports.entries()) {
       servers.push(
@@ -67,6 +73,7 @@ async function serve(
           retention: o.retention,
           heartbeatMs: o.heartbeatMs,
           wsCompression: o.wsCompression,
+          maxQueuedBytes: o.maxQueuedBytes,
           publishRate: o.rate,
           payloadBytes: o.payloadBytes,
         }),

@@ -276,7 +276,9 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
   send(report);
 }
 
-process.on('SIGINT', () => {}); // the driver decides when clients stop
+// Ctrl-C and a closed terminal's SIGHUP reach the whole process group; the driver decides when clients stop.
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
 process.on('disconnect', () => process.exit(0));
 process.on('message', (msg: DriverMessage) => {
   const failed = (err: unknown): void => send({ type: 'connect-failed', error: err instanceof Error ? err.message : String(err) });

@@ -152,6 +152,7 @@ export class TransportRun {
       transport: this.transport,
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,
+      maxQueuedBytes: o.maxQueuedBytes,
       injectDelayMs: o.injectDelayMs,
       injectCpuUs: o.injectCpuUs,
       ...extra,
@@ -447,6 +448,7 @@ export class TransportRun {
       cpuSeconds: serverCpuUs / 1e6,
       cpuMsPer1kEvents: r.windowDeliveries > 0 ? serverCpuUs / r.windowDeliveries : 0,
       eventLoopDelayP99Us: w.to.eventLoopDelayUs.p99,
+      slowConsumersCut: x.end.slowConsumersCut - w.from.slowConsumersCut,
     };
     if (server.rssPerConnectionBytes === undefined) delete server.rssPerConnectionBytes;
     const l = w.to.publisher.latenessUs;

@@ -47,6 +47,7 @@ export const FIELDS = {
   drainMs: { type: 'int', min: 0, max: MAX_DRAIN_MS, default: 5000, doc: 'longest wait for stragglers after publishing stops', flag: '--drain', unit: 'ms' },
   warmupMaxMs: { type: 'int', min: 0, max: 3_600_000, default: 0, doc: 'longest warm-up: it ends when two consecutive seconds\' p99 agree within 20% or at this cap (0: 3 x the warm-up)', flag: '--warmup-max', unit: 'ms' },
   workers: { type: 'int', min: 0, max: 64, default: 0, doc: 'client processes (0: sized from the offered load and each transport\'s measured client cost, at least 1 per 15 000 clients)', flag: '--workers' },
+  maxQueuedBytes: { type: 'int', min: 0, max: 1_073_741_824, default: 4_194_304, doc: 'bytes one streaming subscriber may have queued at the server before it is cut as a slow consumer (0: no bound)', flag: '--max-queued-bytes' },
   injectDelayMs: { type: 'int', min: 0, max: 60_000, default: 0, doc: 'test knob: the server delays every publish tick', flag: '--inject-delay-ms' },
   injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber', flag: '--inject-cpu-us' },
   // churn
@@ -89,9 +90,9 @@ export type FieldName = keyof typeof FIELDS;
 /** The options of a fan-out, which every kind shares (a kind that does not take one still records a value). */
 export const FANOUT_FIELDS = [
   'clients', 'rate', 'payloadBytes', 'warmupMs', 'warmupMaxMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
-  'wsCompression', 'drainMs', 'workers', 'injectDelayMs', 'injectCpuUs',
+  'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs',
 ] as const satisfies readonly FieldName[];
-const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
+const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
 
 /** The options a profile of each kind may hold (anything else is an unknown field). */
 export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
@@ -145,6 +146,8 @@ export interface FanoutOptions {
   wsCompression: boolean;
   /** Longest wait for stragglers after the publisher stops, ms. */
   drainMs: number;
+  /** Bytes one streaming subscriber may have queued at the server before it is cut as a slow consumer (0: no bound). */
+  maxQueuedBytes: number;
   /** Test knob: extra delay the server adds before delivering each publish tick, ms (0 = off). */
   injectDelayMs: number;
   /** Test knob: CPU the server burns per event per subscriber, µs (0 = off). */
@@ -296,6 +299,7 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   wsCompression: FIELDS.wsCompression.default,
   drainMs: FIELDS.drainMs.default,
   workers: FIELDS.workers.default,
+  maxQueuedBytes: FIELDS.maxQueuedBytes.default,
   injectDelayMs: FIELDS.injectDelayMs.default,
   injectCpuUs: FIELDS.injectCpuUs.default,
 };

@@ -158,6 +158,8 @@ export interface ServerFigures {
   cpuMsPer1kEvents: number;
   /** Server event-loop delay p99 during the run, µs. */
   eventLoopDelayP99Us: number;
+  /** Streaming subscribers the server cut as slow consumers, from the window's start to the end of the drain. */
+  slowConsumersCut?: number;
 }
 
 /** Connection churn during the measured window. */

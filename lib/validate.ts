@@ -36,12 +36,19 @@ export function parseDurationMs(field: string, raw: string | number, minMs: numb
   return Math.round(ms);
 }
 
-/** Parses a comma-separated transport list ("ws,sse"); "all" or empty means every transport. */
+/**
+ * Parses a comma-separated transport list ("ws,sse", or "all"). A given list must name at least one transport: an
+ * empty or blank one ("", " , ") is refused. Only an absent list (no positional names) means every transport.
+ */
 export function parseTransports(field: string, raw: string | string[] | undefined): Transport[] {
-  const items = (Array.isArray(raw) ? raw : (raw ?? '').split(','))
+  const given = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  const items = given
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter(Boolean);
+  if (given.length > 0 && items.length === 0) {
+    throw new UsageError(`${field} must name at least one transport (or "all"), got ${JSON.stringify(given.join(','))}; expected some of: ${TRANSPORTS.join(', ')}`);
+  }
   if (items.length === 0 || (items.length === 1 && items[0] === 'all')) return [...TRANSPORTS];
   const out: Transport[] = [];
   for (const item of items) {

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
-import { KIND_FIELDS, KIND_TRANSPORTS, flagOf, workersFor, type FieldName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
+import { FIELDS, KIND_FIELDS, KIND_TRANSPORTS, flagOf, workersFor, type FieldName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { validateScenario, type ScenarioFile } from './schema.ts';
 
 const BUILTIN_DIR = fileURLToPath(new URL('./', import.meta.url));
@@ -77,6 +77,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     keepAlive: v.keepAlive !== false,
     wsCompression: v.wsCompression === true,
     drainMs: num('drainMs', 5000),
+    maxQueuedBytes: num('maxQueuedBytes', FIELDS.maxQueuedBytes.default),
     injectDelayMs: num('injectDelayMs', 0),
     injectCpuUs: num('injectCpuUs', 0),
     ...v,

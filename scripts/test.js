@@ -36,7 +36,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 const marker = `RTBENCH_TEST_RUN=${process.pid}`;
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+// Every test has a time limit: a broken delivery fails its test instead of hanging the suite.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', ...files], {
   stdio: 'inherit',
   env: { ...process.env, RTBENCH_TEST_RUN: String(process.pid) },
 });

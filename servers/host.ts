@@ -11,8 +11,11 @@ const send = (msg: ServerReply): void => {
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
-  // Ctrl-C reaches the whole process group; the parent decides when servers stop.
-  if (process.send) process.on('SIGINT', () => {});
+  // Ctrl-C (and a closed terminal's SIGHUP) reaches the whole process group; the parent decides when servers stop.
+  if (process.send) {
+    process.on('SIGINT', () => {});
+    process.on('SIGHUP', () => {});
+  }
   const server = await startServer(options);
   let publisher: Publisher | undefined;
   if (options.publishRate && options.publishRate > 0) {

@@ -1,5 +1,6 @@
 // Options of one reference server process.
 import type { Transport } from '../lib/transports.ts';
+import { DEFAULT_MAX_QUEUED_BYTES } from './slow-consumer.ts';
 
 /** How a reference server is configured. */
 export interface ServerOptions {
@@ -22,6 +23,8 @@ export interface ServerOptions {
   maxBodyBytes: number;
   /** Longest long-poll wait a client may ask for, ms. */
   maxWaitMs: number;
+  /** Most bytes one streaming subscriber may have queued before it is cut as a slow consumer (0: no bound). */
+  maxQueuedBytes: number;
   /** Test knob: hold each publish tick this long, ms. */
   injectDelayMs: number;
   /** Test knob: burn this much CPU per event per subscriber, µs. */
@@ -39,6 +42,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   wsCompression: false,
   maxBodyBytes: 64 * 1024,
   maxWaitMs: 120_000,
+  maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
   injectDelayMs: 0,
   injectCpuUs: 0,
 };

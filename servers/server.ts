@@ -9,6 +9,7 @@ import { BadRequest, CORS_HEADERS, JSON_HEADERS, sendError, sendJson } from './h
 import type { TransportHandler, TransportModule } from './transport.ts';
 import { createStreams } from './streams.ts';
 import { Scheduler } from './scheduler.ts';
+import { SlowConsumerPolicy } from './slow-consumer.ts';
 import { shortPoll } from './short-poll.ts';
 import { longPoll } from './long-poll.ts';
 import { sse } from './sse.ts';
@@ -42,11 +43,12 @@ export interface RtServer {
 export async function startServer(partial: Partial<ServerOptions> & Pick<ServerOptions, 'transport'>): Promise<RtServer> {
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
   const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs });
-  const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options });
-  const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq, deliveries: hub.deliveries }));
+  const slow = new SlowConsumerPolicy(options.maxQueuedBytes);
+  const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options, slow });
+  const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq, deliveries: hub.deliveries, slowConsumersCut: slow.cut }));
   const scheduler = new Scheduler(stats.publisher);
   // `?stream=ID`: a private token stream of the same transport (the stream scenario).
-  const streams = createStreams(TRANSPORT_MODULES[options.transport], options, scheduler, stats.publisher);
+  const streams = createStreams(TRANSPORT_MODULES[options.transport], options, scheduler, stats.publisher, slow);
 
   const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     stats.requests++;

@@ -1,6 +1,7 @@
 // Server-Sent Events: GET /sse streams `id: <seq>\ndata: <event JSON>\n\n` frames.
 import type { ServerResponse } from 'node:http';
 import type { TransportModule } from './transport.ts';
+import { CUT_GRACE_MS } from './slow-consumer.ts';
 import type { HubEvent } from './hub.ts';
 import { CORS_HEADERS, cursorOf, gapMessage } from './http-util.ts';
 
@@ -23,15 +24,28 @@ export function sseFrames(events: readonly HubEvent[]): string {
 export const SSE_HEARTBEAT = ': heartbeat\n\n';
 
 /** The SSE endpoint. */
-export const sse: TransportModule = ({ hub, options }) => {
+export const sse: TransportModule = ({ hub, options, slow }) => {
   const subscribers = new Set<ServerResponse>();
+  /** Bytes each subscriber was sent at once when it subscribed (only those that got a backlog). */
+  const backlogs = new Map<ServerResponse, number>();
   hub.onBatch((batch) => {
     // The per-delivery work (and the injected CPU test knob) comes before the writes, as a server's would.
     hub.charge(batch.length * subscribers.size);
     // One encoded buffer per publish tick, written to every subscriber.
     const frame = Buffer.from(sseFrames(batch));
-    for (const res of subscribers) res.write(frame);
+    for (const res of subscribers) {
+      res.write(frame);
+      if (slow.over(res.writableLength, backlogs.get(res))) cut(res);
+    }
   });
+  /** A slow consumer: an `event: cut` frame with the reason, the end of the stream, and the socket destroyed soon. */
+  const cut = (res: ServerResponse): void => {
+    subscribers.delete(res);
+    backlogs.delete(res);
+    slow.cut++;
+    res.end(`event: cut\ndata: ${JSON.stringify({ cut: true, reason: slow.reason(res.writableLength) })}\n\n`);
+    setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
+  };
   const heartbeat =
     options.heartbeatMs > 0
       ? setInterval(() => {
@@ -52,7 +66,12 @@ export const sse: TransportModule = ({ hub, options }) => {
       if (head === '') res.flushHeaders();
       else res.write(head);
       subscribers.add(res);
-      res.once('close', () => subscribers.delete(res));
+      // A resumption's backlog, sent at once, is allowed on top of the slow-consumer bound.
+      if (head.length > 0) backlogs.set(res, head.length);
+      res.once('close', () => {
+        subscribers.delete(res);
+        backlogs.delete(res);
+      });
     },
     subscribers: () => subscribers.size,
     close() {

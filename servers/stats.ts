@@ -22,6 +22,8 @@ export interface StatsSnapshot {
   lastSeq: number;
   /** Event deliveries made: one event to one subscriber, in a frame, chunk or poll answer. */
   deliveries: number;
+  /** Streaming subscribers cut as slow consumers (their queue passed the bound), since start. */
+  slowConsumersCut: number;
   /** Bytes written to / read from every socket, including closed ones. */
   bytesWritten: number;
   bytesRead: number;
@@ -68,7 +70,7 @@ export class ServerStats {
 
   constructor(
     private readonly transport: string,
-    private readonly live: () => { subscribers: number; lastSeq: number; deliveries: number },
+    private readonly live: () => { subscribers: number; lastSeq: number; deliveries: number; slowConsumersCut: number },
   ) {
     this.sampler = setInterval(() => {
       const rss = process.memoryUsage.rss();
@@ -101,7 +103,7 @@ export class ServerStats {
     const mem = process.memoryUsage();
     if (mem.rss > this.peakRss) this.peakRss = mem.rss;
     const cpu = process.cpuUsage();
-    const { subscribers, lastSeq, deliveries } = this.live();
+    const { subscribers, lastSeq, deliveries, slowConsumersCut } = this.live();
     const snap: StatsSnapshot = {
       transport: this.transport,
       pid: process.pid,
@@ -114,6 +116,7 @@ export class ServerStats {
       eventsPublished: lastSeq,
       lastSeq,
       deliveries,
+      slowConsumersCut,
       bytesWritten,
       bytesRead,
       rssBytes: mem.rss,

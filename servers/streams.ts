@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { Hub } from './hub.ts';
 import { startPublisher, type Publisher, type PublisherStats } from './publisher.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { SlowConsumerPolicy } from './slow-consumer.ts';
 import { BadRequest, intParam } from './http-util.ts';
 import type { ServerOptions } from './options.ts';
 import type { TransportHandler, TransportModule } from './transport.ts';
@@ -34,7 +35,7 @@ export interface Streams {
  * Creates the stream registry of a server whose transport is built by `module`; every stream's publisher runs on
  * the server's `scheduler` and records its lateness in the server's publisher `stats`.
  */
-export function createStreams(module: TransportModule, options: ServerOptions, scheduler: Scheduler, stats: PublisherStats): Streams {
+export function createStreams(module: TransportModule, options: ServerOptions, scheduler: Scheduler, stats: PublisherStats, slow: SlowConsumerPolicy): Streams {
   const streams = new Map<string, PrivateStream>();
   return {
     handlerFor(_req, url) {
@@ -48,7 +49,7 @@ export function createStreams(module: TransportModule, options: ServerOptions, s
       const bytes = intParam(url, 'bytes', options.maxBodyBytes) ?? 0;
       if (streams.size >= MAX_STREAMS) throw new BadRequest(`this server already holds ${MAX_STREAMS} streams`);
       const hub = new Hub(tokens);
-      const handler = module({ hub, options });
+      const handler = module({ hub, options, slow });
       // The first token is due at once: it is in the answer to the request that started the stream.
       const publisher = startPublisher(hub, { rate: intervalMs > 0 ? 1000 / intervalMs : 1e9, count: tokens, payloadBytes: bytes }, stats, scheduler);
       const stream: PrivateStream = { handler, publisher };

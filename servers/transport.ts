@@ -3,11 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Hub } from './hub.ts';
 import type { ServerOptions } from './options.ts';
+import type { SlowConsumerPolicy } from './slow-consumer.ts';
 
-/** What a transport module gets: the hub and the server's options. */
+/** What a transport module gets: the hub, the server's options and its slow-consumer policy. */
 export interface TransportContext {
   hub: Hub;
   options: ServerOptions;
+  slow: SlowConsumerPolicy;
 }
 
 /** One transport's endpoint on the shared server. */

@@ -5,14 +5,17 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { TransportModule } from './transport.ts';
 import { gapMessage, intParam } from './http-util.ts';
 import { monotonicUs } from './clock.ts';
+import { CUT_GRACE_MS } from './slow-consumer.ts';
 
 interface Subscriber {
   ws: WebSocket;
   socket: Socket;
+  /** Bytes of the backlog sent when it subscribed (allowed on top of the slow-consumer bound). */
+  backlogBytes: number;
 }
 
 /** The WebSocket endpoint. */
-export const ws: TransportModule = ({ hub, options }) => {
+export const ws: TransportModule = ({ hub, options, slow }) => {
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: options.wsCompression,
@@ -31,8 +34,17 @@ export const ws: TransportModule = ({ hub, options }) => {
       s.socket.cork();
       for (const p of payloads) s.ws.send(p, sendOpts);
       s.socket.uncork();
+      if (slow.over(s.ws.bufferedAmount, s.backlogBytes)) cut(s);
     }
   });
+
+  /** A slow consumer: close 1008 with the reason (it reads it if it ever reads again), then destroy the socket. */
+  const cut = (s: Subscriber): void => {
+    subscribers.delete(s);
+    slow.cut++;
+    s.ws.close(1008, slow.reason(s.ws.bufferedAmount).slice(0, 120));
+    setTimeout(() => s.ws.terminate(), CUT_GRACE_MS).unref();
+  };
 
   // Idle keep-alive (off by default): one empty ping frame per subscriber every wsPingMs.
   const pinger =
@@ -55,8 +67,10 @@ export const ws: TransportModule = ({ hub, options }) => {
       // for the whole life of the connection.
       const tcp = req.socket;
       wss.handleUpgrade(req, socket, head, (client) => {
-        const sub: Subscriber = { ws: client, socket: tcp };
         const backlog = hub.since(after);
+        let backlogBytes = 0;
+        for (const e of backlog.events) backlogBytes += e.json.length;
+        const sub: Subscriber = { ws: client, socket: tcp, backlogBytes };
         sub.socket.cork();
         if (backlog.gap) client.send(gapMessage(after, hub.oldestSeq));
         for (const e of backlog.events) client.send(e.json);

@@ -1,20 +1,17 @@
 // Opens generated reports in real headless Chromium with the network blocked: no console errors, every
 // chart's canvas has drawn pixels in the transports' colours, the summary lists every transport; the scenario
 // reports (churn, chat, burst, stream, poll-ceiling) with their extra charts too.
-// Screenshots go to test-artifacts/. Chromium: RTBENCH_CHROMIUM or /usr/bin/chromium (Debian's `chromium`).
+// Screenshots go to test-artifacts/. Chromium: RTBENCH_CHROMIUM or /usr/bin/chromium (Debian's `chromium`); a missing one fails the tests.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.ts';
 import type { RunResult } from '../lib/result.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 import { TRANSPORT_COLORS } from '../reports/charts.ts';
 import { renderHtml } from '../reports/html.ts';
 
-const executablePath = process.env.RTBENCH_CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(executablePath);
-// in CI a missing browser is a failure, not a skip
-const skip = !haveChromium && !process.env.CI ? `no Chromium at ${executablePath} (apt-get install chromium, or set RTBENCH_CHROMIUM)` : false;
 
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 let browser: Browser | undefined;
@@ -24,9 +21,9 @@ function fixture(name: string): RunResult {
 }
 
 before(async () => {
-  if (skip) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  // A missing Chromium fails here, with the install command, rather than skipping the tests.
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -113,7 +110,7 @@ function assertClean(seen: Seen, expectedCharts: number): void {
   }
 }
 
-test('the fan-out report draws every chart offline and lists every transport', { skip }, async () => {
+test('the fan-out report draws every chart offline and lists every transport', async () => {
   const seen = await open('report', renderHtml([fixture('result-small.json')], { generatedAt: '2025-06-01T12:05:00.000Z' }));
   // 50 clients: memory per connection is not measured, so a note stands where its chart would be
   assertClean(seen, 7);
@@ -125,7 +122,7 @@ test('the fan-out report draws every chart offline and lists every transport', {
   assert.deepEqual(timeline?.colors, [...TRANSPORTS].sort());
 });
 
-test('a run with warnings, a before/after pair and idle + capacity runs side by side all render cleanly', { skip }, async () => {
+test('a run with warnings, a before/after pair and idle + capacity runs side by side all render cleanly', async () => {
   const warned = await open('report-warnings', renderHtml([fixture('result-warnings.json')], { generatedAt: 'x' }));
   assertClean(warned, 7);
   for (const t of TRANSPORTS) assert.ok(warned.headers.includes(t), `summary shows ${t}`);
@@ -148,7 +145,7 @@ test('a run with warnings, a before/after pair and idle + capacity runs side by 
   assert.deepEqual(idle?.colors, [...TRANSPORTS].sort());
 });
 
-test('scenario reports draw their extra charts offline: churn, chat, burst, stream, poll-ceiling', { skip }, async () => {
+test('scenario reports draw their extra charts offline: churn, chat, burst, stream, poll-ceiling', async () => {
   const expected: Record<string, string[]> = {
     churn: ['connect-times', 'connect-rates'],
     chat: ['round-trip', 'upstream'],

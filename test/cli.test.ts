@@ -23,6 +23,12 @@ describe('bad input: one sentence, exit 2, nothing started', () => {
     [['compare', '--bogus'], /error: unknown option '--bogus'/],
     [['serve', 'websocket'], /^rtbench: unknown transport "websocket" in transports; expected one of/],
     [['serve', '--rate', 'x'], /^rtbench: --rate must be an integer between 0 and 100000, got "x"\n$/],
+    // An empty or blank list is refused, not taken to mean every transport.
+    [['compare', '--transports', ''], /^rtbench: --transports must name at least one transport \(or "all"\), got ""; expected some of: short-poll, long-poll, ws, sse, fetch-stream\n$/],
+    [['compare', '--transports', ' , '], /^rtbench: --transports must name at least one transport \(or "all"\), got " , "/],
+    [['serve', ''], /^rtbench: transports must name at least one transport/],
+    // One server from port 65535 is valid; two would need 65536.
+    [['serve', 'ws', 'sse', '--port', '65535'], /^rtbench: --port must be an integer between 0 and 65534, got "65535"\n$/],
     [['frobnicate'], /error: unknown command 'frobnicate'/],
   ];
   for (const [args, expected] of cases) {
@@ -104,13 +110,13 @@ describe('rtbench compare on a tiny profile', () => {
 });
 
 describe('faults', () => {
-  it('Ctrl-C stops every child process and still writes what was measured', async () => {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) it(`${signal === 'SIGINT' ? 'Ctrl-C' : signal} stops every child process and still writes what was measured`, async () => {
     const out = tmp();
     try {
       const run = startCli(['compare', '--transports', 'ws,sse', '--clients', '2', '--rate', '20', '--warmup', '0', '--duration', '60s', '--out', out, '--quiet', '--no-html']);
       // Interrupt once the ws clients are running.
       await waitForProcs((procs) => procs.some((p) => p.ppid === run.child.pid && p.cmd.includes('client-process')));
-      run.child.kill('SIGINT');
+      run.child.kill(signal);
       const r = await run.done;
       assert.equal(r.code, 130, r.stderr);
       assert.match(r.stderr, /interrupted/);

@@ -76,7 +76,7 @@ test('compareArgs and the --baseline-cmd placeholders reproduce the scenario for
   assert.ok(s);
   assert.equal(
     compareArgs(s.options),
-    '--transports ws,sse --clients 20 --rate 100 --payload 100 --warmup 2000ms --warmup-max 0ms --duration 8000ms --poll-interval 1000ms --long-poll-wait 30000ms --sse-retry 0ms --ws-compression --drain 5000ms --workers 0',
+    '--transports ws,sse --clients 20 --rate 100 --payload 100 --warmup 2000ms --warmup-max 0ms --duration 8000ms --poll-interval 1000ms --long-poll-wait 30000ms --sse-retry 0ms --ws-compression --drain 5000ms --workers 0 --max-queued-bytes 4194304',
   );
   assert.equal(expandCommand('base compare --json {args} # {round} {transports}', { ...s.options, transports: ['sse', 'ws'] }, 3), `base compare --json ${compareArgs({ ...s.options, transports: ['sse', 'ws'] })} # 3 sse,ws`);
 });

@@ -3,11 +3,10 @@
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.ts';
 import { startCli, rtbenchChildren, type CliRun } from './helpers/cli.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 
-const executablePath = process.env.RTBENCH_CHROMIUM ?? '/usr/bin/chromium';
 
 let run: ReturnType<typeof startCli>;
 const urls = new Map<string, string>();
@@ -55,7 +54,7 @@ it('a browser page from another origin subscribes with EventSource and WebSocket
   const page0: Server = createServer((_req, res) => res.end('<!doctype html><title>demo</title>'));
   await new Promise<void>((r) => page0.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${(page0.address() as { port: number }).port}`;
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(origin);
