@@ -1,7 +1,7 @@
 // The driver's side of its client processes: split the subscribers, connect, gather the seconds, open the window,
 // finish, merge.
 import type { ChildProcess } from 'node:child_process';
-import { forkTs } from '../lib/children.ts';
+import { exitAccount, forkTs } from '../lib/children.ts';
 import { mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
 import { summarizeLoopDelay, type LoopDelaySummaryUs } from '../lib/loop-delay.ts';
 import type { Transport } from '../lib/transports.ts';
@@ -281,14 +281,15 @@ export class ClientPool {
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
         cleanup();
-        reject(new Error(`${this.o.transport} client process exited (code ${code}, signal ${signal})`));
+        reject(new Error(`${this.o.transport} client process exited${exitAccount(child, code, signal)}`));
       };
       const cleanup = (): void => {
         child.off('message', onMessage);
-        child.off('exit', onExit);
+        child.off('close', onExit);
       };
       child.on('message', onMessage);
-      child.once('exit', onExit);
+      // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
+      child.once('close', onExit);
       child.send(msg, (err) => {
         if (err) {
           cleanup();

@@ -12,6 +12,7 @@ import { LatencyRecorder, SequenceTracker, attributeMissing } from '../clients/r
 import type { ClientMessage, ClientProcessConfig, ClientReport, DriverMessage, ProbeResult, WindowSpec } from './protocol.ts';
 import type { Behaviour } from './scenarios/behaviour.ts';
 import { createBehaviour } from './scenarios/behaviours.ts';
+import { failWithOneLine } from '../lib/child-failure.ts';
 
 const send = (msg: ClientMessage): void => {
   if (process.connected) process.send?.(msg, undefined, undefined, () => undefined);
@@ -107,6 +108,8 @@ function startClock(t0Us: number): void {
 // ---- the window --------------------------------------------------------------------------------------------
 
 let windowCpuStart: NodeJS.CpuUsage | undefined;
+/** When windowCpuStart was taken, µs: a stalled process takes it (and closes the window) late. */
+let windowCpuStartUs = 0;
 let windowCpuUs = 0;
 let windowUs = 0;
 let windowLateUs = 0;
@@ -119,7 +122,12 @@ function openWindow(w: WindowSpec): void {
   windowEndUs = w.endUs ?? Infinity;
   windowLateUs = Math.max(0, received - w.startUs);
   eld.setWindow(w.startUs, windowEndUs);
-  windowTimers.push(setTimeout(() => (windowCpuStart = process.cpuUsage()), Math.max(0, (w.startUs - nowUs()) / 1000)));
+  windowTimers.push(
+    setTimeout(() => {
+      windowCpuStart = process.cpuUsage();
+      windowCpuStartUs = nowUs();
+    }, Math.max(0, (w.startUs - nowUs()) / 1000)),
+  );
   if (w.endUs !== undefined) windowTimers.push(setTimeout(closeWindow, Math.max(0, (w.endUs - nowUs()) / 1000)));
 }
 
@@ -128,10 +136,15 @@ function closeWindow(): void {
   if (windowClosed || windowStartUs === Infinity) return;
   windowClosed = true;
   const now = nowUs();
-  windowCpuStart ??= process.cpuUsage();
+  if (windowCpuStart === undefined) {
+    windowCpuStart = process.cpuUsage();
+    windowCpuStartUs = now;
+  }
   const cpu = process.cpuUsage(windowCpuStart);
   windowCpuUs = cpu.user + cpu.system;
-  windowUs = Math.max(0, Math.min(now, windowEndUs) - windowStartUs);
+  // The CPU's own span: a process stalled past the window's end measures its CPU until it gets to close it, so
+  // dividing by the nominal window would read several cores' worth.
+  windowUs = Math.max(0, now - windowCpuStartUs);
   eld.closeWindow(now);
 }
 
@@ -276,6 +289,8 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
   send(report);
 }
 
+// An error nothing caught ends this process with one line to the driver, never a stack trace on the terminal.
+failWithOneLine('client process');
 // Ctrl-C and a closed terminal's SIGHUP reach the whole process group; the driver decides when clients stop.
 process.on('SIGINT', () => {});
 process.on('SIGHUP', () => {});

@@ -158,8 +158,8 @@ export class TransportRun {
       ...extra,
     });
     this.server = server;
-    void server.exited.then(({ code, signal }) => {
-      this.failure ??= `server process exited mid-run (code ${code}, signal ${signal})`;
+    void server.exited.then(({ code, signal, reason }) => {
+      this.failure ??= `server process exited mid-run (${signal !== null ? `signal ${signal}` : `code ${code}`})${reason === undefined ? '' : `: ${reason}`}`;
       this.stopNow();
     });
     return server;
@@ -192,8 +192,20 @@ export class TransportRun {
   /** Starts the client processes (the scenario's clients, workers and knobs, plus `extra`) and connects them. */
   async connect(extra: Partial<PoolOptions> = {}): Promise<ClientPool> {
     const pool = this.pool ?? (await this.launch(extra));
-    await this.guard(pool.connect());
+    try {
+      await this.guard(pool.connect());
+    } catch (err) {
+      throw await this.withRefusals(err);
+    }
     return pool;
+  }
+
+  /** `err`, with the server's refused connections added when there were any (they explain a failed connect). */
+  private async withRefusals(err: unknown): Promise<unknown> {
+    if (!(err instanceof Error) || err instanceof Stop || !this.server) return err;
+    const st = await this.server.stats().catch(() => undefined);
+    if (!st || st.connectionsRefused === 0) return err;
+    return new Error(`${err.message}; the server refused ${st.connectionsRefused} connections because it held as many as its open-file limit allows`);
   }
 
   /** Starts the client processes and sets them up, connecting nothing yet (connect() then connects them). */
@@ -449,6 +461,7 @@ export class TransportRun {
       cpuMsPer1kEvents: r.windowDeliveries > 0 ? serverCpuUs / r.windowDeliveries : 0,
       eventLoopDelayP99Us: w.to.eventLoopDelayUs.p99,
       slowConsumersCut: x.end.slowConsumersCut - w.from.slowConsumersCut,
+      connectionsRefused: x.end.connectionsRefused - x.base.connectionsRefused,
     };
     if (server.rssPerConnectionBytes === undefined) delete server.rssPerConnectionBytes;
     const l = w.to.publisher.latenessUs;

@@ -105,7 +105,7 @@ export interface ClientReport {
   lastReceiveUs: number;
   /** Encoded event-loop delay histogram of the window (µs). */
   eventLoopDelay: string;
-  /** CPU (user + system) over the window, µs, and the window's length as this process saw it, µs. */
+  /** CPU (user + system) over the window, µs, and the span it was measured over, µs (past the window when the process closed it late). */
   cpuUs: number;
   windowUs: number;
   /** How late the window message arrived, µs (0: before the window opened). */

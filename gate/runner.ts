@@ -11,6 +11,7 @@ import type { RunHooks, RunResult } from '../lib/result.ts';
 import { FANOUT_FIELDS, FIELDS, type FieldSpec, type OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
+import { checkMachineLimits } from '../driver/preflight.ts';
 import { parseResult } from '../lib/result.ts';
 import type { GateScenario } from './config.ts';
 import { describeWorkloadDiff, workloadKey } from './compare.ts';
@@ -70,6 +71,8 @@ function interrupted(done: number, total: number): RtbenchError {
 /** Runs `rounds` rounds of every scenario, rotating the transport order each round; returns every RunResult. */
 export async function runRounds(scenarios: readonly GateScenario[], rounds: number, opts: RoundOptions = {}): Promise<RunResult[]> {
   const run = opts.run ?? runFanout;
+  // Every scenario must fit this machine (open files, ephemeral ports) before the first round starts.
+  if (opts.run === undefined) for (const s of scenarios) checkMachineLimits(s.options);
   const out: RunResult[] = [];
   for (let i = 0; i < rounds; i += 1) {
     for (const s of scenarios) {

@@ -2,6 +2,7 @@
 // (scenarios/schema.ts), the command-line flags (commands/run.ts) and the gate config (gate/config.ts) are all
 // derived from FIELDS, so a range or default is written once.
 import { TRANSPORTS, type Transport } from './transports.ts';
+import { connectionsPerProcess } from './limits.ts';
 
 /** Every scenario kind, one runner each. */
 export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling'] as const;
@@ -266,8 +267,11 @@ export type OptionsOf<K extends ScenarioKind> = ScenarioOptions & { kind: K };
 /** Values of some options, by name, as a profile, a flag set or a gate scenario holds them. */
 export type ProfileValues = Partial<Record<FieldName, number | boolean | string | number[]>>;
 
-/** Most sockets one client process holds (the open-file limit is per process; 15 000 leaves room under 20 000). */
-export const SOCKETS_PER_CLIENT_PROCESS = 15_000;
+/**
+ * Most sockets one client process holds: 15 000, or fewer when this machine's open-file limit per process is
+ * lower (lib/limits.ts), so a client process never runs out of files.
+ */
+export const SOCKETS_PER_CLIENT_PROCESS = Math.max(1, Math.min(15_000, connectionsPerProcess()));
 
 /** Client processes needed so no process holds more than SOCKETS_PER_CLIENT_PROCESS sockets; `requested` 0 (auto) stays 0 when one process is enough. */
 export function workersFor(clients: number, requested = 0): number {

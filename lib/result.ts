@@ -160,6 +160,8 @@ export interface ServerFigures {
   eventLoopDelayP99Us: number;
   /** Streaming subscribers the server cut as slow consumers, from the window's start to the end of the drain. */
   slowConsumersCut?: number;
+  /** Connections the server closed at once because it held its most (its open-file limit), from before the clients connected to the end of the drain. */
+  connectionsRefused?: number;
 }
 
 /** Connection churn during the measured window. */

@@ -4,6 +4,7 @@ import { startServer } from './server.ts';
 import { startPublisher, type Publisher } from './publisher.ts';
 import type { ServerOptions } from './options.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
+import { CHILD_FAILURE_PREFIX, failWithOneLine, oneSentence } from '../lib/child-failure.ts';
 
 const send = (msg: ServerReply): void => {
   if (process.send) process.send(msg);
@@ -11,6 +12,7 @@ const send = (msg: ServerReply): void => {
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
+  failWithOneLine(`${options.transport} server`);
   // Ctrl-C (and a closed terminal's SIGHUP) reaches the whole process group; the parent decides when servers stop.
   if (process.send) {
     process.on('SIGINT', () => {});
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  send({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
-  process.stderr.write(`server failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  send({ type: 'failed', error: oneSentence(err) });
+  process.stderr.write(`${CHILD_FAILURE_PREFIX}server failed to start: ${oneSentence(err)}\n`);
   process.exit(1);
 });

@@ -25,6 +25,11 @@ export interface ServerOptions {
   maxWaitMs: number;
   /** Most bytes one streaming subscriber may have queued before it is cut as a slow consumer (0: no bound). */
   maxQueuedBytes: number;
+  /**
+   * Most connections held at once; past it a new connection is closed at once and counted in
+   * `connectionsRefused` (0: the process's open-file limit less what it keeps for itself, lib/limits.ts).
+   */
+  maxConnections: number;
   /** Test knob: hold each publish tick this long, ms. */
   injectDelayMs: number;
   /** Test knob: burn this much CPU per event per subscriber, µs. */
@@ -43,6 +48,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   maxBodyBytes: 64 * 1024,
   maxWaitMs: 120_000,
   maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
+  maxConnections: 0,
   injectDelayMs: 0,
   injectCpuUs: 0,
 };

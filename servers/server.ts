@@ -16,6 +16,7 @@ import { sse } from './sse.ts';
 import { fetchStream } from './fetch-stream.ts';
 import { ws } from './ws.ts';
 import type { Transport } from '../lib/transports.ts';
+import { connectionsPerProcess } from '../lib/limits.ts';
 
 /** The transport modules, by name. */
 export const TRANSPORT_MODULES: Record<Transport, TransportModule> = {
@@ -56,6 +57,11 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   });
   http.maxHeadersCount = 100;
   stats.track(http);
+  // Past the connections this process can hold (its open-file limit), a new connection is closed at once and
+  // counted, instead of an accept or a /proc read failing with EMFILE and taking the server down.
+  const maxConnections = options.maxConnections > 0 ? options.maxConnections : connectionsPerProcess();
+  if (Number.isFinite(maxConnections)) http.maxConnections = maxConnections;
+  http.on('drop', () => stats.connectionsRefused++);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let url: URL;
@@ -143,6 +149,12 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     http.once('error', reject);
     http.listen(options.port, options.host, () => {
       http.off('error', reject);
+      // Once listening, a failed accept (EMFILE or ENFILE when other files took the last ones) refuses that one
+      // connection; the server goes on.
+      http.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.syscall !== 'accept') throw err;
+        stats.connectionsRefused++;
+      });
       resolve();
     });
   });

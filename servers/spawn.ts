@@ -1,6 +1,6 @@
 // Parent side of a reference server process: spawn, wait for readiness, publish, read stats, stop.
 import type { ChildProcess } from 'node:child_process';
-import { forkTs } from '../lib/children.ts';
+import { childFailure, exitAccount, forkTs } from '../lib/children.ts';
 import type { ServerOptions } from './options.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
 import type { StatsSnapshot } from './stats.ts';
@@ -27,7 +27,7 @@ export interface ServerProcess {
   /** The server's /stats snapshot; `reset` restarts its peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded publisher lateness. */
   stats(opts?: { reset?: boolean; gc?: boolean; histograms?: boolean }): Promise<StatsSnapshot>;
   /** Resolves when the process exits; rejects never. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>;
   /** Stops the process (SIGTERM, then SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -38,8 +38,12 @@ export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transpo
 /** Starts a reference server process and resolves once it listens. */
 export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
   const child = forkTs(new URL('./host.ts', import.meta.url), [JSON.stringify(options)], ['--expose-gc']);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+  // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>((resolve) =>
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      const reason = childFailure(child);
+      resolve({ code, signal, ...(reason === undefined ? {} : { reason }) });
+    }),
   );
   return new Promise<ServerProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -59,7 +63,7 @@ export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Pro
     child.on('message', onMessage);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`${options.transport} server exited before it was ready (code ${code}, signal ${signal})`));
+      reject(new Error(`${options.transport} server exited before it was ready${exitAccount(child, code, signal)}`));
     });
   });
 }
@@ -78,7 +82,7 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
     }
   });
   void exited.then(({ code, signal }) => {
-    const err = new Error(`${transport} server process exited (code ${code}, signal ${signal})`);
+    const err = new Error(`${transport} server process exited${exitAccount(child, code, signal)}`);
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   });

@@ -24,6 +24,8 @@ export interface StatsSnapshot {
   deliveries: number;
   /** Streaming subscribers cut as slow consumers (their queue passed the bound), since start. */
   slowConsumersCut: number;
+  /** Connections closed at once because the server held its most (its open-file limit), since start. */
+  connectionsRefused: number;
   /** Bytes written to / read from every socket, including closed ones. */
   bytesWritten: number;
   bytesRead: number;
@@ -56,12 +58,15 @@ export interface StatsSnapshot {
 /** Counts what a server's sockets do. */
 export class ServerStats {
   requests = 0;
+  /** Connections refused for want of open files (see StatsSnapshot). */
+  connectionsRefused = 0;
   private accepted = 0;
   private closed = 0;
   private closedBytesWritten = 0;
   private closedBytesRead = 0;
   private readonly open = new Set<Socket>();
-  private peakRss = process.memoryUsage.rss();
+  private lastMemory = process.memoryUsage();
+  private peakRss = this.lastMemory.rss;
   private readonly eld = new LoopDelay();
   /** What the publisher measures of itself; reset with the other windows. */
   readonly publisher = new PublisherStats();
@@ -73,9 +78,22 @@ export class ServerStats {
     private readonly live: () => { subscribers: number; lastSeq: number; deliveries: number; slowConsumersCut: number },
   ) {
     this.sampler = setInterval(() => {
-      const rss = process.memoryUsage.rss();
+      const { rss } = this.memory();
       if (rss > this.peakRss) this.peakRss = rss;
     }, 100).unref();
+  }
+
+  /**
+   * process.memoryUsage(), or the last reading when it fails: it opens /proc/self/stat, which fails with EMFILE
+   * while every file the process may open is taken, and the stats must not take the server down then.
+   */
+  private memory(): NodeJS.MemoryUsage {
+    try {
+      this.lastMemory = process.memoryUsage();
+    } catch {
+      // keep the last reading
+    }
+    return this.lastMemory;
   }
 
   /** Starts counting the sockets of `server`. */
@@ -100,7 +118,7 @@ export class ServerStats {
       bytesWritten += socket.bytesWritten;
       bytesRead += socket.bytesRead;
     }
-    const mem = process.memoryUsage();
+    const mem = this.memory();
     if (mem.rss > this.peakRss) this.peakRss = mem.rss;
     const cpu = process.cpuUsage();
     const { subscribers, lastSeq, deliveries, slowConsumersCut } = this.live();
@@ -117,6 +135,7 @@ export class ServerStats {
       lastSeq,
       deliveries,
       slowConsumersCut,
+      connectionsRefused: this.connectionsRefused,
       bytesWritten,
       bytesRead,
       rssBytes: mem.rss,

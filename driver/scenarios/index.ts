@@ -9,6 +9,7 @@ import { runFanout } from './fanout/run.ts';
 import { runIdle } from './idle/run.ts';
 import { runPollCeiling } from './poll-ceiling/run.ts';
 import { runStream } from './stream/run.ts';
+import { checkMachineLimits } from '../preflight.ts';
 
 /** The runner of each scenario kind. */
 export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: RunHooks) => Promise<RunResult> } = {
@@ -22,8 +23,12 @@ export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: Run
   'poll-ceiling': runPollCeiling,
 };
 
-/** Runs `options` with its kind's runner, one transport at a time; a transport's failure is recorded, not thrown. */
-export function runScenario(options: ScenarioOptions, hooks: RunHooks = {}): Promise<RunResult> {
+/**
+ * Runs `options` with its kind's runner, one transport at a time; a transport's failure is recorded, not thrown.
+ * A run this machine cannot hold (open files, ephemeral ports) is refused first, before anything starts.
+ */
+export async function runScenario(options: ScenarioOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  checkMachineLimits(options);
   const run = RUNNERS[options.kind] as (o: ScenarioOptions, hooks?: RunHooks) => Promise<RunResult>;
   return run(options, hooks);
 }
