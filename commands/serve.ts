@@ -95,5 +95,8 @@ async function serve(
   await stopAll();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  if (first && !stopping) throw new RtbenchError('ESERVER', `${first.s.transport} server exited (code ${first.e.code})`);
+  if (first && !stopping) {
+    const how = first.e.signal !== null ? `signal ${first.e.signal}` : `code ${first.e.code}`;
+    throw new RtbenchError('ESERVER', `${first.s.transport} server exited (${how})${first.e.reason === undefined ? '' : `: ${first.e.reason}`}`);
+  }
 }

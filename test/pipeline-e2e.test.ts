@@ -79,7 +79,8 @@ describe('freezes', { timeout: 90_000 }, () => {
     assert.ok(late >= 200 && late <= 300, `${late} deliveries waited 250 ms or more (expected about 250)`);
     assert.equal(t.delivery?.lost, 0);
     assert.notEqual(t.driver?.bound, 'generator', (t.driver?.reasons ?? []).join('; '));
-    assert.equal(t.driver?.saturated, false, (t.driver?.reasons ?? []).join('; '));
+    // No generator rule fired (a busy host, from whatever else runs on it, is judged apart and may still be said).
+    assert.deepEqual((t.driver?.reasons ?? []).filter((reason) => reason.startsWith('a client process')), []);
   });
 
   it('a client process frozen for 500 ms flags the run, with the reason shown', async () => {
