@@ -5,12 +5,14 @@ import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { RtbenchError } from '../lib/errors.ts';
 import { DEFAULT_MAX_QUEUED_BYTES } from '../servers/slow-consumer.ts';
+import { DEFAULT_RETENTION_BYTES } from '../servers/options.ts';
 
 interface ServeFlags {
   rate: string;
   payload: string;
   port: string;
   retention: string;
+  retentionBytes: string;
   heartbeat: string;
   wsCompression: boolean;
   maxQueuedBytes: string;
@@ -34,6 +36,7 @@ export function registerServe(program: Command): void {
     .option('-p, --payload <bytes>', 'payload bytes per event', '100')
     .option('--port <n>', 'first port; the others follow (0: ephemeral ports)', '0')
     .option('--retention <n>', 'events kept for resumption', '10000')
+    .option('--retention-bytes <bytes>', 'most bytes of events kept for resumption (the oldest go first)', String(DEFAULT_RETENTION_BYTES))
     .option('--heartbeat <ms>', 'SSE heartbeat interval, ms', '15000')
     .option('--ws-compression', 'enable WebSocket per-message deflate', false)
     .option('--max-queued-bytes <bytes>', 'bytes one streaming subscriber may have queued before it is cut as a slow consumer (0: no bound)', String(DEFAULT_MAX_QUEUED_BYTES))
@@ -44,15 +47,16 @@ export function registerServe(program: Command): void {
       // The servers take `port`, `port + 1`, ...: the last one must still be a valid port (65535 at most).
       const port = parseIntIn('--port', flags.port, 0, 65_536 - transports.length);
       const retention = parseIntIn('--retention', flags.retention, 1, 10_000_000);
+      const retentionBytes = parseIntIn('--retention-bytes', flags.retentionBytes, 0, 1_073_741_824);
       const heartbeatMs = parseIntIn('--heartbeat', flags.heartbeat, 100, 3_600_000);
       const maxQueuedBytes = parseIntIn('--max-queued-bytes', flags.maxQueuedBytes, 0, 1_073_741_824);
-      await serve(transports, { rate, payloadBytes, port, retention, heartbeatMs, wsCompression: flags.wsCompression, maxQueuedBytes });
+      await serve(transports, { rate, payloadBytes, port, retention, retentionBytes, heartbeatMs, wsCompression: flags.wsCompression, maxQueuedBytes });
     });
 }
 
 async function serve(
   transports: Transport[],
-  o: { rate: number; payloadBytes: number; port: number; retention: number; heartbeatMs: number; wsCompression: boolean; maxQueuedBytes: number },
+  o: { rate: number; payloadBytes: number; port: number; retention: number; retentionBytes: number; heartbeatMs: number; wsCompression: boolean; maxQueuedBytes: number },
 ): Promise<void> {
   const servers: ServerProcess[] = [];
   let stopping: Promise<void> | undefined;
@@ -71,6 +75,7 @@ async function serve(
           transport,
           port: o.port === 0 ? 0 : o.port + i,
           retention: o.retention,
+          retentionBytes: o.retentionBytes,
           heartbeatMs: o.heartbeatMs,
           wsCompression: o.wsCompression,
           maxQueuedBytes: o.maxQueuedBytes,

@@ -44,18 +44,28 @@ export class Hub {
   private readonly held = new Set<NodeJS.Timeout>();
   private readonly listeners = new Set<BatchListener>();
 
-  /** `retention`: how many recent events are kept for resumption. */
+  /** Bytes of the retained events' JSON. */
+  private retainedBytes = 0;
+  /** seq of the oldest event the byte budget still keeps. */
+  private firstKept = 1;
+
+  /**
+   * `retention`: how many recent events are kept for resumption; `retentionBytes`: at most this many bytes of them
+   * (the oldest go first; the newest event is always kept), so large events cannot make retention take gigabytes.
+   */
   constructor(
     readonly retention = 10_000,
     private readonly injection: Injection = { delayMs: 0, cpuUs: 0 },
+    readonly retentionBytes = Infinity,
   ) {
     if (!Number.isInteger(retention) || retention < 1) throw new RangeError('retention must be an integer >= 1');
+    if (!(retentionBytes >= 0)) throw new RangeError('retentionBytes must be >= 0');
     this.ring = new Array<HubEvent | undefined>(retention);
   }
 
   /** seq of the oldest retained event (lastSeq + 1 when none is retained). */
   get oldestSeq(): number {
-    return Math.max(1, this.lastSeq - this.retention + 1);
+    return Math.max(1, this.lastSeq - this.retention + 1, this.firstKept);
   }
 
   /** Adds an event stamped with its scheduled time; it reaches subscribers at the next `flush()`. */
@@ -121,8 +131,25 @@ export class Hub {
   }
 
   private deliver(batch: readonly HubEvent[]): void {
-    for (const event of batch) this.ring[event.seq % this.retention] = event;
+    for (const event of batch) {
+      const slot = event.seq % this.retention;
+      const old = this.ring[slot];
+      if (old !== undefined) this.retainedBytes -= old.json.length;
+      this.ring[slot] = event;
+      this.retainedBytes += event.json.length;
+    }
     this.lastSeq = (batch.at(-1) as HubEvent).seq;
+    this.firstKept = Math.max(this.firstKept, this.lastSeq - this.retention + 1);
+    // Over the byte budget, the oldest events go first (their slots emptied, so they are not counted twice).
+    while (this.retainedBytes > this.retentionBytes && this.firstKept < this.lastSeq) {
+      const slot = this.firstKept % this.retention;
+      const old = this.ring[slot];
+      if (old !== undefined) {
+        this.retainedBytes -= old.json.length;
+        this.ring[slot] = undefined;
+      }
+      this.firstKept++;
+    }
     for (const listener of this.listeners) listener(batch);
   }
 }

@@ -2,6 +2,9 @@
 import type { Transport } from '../lib/transports.ts';
 import { DEFAULT_MAX_QUEUED_BYTES } from './slow-consumer.ts';
 
+/** Default byte budget of retention: 32 MiB (the 10 000 default events of 100 bytes take about 1.5 MB). */
+export const DEFAULT_RETENTION_BYTES = 32 * 1024 * 1024;
+
 /** How a reference server is configured. */
 export interface ServerOptions {
   transport: Transport;
@@ -11,6 +14,8 @@ export interface ServerOptions {
   port: number;
   /** Events kept for resumption. */
   retention: number;
+  /** Most bytes of event JSON kept for resumption (the oldest events go first past it). */
+  retentionBytes: number;
   /** SSE heartbeat comment interval, ms (0: none). */
   heartbeatMs: number;
   /** SSE `retry:` field sent first, ms (0: none). */
@@ -41,6 +46,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   host: '127.0.0.1',
   port: 0,
   retention: 10_000,
+  retentionBytes: DEFAULT_RETENTION_BYTES,
   heartbeatMs: 15_000,
   sseRetryMs: 0,
   wsPingMs: 0,

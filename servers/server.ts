@@ -43,7 +43,7 @@ export interface RtServer {
 /** Starts a reference server for `options.transport` and resolves once it listens. */
 export async function startServer(partial: Partial<ServerOptions> & Pick<ServerOptions, 'transport'>): Promise<RtServer> {
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
-  const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs });
+  const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs }, options.retentionBytes);
   const slow = new SlowConsumerPolicy(options.maxQueuedBytes);
   const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options, slow });
   const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq, deliveries: hub.deliveries, slowConsumersCut: slow.cut }));
