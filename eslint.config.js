@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'results/**', 'test-artifacts/**', 'reports/vendor/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'results/**', 'test-artifacts/**', 'reports/vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

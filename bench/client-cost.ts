@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
-import { forkTs } from '../lib/children.ts';
+import { forkModule } from '../lib/children.ts';
 import { describeEnvironment } from '../driver/environment.ts';
 import { spawnServer } from '../servers/spawn.ts';
 import { CLIENT_IMPLEMENTATIONS, createClientOf, type ClientImplementationName } from '../clients/index.ts';
@@ -187,7 +187,7 @@ async function measure(implementation: ClientImplementationName, o: Options, rep
   const transport = CLIENT_IMPLEMENTATIONS[implementation].transport;
   const loadAverageBefore = os.loadavg().map((x) => round(x, 2));
   const server = await spawnServer({ transport });
-  const proc = forkTs(new URL(import.meta.url), ['--child']);
+  const proc = forkModule(new URL(import.meta.url), ['--child']);
   try {
     await ask(proc, { type: 'connect', implementation, baseUrl: server.url, clients: o.clients }, 'connected');
     const warmupSeq = await server.publish({ rate: o.rate, count: Math.max(1, Math.round((o.rate * o.warmupMs) / 1000)), payloadBytes: o.payloadBytes });

@@ -1,7 +1,7 @@
 // The driver's side of its client processes: split the subscribers, connect, gather the seconds, open the window,
 // finish, merge.
 import type { ChildProcess } from 'node:child_process';
-import { exitAccount, forkTs } from '../lib/children.ts';
+import { exitAccount, forkModule } from '../lib/children.ts';
 import { mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
 import { summarizeLoopDelay, type LoopDelaySummaryUs } from '../lib/loop-delay.ts';
 import type { Transport } from '../lib/transports.ts';
@@ -88,7 +88,7 @@ export class ClientPool {
     if (this.children.length > 0) throw new Error('ClientPool.launch() called twice');
     await Promise.all(
       this.shares.map((clients, index) => {
-        const child = forkTs(new URL('./client-process.ts', import.meta.url), []);
+        const child = forkModule(new URL('./client-process.ts', import.meta.url), []);
         this.children.push(child);
         child.on('message', (msg: ClientMessage) => {
           if (msg.type === 'tick') this.onTick(child, msg);

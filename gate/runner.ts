@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunHooks, RunResult } from '../lib/result.ts';
 import { FANOUT_FIELDS, FIELDS, type FieldSpec, type OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
+import { FROM_SOURCES } from '../lib/children.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
 import { parseResult } from '../lib/result.ts';
@@ -116,8 +117,8 @@ export function knobArgs(o: Pick<OptionsOf<'fanout'>, 'injectDelayMs' | 'injectC
   return args.join(' ');
 }
 
-/** Absolute path of this build's bin/rtbench.js. */
-export const RTBENCH_BIN = fileURLToPath(new URL('../bin/rtbench.js', import.meta.url));
+/** Absolute path of this build's entry: bin/rtbench.js from the sources, cli.js compiled (no loader needed). */
+export const RTBENCH_BIN = fileURLToPath(new URL(FROM_SOURCES ? '../bin/rtbench.js' : '../cli.js', import.meta.url));
 
 /** `s` quoted for a POSIX shell (unchanged when it needs no quoting). */
 export function shellQuote(s: string): string {

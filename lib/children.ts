@@ -1,26 +1,40 @@
 // Every child process rtbench starts is registered here and killed when rtbench exits, however it exits.
+// rtbench runs either from its TypeScript sources (a checkout, through tsx) or compiled (dist/, the npm package);
+// a child runs the same way as its parent: the sibling module with this module's extension, tsx only for .ts.
 import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { failureFromStderr } from './child-failure.ts';
 
 const live = new Set<ChildProcess>();
 let hooked = false;
 
-/** The tsx loader, resolved from rtbench's own install so children work from any working directory. */
-const TSX = import.meta.resolve('tsx');
+/** The extension rtbench's modules run with: '.ts' from the sources, '.js' compiled. */
+const MODULE_EXT = extname(fileURLToPath(import.meta.url));
+
+/** True when rtbench runs from its TypeScript sources (through tsx), false when compiled. */
+export const FROM_SOURCES = MODULE_EXT === '.ts';
+
+/** Node flags a child needs to run rtbench's modules: the tsx loader (from rtbench's own install) for sources. */
+const LOADER = FROM_SOURCES ? ['--import', import.meta.resolve('tsx')] : [];
+
+/** `url` of a module as written in the sources (`new URL('./host.ts', import.meta.url)`), as this build runs it. */
+function runnableModule(url: URL): URL {
+  return FROM_SOURCES ? url : new URL(url.href.replace(/\.ts$/, MODULE_EXT));
+}
 
 /** The last bytes each child wrote to stderr: kept for the parent's account of a failure, never shown raw. */
 const stderrTails = new WeakMap<ChildProcess, string>();
 const STDERR_TAIL_BYTES = 16 * 1024;
 
 /**
- * Forks a TypeScript module of rtbench as a child process with an IPC channel, and tracks it. Its stderr comes to
- * the parent, never to the terminal: `childFailure()` turns it into one sentence when the child fails.
+ * Forks a module of rtbench (named by its source URL) as a child process with an IPC channel, and tracks it. Its
+ * stderr comes to the parent, never to the terminal: `childFailure()` turns it into one sentence when it fails.
  */
-export function forkTs(moduleUrl: URL, args: string[], extraExecArgv: string[] = [], options: ForkOptions = {}): ChildProcess {
+export function forkModule(moduleUrl: URL, args: string[], extraExecArgv: string[] = [], options: ForkOptions = {}): ChildProcess {
   hookExit();
-  const child = fork(fileURLToPath(moduleUrl), args, {
-    execArgv: ['--import', TSX, ...extraExecArgv],
+  const child = fork(fileURLToPath(runnableModule(moduleUrl)), args, {
+    execArgv: [...LOADER, ...extraExecArgv],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     serialization: 'advanced',
     ...options,

@@ -1,4 +1,4 @@
-// Child-process entry of one reference server: `node --import tsx servers/host.ts '<ServerOptions JSON>'`.
+// Child-process entry of one reference server: `node [--import tsx] servers/host.{ts,js} '<ServerOptions JSON>'`.
 // Reports readiness over IPC (or prints the URL without IPC) and exits when its parent goes away.
 import { startServer } from './server.ts';
 import { startPublisher, type Publisher } from './publisher.ts';

@@ -1,6 +1,6 @@
 // Parent side of a reference server process: spawn, wait for readiness, publish, read stats, stop.
 import type { ChildProcess } from 'node:child_process';
-import { childFailure, exitAccount, forkTs } from '../lib/children.ts';
+import { childFailure, exitAccount, forkModule } from '../lib/children.ts';
 import type { ServerOptions } from './options.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
 import type { StatsSnapshot } from './stats.ts';
@@ -37,7 +37,7 @@ export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transpo
 
 /** Starts a reference server process and resolves once it listens. */
 export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
-  const child = forkTs(new URL('./host.ts', import.meta.url), [JSON.stringify(options)], ['--expose-gc']);
+  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(options)], ['--expose-gc']);
   // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>((resolve) =>
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {

@@ -11,7 +11,7 @@ import { DEFAULT_FANOUT, type ScenarioOptions } from '../lib/options.ts';
 import { UsageError } from '../lib/errors.ts';
 import { startServer } from '../servers/server.ts';
 import { failureFromStderr, oneSentence, CHILD_FAILURE_PREFIX } from '../lib/child-failure.ts';
-import { childFailure, exitAccount, forkTs } from '../lib/children.ts';
+import { childFailure, exitAccount, forkModule } from '../lib/children.ts';
 
 const LIMITS_TEXT = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
@@ -107,7 +107,7 @@ describe('a server at its connection limit', { timeout: 60_000 }, () => {
 describe('a failing child process', { timeout: 60_000 }, () => {
   const runFixture = (mode: string): Promise<{ code: number | null; account: string; failure: string | undefined }> =>
     new Promise((resolve, reject) => {
-      const child = forkTs(new URL('./fixtures/crashing-child.ts', import.meta.url), [mode]);
+      const child = forkModule(new URL('./fixtures/crashing-child.ts', import.meta.url), [mode]);
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error('the fixture did not exit within 20 s'));
