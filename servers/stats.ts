@@ -61,7 +61,9 @@ export class ServerStats {
   private closedBytesWritten = 0;
   private closedBytesRead = 0;
   private readonly open = new Set<Socket>();
-  private peakRss = process.memoryUsage.rss();
+  /** The last memory reading (reading RSS opens /proc/self/stat, which fails with EMFILE when descriptors run out). */
+  private mem = process.memoryUsage();
+  private peakRss = this.mem.rss;
   private readonly eld = new LoopDelay();
   /** What the publisher measures of itself; reset with the other windows. */
   readonly publisher = new PublisherStats();
@@ -73,9 +75,23 @@ export class ServerStats {
     private readonly live: () => { subscribers: number; lastSeq: number; deliveries: number; slowConsumersCut: number },
   ) {
     this.sampler = setInterval(() => {
-      const rss = process.memoryUsage.rss();
-      if (rss > this.peakRss) this.peakRss = rss;
+      try {
+        const rss = process.memoryUsage.rss();
+        if (rss > this.peakRss) this.peakRss = rss;
+      } catch {
+        // out of file descriptors for a moment: skip this sample
+      }
     }, 100).unref();
+  }
+
+  /** A fresh memory reading, or the last one when none can be taken now. */
+  private memory(): NodeJS.MemoryUsage {
+    try {
+      this.mem = process.memoryUsage();
+    } catch {
+      // out of file descriptors for a moment: keep the last reading
+    }
+    return this.mem;
   }
 
   /** Starts counting the sockets of `server`. */
@@ -100,7 +116,7 @@ export class ServerStats {
       bytesWritten += socket.bytesWritten;
       bytesRead += socket.bytesRead;
     }
-    const mem = process.memoryUsage();
+    const mem = this.memory();
     if (mem.rss > this.peakRss) this.peakRss = mem.rss;
     const cpu = process.cpuUsage();
     const { subscribers, lastSeq, deliveries, slowConsumersCut } = this.live();
