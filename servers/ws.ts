@@ -2,6 +2,7 @@
 // `{"data":"..."}` are published upstream. The writes of one publish tick are corked into one syscall per socket.
 // A frame that breaks RFC 6455 is answered by `ws` with the close code the RFC names (1002 protocol error, 1007
 // invalid UTF-8, 1009 over `maxBodyBytes`); the socket is destroyed if the peer does not complete the close soon.
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -26,8 +27,13 @@ export const ws: TransportModule = ({ hub, options, slow }) => {
     clientTracking: false,
   });
   // A handshake `ws` refuses (no or a bad Sec-WebSocket-Key, an unknown version, a bad Upgrade or extension
-  // header) gets 400 with the same JSON error as every other refusal, instead of ws's plain-text one.
-  wss.on('wsClientError', (err: Error, socket: Duplex) => rejectUpgrade(socket, 400, `WebSocket handshake refused: ${err.message}`));
+  // header) gets 400 with the same JSON error as every other refusal, instead of ws's plain-text one; an unknown
+  // version is told the versions this server speaks (RFC 6455 4.2.2).
+  wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+    const version = req.headers['sec-websocket-version'];
+    const headers: Record<string, string> = version === '13' || version === '8' ? {} : { 'sec-websocket-version': '13, 8' };
+    rejectUpgrade(socket, 400, `WebSocket handshake refused: ${err.message}`, headers);
+  });
   const subscribers = new Set<Subscriber>();
   const sendOpts = { binary: false, compress: options.wsCompression, fin: true };
 

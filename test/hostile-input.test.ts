@@ -36,6 +36,8 @@ interface Answer {
   then: 'closed' | 'open';
   /** The last error answer carries node's own empty body, not the JSON error (node answers it before any handler). */
   nodeBody?: boolean;
+  /** Headers the last answer carries. */
+  headers?: Record<string, string>;
 }
 
 /** One HTTP case: what to send (the path of the server's transport endpoint is given) and its answer. */
@@ -125,8 +127,8 @@ const HTTP_CASES: HttpCase[] = [
   // The WebSocket handshake.
   { name: 'an upgrade without Sec-WebSocket-Key', send: (p) => upgradeRequest(`${p}?after=0`, { 'Sec-WebSocket-Key': undefined }), answer: { statuses: [400], then: 'closed' }, on: ['ws'] },
   { name: 'an upgrade with a malformed Sec-WebSocket-Key', send: (p) => upgradeRequest(p, { 'Sec-WebSocket-Key': 'short' }), answer: { statuses: [400], then: 'closed' }, on: ['ws'] },
-  { name: 'an upgrade with an unknown WebSocket version', send: (p) => upgradeRequest(p, { 'Sec-WebSocket-Version': '12' }), answer: { statuses: [400], then: 'closed' }, on: ['ws'] },
-  { name: 'an upgrade with a POST', send: (p) => upgradeRequest(p, {}, 'POST'), answer: { statuses: [405], then: 'closed' }, on: ['ws'] },
+  { name: 'an upgrade with an unknown WebSocket version', send: (p) => upgradeRequest(p, { 'Sec-WebSocket-Version': '12' }), answer: { statuses: [400], then: 'closed', headers: { 'sec-websocket-version': '13, 8' } }, on: ['ws'] },
+  { name: 'an upgrade with a POST', send: (p) => upgradeRequest(p, {}, 'POST'), answer: { statuses: [405], then: 'closed', headers: { allow: 'GET' } }, on: ['ws'] },
   { name: 'an upgrade elsewhere than the WebSocket endpoint', send: () => upgradeRequest('/nowhere'), answer: { statuses: [404], then: 'closed' }, on: ['ws'] },
   { name: 'an upgrade with a negative cursor', send: (p) => upgradeRequest(`${p}?after=-1`), answer: { statuses: [400], then: 'closed' }, on: ['ws'] },
   { name: 'an upgrade with a request target over the URL cap', send: (p) => upgradeRequest(`${p}?pad=${'x'.repeat(MAX_URL_BYTES)}`), answer: { statuses: [414], then: 'closed' }, on: ['ws'] },
@@ -240,6 +242,7 @@ async function runHttpCase(s: Served, path: string, c: HttpCase): Promise<void> 
     await conn.waitResponses(statuses.length);
     assert.deepEqual(conn.responses.map((r) => r.status), statuses, conn.describe());
     const last = conn.responses.at(-1);
+    for (const [name, value] of Object.entries(c.answer.headers ?? {})) assert.equal(last?.headers[name], value, `header ${name}`);
     if (last && last.status >= 400) {
       if (c.answer.nodeBody) assert.equal(last.body, '', 'node answers with an empty body');
       else assertJsonError(last.body);
