@@ -55,7 +55,12 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
-/** Connections one process can hold under `limits` (its open-file limit less FD_RESERVE); Infinity when unknown. */
+/**
+ * Connections one process can hold under `limits`: its open-file limit less FD_RESERVE (less half of it, under a
+ * limit so low that FD_RESERVE would leave nothing); Infinity when unknown.
+ */
 export function connectionsPerProcess(limits: MachineLimits = machineLimits()): number {
-  return limits.openFiles ? Math.max(0, limits.openFiles.soft - FD_RESERVE) : Infinity;
+  if (!limits.openFiles) return Infinity;
+  const soft = limits.openFiles.soft;
+  return Math.max(1, soft - Math.min(FD_RESERVE, Math.floor(soft / 2)));
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { FIELDS, KIND_FIELDS, KIND_TRANSPORTS, flagOf, workersFor, type FieldName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { validateScenario, type ScenarioFile } from './schema.ts';
+import { DEFAULT_MAX_STREAM_BYTES, DEFAULT_STREAM_BUDGET_BYTES, streamCostBytes } from '../servers/limits.ts';
 
 const BUILTIN_DIR = fileURLToPath(new URL('./', import.meta.url));
 
@@ -102,6 +103,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     o.payloadBytes = o.tokenBytes;
     o.durationMs = o.tokens * o.tokenIntervalMs;
     o.rate = o.tokenIntervalMs > 0 ? Math.round((o.clients * 1000) / o.tokenIntervalMs) : 0;
+    checkStreamMemory(o, `${file.source}: profile ${profile}`);
   }
   checkDrain(o, file, profile, overrides);
   const deliveries = deliveriesOf(o);
@@ -118,6 +120,25 @@ function checkDrain(o: ScenarioOptions, file: ScenarioFile, profile: string, ove
   const drain = overrides.drainMs !== undefined ? '--drain' : `${file.source}: profiles.${profile}.drainMs`;
   const interval = overrides.pollIntervalMs !== undefined ? '--poll-interval' : `profiles.${profile}.pollIntervalMs`;
   throw new UsageError(`${drain} is ${o.drainMs} ms, shorter than the ${o.pollIntervalMs} ms short-poll interval (${interval}): a poller's last events arrive up to one interval after publishing stops; make the drain at least ${o.pollIntervalMs} ms`);
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/**
+ * A stream run's private streams must fit the servers' memory caps (servers/limits.ts, at their defaults), or the
+ * servers would refuse them mid-run: one stream within the per-stream cap, and all of them (each client's, plus
+ * one warm-up stream per client process, counted at full size) within the budget.
+ */
+function checkStreamMemory(o: { clients: number; workers: number; tokens: number; tokenBytes: number }, where: string): void {
+  const each = streamCostBytes(o.tokens, o.tokenBytes);
+  const asked = `streams of ${o.tokens} tokens of ${o.tokenBytes} bytes`;
+  if (each > DEFAULT_MAX_STREAM_BYTES) {
+    throw new UsageError(`${where} asks for ${asked}, ${mib(each)} of server memory each, over the ${mib(DEFAULT_MAX_STREAM_BYTES)} a server lets one stream hold; lower tokens or tokenBytes`);
+  }
+  const total = (o.clients + o.workers) * each;
+  if (total > DEFAULT_STREAM_BUDGET_BYTES) {
+    throw new UsageError(`${where} asks for ${o.clients + o.workers} ${asked}, ${mib(total)} of server memory together, over the ${mib(DEFAULT_STREAM_BUDGET_BYTES)} a server lets its streams hold; lower clients, tokens or tokenBytes`);
+  }
 }
 
 /** Deliveries a run asks of each transport (events x clients). */

@@ -1,6 +1,8 @@
 // Small HTTP helpers shared by the control endpoints and every transport: CORS, JSON errors, cursors.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Backlog } from './hub.ts';
+import { rawErrorResponse } from './limits.ts';
 
 /** Headers every response carries so a browser page from any origin can subscribe and publish. */
 export const CORS_HEADERS = {
@@ -13,15 +15,22 @@ export const CORS_HEADERS = {
 /** Headers of a JSON response. */
 export const JSON_HEADERS = { ...CORS_HEADERS, 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
 
-/** Sends `{"error": message}` with a 4xx status; the connection stays usable. */
-export function sendError(res: ServerResponse, status: number, message: string): void {
+/** Sends `{"error": message}` with a 4xx/5xx status (and any extra `headers`); the connection stays usable. */
+export function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const text = `${JSON.stringify({ error: message })}\n`;
-  res.writeHead(status, { ...JSON_HEADERS, 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...JSON_HEADERS, ...headers, 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Answers a refused upgrade with a JSON error and closes its socket once the answer is out. */
+export function rejectUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+  // node:http keeps sockets half-open: without the destroy, a client that never closes would hold it forever.
+  socket.once('finish', () => socket.destroy());
+  socket.end(rawErrorResponse(status, message, headers));
 }
 
 /** Sends a JSON body with status 200. */
@@ -31,8 +40,23 @@ export function sendJson(res: ServerResponse, body: unknown): void {
   res.end(text);
 }
 
+/** Thrown for a request the server refuses; the caller answers `status` with its message (and `headers`). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
 /** Thrown for a malformed query; the caller answers 400 with its message. */
-export class BadRequest extends Error {}
+export class BadRequest extends HttpError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
 
 /** Parses a non-negative integer query parameter; undefined when absent. */
 export function intParam(url: URL, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {

@@ -1,6 +1,13 @@
 // Options of one reference server process.
 import type { Transport } from '../lib/transports.ts';
 import { DEFAULT_MAX_QUEUED_BYTES } from './slow-consumer.ts';
+import {
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_MAX_HELD_POLLS,
+  DEFAULT_MAX_STREAM_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_STREAM_BUDGET_BYTES,
+} from './limits.ts';
 
 /** Default byte budget of retention: 32 MiB (the 10 000 default events of 100 bytes take about 1.5 MB). */
 export const DEFAULT_RETENTION_BYTES = 32 * 1024 * 1024;
@@ -28,6 +35,16 @@ export interface ServerOptions {
   maxBodyBytes: number;
   /** Longest long-poll wait a client may ask for, ms. */
   maxWaitMs: number;
+  /** Most long polls held at once, server-wide (a connection holds one at a time). */
+  maxHeldPolls: number;
+  /** Most a private stream may cost the server (`streamCostBytes(tokens, bytes)`), bytes. */
+  maxStreamBytes: number;
+  /** Most every private stream held at once (running or lingering) may cost the server together, bytes. */
+  streamBudgetBytes: number;
+  /** Time a connection has to send a request's line and headers, ms (node:http `headersTimeout`). */
+  headersTimeoutMs: number;
+  /** Time a connection has to send a whole request, body included, ms (node:http `requestTimeout`, >= headersTimeoutMs). */
+  requestTimeoutMs: number;
   /** Most bytes one streaming subscriber may have queued before it is cut as a slow consumer (0: no bound). */
   maxQueuedBytes: number;
   /**
@@ -53,6 +70,11 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   wsCompression: false,
   maxBodyBytes: 64 * 1024,
   maxWaitMs: 120_000,
+  maxHeldPolls: DEFAULT_MAX_HELD_POLLS,
+  maxStreamBytes: DEFAULT_MAX_STREAM_BYTES,
+  streamBudgetBytes: DEFAULT_STREAM_BUDGET_BYTES,
+  headersTimeoutMs: DEFAULT_HEADERS_TIMEOUT_MS,
+  requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
   maxConnections: 0,
   injectDelayMs: 0,

@@ -1,17 +1,20 @@
 // One reference server: the shared control endpoints plus one transport's endpoint, on node:http.
+// Every cap on what a request can make it hold is in limits.ts (and docs/protocol.md#limits).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
 import { Hub } from './hub.ts';
 import { ServerStats } from './stats.ts';
 import { monotonicUs } from './clock.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.ts';
-import { BadRequest, CORS_HEADERS, JSON_HEADERS, sendError, sendJson } from './http-util.ts';
+import { CORS_HEADERS, HttpError, JSON_HEADERS, rejectUpgrade, sendError, sendJson } from './http-util.ts';
+import { answerClientError, MAX_DISCARDED_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES } from './limits.ts';
 import type { TransportHandler, TransportModule } from './transport.ts';
 import { createStreams } from './streams.ts';
 import { Scheduler } from './scheduler.ts';
 import { SlowConsumerPolicy } from './slow-consumer.ts';
 import { shortPoll } from './short-poll.ts';
-import { longPoll } from './long-poll.ts';
+import { HeldPolls, longPoll } from './long-poll.ts';
 import { sse } from './sse.ts';
 import { fetchStream } from './fetch-stream.ts';
 import { ws } from './ws.ts';
@@ -45,17 +48,28 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
   const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs }, options.retentionBytes);
   const slow = new SlowConsumerPolicy(options.maxQueuedBytes);
-  const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options, slow });
+  const held = new HeldPolls(options.maxHeldPolls);
+  const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options, slow, held });
   const stats = new ServerStats(options.transport, () => ({ subscribers: transport.subscribers(), lastSeq: hub.lastSeq, deliveries: hub.deliveries, slowConsumersCut: slow.cut }));
   const scheduler = new Scheduler(stats.publisher);
   // `?stream=ID`: a private token stream of the same transport (the stream scenario).
-  const streams = createStreams(TRANSPORT_MODULES[options.transport], options, scheduler, stats.publisher, slow);
+  const streams = createStreams(TRANSPORT_MODULES[options.transport], { options, slow, held }, scheduler, stats.publisher);
 
-  const http = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
-    stats.requests++;
-    handle(req, res).catch((err: unknown) => sendError(res, 500, err instanceof Error ? err.message : String(err)));
-  });
-  http.maxHeadersCount = 100;
+  const http = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // How often node looks for requests past those timeouts (its default, 30 s, would stretch a 10 s timeout to 40 s).
+      connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(options.headersTimeoutMs / 10))),
+    },
+    (req, res) => {
+      stats.requests++;
+      handle(req, res).catch((err: unknown) => sendError(res, 500, err instanceof Error ? err.message : String(err)));
+    },
+  );
+  http.maxHeadersCount = MAX_HEADERS;
   stats.track(http);
   // Past the connections this process can hold (its open-file limit), a new connection is closed at once and
   // counted, instead of an accept or a /proc read failing with EMFILE and taking the server down.
@@ -64,6 +78,12 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   http.on('drop', () => stats.connectionsRefused++);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.url?.length ?? 0) > MAX_URL_BYTES) {
+      drain(req);
+      return sendError(res, 414, `request target over ${MAX_URL_BYTES} bytes`);
+    }
+    // A body no endpoint would read in full is refused before a byte of it is read.
+    if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) return bodyTooLarge(req, res);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://rtbench');
@@ -102,17 +122,37 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
           return sendError(res, 404, `no such endpoint: ${req.method ?? '?'} ${path}; this ${options.transport} server serves ${transport.path}, /publish, /stats, /time and /healthz`);
       }
     } catch (err) {
-      if (err instanceof BadRequest) return sendError(res, 400, err.message);
+      if (err instanceof HttpError) return sendError(res, err.status, err.message, err.headers);
       throw err;
     }
   }
 
+  /**
+   * 413 at once. The rest of the body is read and dropped, so the keep-alive connection stays usable, unless it is
+   * over MAX_DISCARDED_BODY_BYTES: then the connection is closed instead (when the body says its length up front,
+   * after the answer; when it is chunked, once that much has been dropped).
+   */
+  function bodyTooLarge(req: IncomingMessage, res: ServerResponse): void {
+    if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes + MAX_DISCARDED_BODY_BYTES) {
+      res.setHeader('connection', 'close');
+    } else {
+      let dropped = 0;
+      req.on('data', (chunk: Buffer) => {
+        dropped += chunk.length;
+        if (dropped > MAX_DISCARDED_BODY_BYTES) req.socket.destroy();
+      });
+      req.resume();
+    }
+    sendError(res, 413, `request body over ${options.maxBodyBytes} bytes`);
+  }
+
   async function publish(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, options.maxBodyBytes);
-    if (body === undefined) return sendError(res, 413, `request body over ${options.maxBodyBytes} bytes`);
+    if (body === undefined) return bodyTooLarge(req, res);
+    if (!isUtf8(body)) return sendError(res, 400, 'body must be UTF-8 JSON like {"data":"..."}');
     let data: unknown;
     try {
-      data = (JSON.parse(body) as { data?: unknown }).data;
+      data = (JSON.parse(body.toString('utf8')) as { data?: unknown }).data;
     } catch {
       return sendError(res, 400, 'body must be JSON like {"data":"..."}');
     }
@@ -124,6 +164,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     stats.requests++;
+    if ((req.url?.length ?? 0) > MAX_URL_BYTES) return rejectUpgrade(socket, 414, `request target over ${MAX_URL_BYTES} bytes`);
     let url: URL | undefined;
     try {
       url = new URL(req.url ?? '/', 'http://rtbench');
@@ -137,13 +178,12 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
       if (url.searchParams.has('stream')) streams.handlerFor(req, url).upgrade?.(req, socket, head, url);
       else transport.upgrade(req, socket, head, url);
     } catch (err) {
-      rejectUpgrade(socket, 400, err instanceof Error ? err.message : String(err));
+      if (err instanceof HttpError) rejectUpgrade(socket, err.status, err.message, err.headers);
+      else rejectUpgrade(socket, 400, err instanceof Error ? err.message : String(err));
     }
   });
-  http.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"malformed HTTP request"}\n');
-    else socket.destroy();
-  });
+  const timeouts = { headersMs: options.headersTimeoutMs, requestMs: options.requestTimeoutMs };
+  http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, timeouts));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -190,26 +230,20 @@ function drain(req: IncomingMessage): void {
   req.resume();
 }
 
-/** Reads a body up to `limit` bytes; undefined when it is larger (the rest is discarded). */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+/** Reads a body of at most `limit` bytes; undefined as soon as it is larger (reading stops there). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks).toString('utf8')));
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-/** Answers a bad upgrade with a JSON error and closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = `${JSON.stringify({ error: message })}\n`;
-  const reason = status === 404 ? 'Not Found' : status === 426 ? 'Upgrade Required' : 'Bad Request';
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\naccess-control-allow-origin: *\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

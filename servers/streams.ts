@@ -1,26 +1,28 @@
 // Private token streams (the stream scenario): a request naming `stream=ID` reads its own generator instead of
 // the shared event stream. The first request naming an unknown ID starts it: `tokens` events, one every
 // `interval` ms from that moment, each `bytes` long, with the usual framing of the transport. Later requests
-// with the same ID (the next poll, a resumption) read the same stream with their cursor.
+// with the same ID (the next poll, a resumption) read the same stream with their cursor. A stream retains every
+// token, so each is charged `streamCostBytes(tokens, bytes)` against one memory budget until it is dropped: one
+// that alone would cost over `maxStreamBytes` is refused (400), and so is one past the budget or MAX_STREAMS (503).
 import type { IncomingMessage } from 'node:http';
 import { Hub } from './hub.ts';
 import { startPublisher, type Publisher, type PublisherStats } from './publisher.ts';
 import type { Scheduler } from './scheduler.ts';
-import type { SlowConsumerPolicy } from './slow-consumer.ts';
-import { BadRequest, intParam } from './http-util.ts';
-import type { ServerOptions } from './options.ts';
-import type { TransportHandler, TransportModule } from './transport.ts';
-
-/** Most streams one server holds at once. */
-export const MAX_STREAMS = 100_000;
-/** How long a finished stream stays readable (for the last polls and resumptions), ms. */
-export const STREAM_LINGER_MS = 30_000;
+import { BadRequest, HttpError, intParam } from './http-util.ts';
+import { MAX_STREAMS, STREAM_LINGER_MS, streamCostBytes } from './limits.ts';
+import type { TransportContext, TransportHandler, TransportModule } from './transport.ts';
 
 interface PrivateStream {
   handler: TransportHandler;
   publisher: Publisher;
+  /** What it is charged against the budget, bytes. */
+  cost: number;
   timer?: NodeJS.Timeout;
 }
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+/** A client refused for the budget may retry once lingering streams are dropped, s. */
+const RETRY_AFTER = { 'retry-after': String(Math.ceil(STREAM_LINGER_MS / 1000)) };
 
 /** The private streams of one server. */
 export interface Streams {
@@ -32,11 +34,14 @@ export interface Streams {
 }
 
 /**
- * Creates the stream registry of a server whose transport is built by `module`; every stream's publisher runs on
- * the server's `scheduler` and records its lateness in the server's publisher `stats`.
+ * Creates the stream registry of a server whose transport is built by `module` with the server's `ctx` (each
+ * stream has its own hub); every stream's publisher runs on the server's `scheduler` and records its lateness in
+ * the server's publisher `stats`.
  */
-export function createStreams(module: TransportModule, options: ServerOptions, scheduler: Scheduler, stats: PublisherStats, slow: SlowConsumerPolicy): Streams {
+export function createStreams(module: TransportModule, ctx: Omit<TransportContext, 'hub'>, scheduler: Scheduler, stats: PublisherStats): Streams {
+  const { options } = ctx;
   const streams = new Map<string, PrivateStream>();
+  let heldBytes = 0;
   return {
     handlerFor(_req, url) {
       const id = url.searchParams.get('stream') ?? '';
@@ -47,17 +52,26 @@ export function createStreams(module: TransportModule, options: ServerOptions, s
       if (tokens < 1) throw new BadRequest('a new stream needs query parameter "tokens" (an integer >= 1)');
       const intervalMs = intParam(url, 'interval', 60_000) ?? 0;
       const bytes = intParam(url, 'bytes', options.maxBodyBytes) ?? 0;
-      if (streams.size >= MAX_STREAMS) throw new BadRequest(`this server already holds ${MAX_STREAMS} streams`);
+      const cost = streamCostBytes(tokens, bytes);
+      if (cost > options.maxStreamBytes) {
+        throw new BadRequest(`a stream of ${tokens} tokens of ${bytes} bytes would hold ${mib(cost)} of server memory, over the ${mib(options.maxStreamBytes)} one stream may hold`);
+      }
+      if (streams.size >= MAX_STREAMS) throw new HttpError(503, `this server already holds ${MAX_STREAMS} streams; retry when some have ended`, RETRY_AFTER);
+      if (heldBytes + cost > options.streamBudgetBytes) {
+        throw new HttpError(503, `the streams held already cost ${mib(heldBytes)} of the ${mib(options.streamBudgetBytes)} budget, too much to start this one; retry when some have ended`, RETRY_AFTER);
+      }
       const hub = new Hub(tokens);
-      const handler = module({ hub, options, slow });
+      const handler = module({ ...ctx, hub });
       // The first token is due at once: it is in the answer to the request that started the stream.
       const publisher = startPublisher(hub, { rate: intervalMs > 0 ? 1000 / intervalMs : 1e9, count: tokens, payloadBytes: bytes }, stats, scheduler);
-      const stream: PrivateStream = { handler, publisher };
+      const stream: PrivateStream = { handler, publisher, cost };
       streams.set(id, stream);
+      heldBytes += cost;
       void publisher.done.then(() => {
         if (streams.get(id) !== stream) return;
         stream.timer = setTimeout(() => {
           streams.delete(id);
+          heldBytes -= cost;
           handler.close();
         }, STREAM_LINGER_MS).unref();
       });
@@ -73,6 +87,7 @@ export function createStreams(module: TransportModule, options: ServerOptions, s
         s.handler.close();
       }
       streams.clear();
+      heldBytes = 0;
     },
   };
 }

@@ -4,12 +4,15 @@ import type { Duplex } from 'node:stream';
 import type { Hub } from './hub.ts';
 import type { ServerOptions } from './options.ts';
 import type { SlowConsumerPolicy } from './slow-consumer.ts';
+import type { HeldPolls } from './long-poll.ts';
 
-/** What a transport module gets: the hub, the server's options and its slow-consumer policy. */
+/** What a transport module gets: the hub, the server's options, its slow-consumer policy and its held-poll count. */
 export interface TransportContext {
   hub: Hub;
   options: ServerOptions;
   slow: SlowConsumerPolicy;
+  /** The long polls held server-wide (the shared stream's and every private stream's). */
+  held: HeldPolls;
 }
 
 /** One transport's endpoint on the shared server. */

@@ -1,9 +1,13 @@
 // WebSocket (the `ws` library): GET /ws?after=S upgrades; one event JSON per text frame; client text frames
 // `{"data":"..."}` are published upstream. The writes of one publish tick are corked into one syscall per socket.
+// A frame that breaks RFC 6455 is answered by `ws` with the close code the RFC names (1002 protocol error, 1007
+// invalid UTF-8, 1009 over `maxBodyBytes`); the socket is destroyed if the peer does not complete the close soon.
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TransportModule } from './transport.ts';
-import { gapMessage, intParam } from './http-util.ts';
+import { gapMessage, intParam, rejectUpgrade } from './http-util.ts';
 import { monotonicUs } from './clock.ts';
 import { CUT_GRACE_MS } from './slow-consumer.ts';
 
@@ -21,6 +25,14 @@ export const ws: TransportModule = ({ hub, options, slow }) => {
     perMessageDeflate: options.wsCompression,
     maxPayload: options.maxBodyBytes,
     clientTracking: false,
+  });
+  // A handshake `ws` refuses (no or a bad Sec-WebSocket-Key, an unknown version, a bad Upgrade or extension
+  // header) gets 400 with the same JSON error as every other refusal, instead of ws's plain-text one; an unknown
+  // version is told the versions this server speaks (RFC 6455 4.2.2).
+  wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+    const version = req.headers['sec-websocket-version'];
+    const headers: Record<string, string> = version === '13' || version === '8' ? {} : { 'sec-websocket-version': '13, 8' };
+    rejectUpgrade(socket, 400, `WebSocket handshake refused: ${err.message}`, headers);
   });
   const subscribers = new Set<Subscriber>();
   const sendOpts = { binary: false, compress: options.wsCompression, fin: true };
@@ -62,6 +74,7 @@ export const ws: TransportModule = ({ hub, options, slow }) => {
       res.end('{"error":"this endpoint needs a WebSocket upgrade"}\n');
     },
     upgrade(req, socket, head, url) {
+      if (req.method !== 'GET') return rejectUpgrade(socket, 405, `method ${req.method ?? '?'} cannot open a WebSocket; use GET`, { allow: 'GET' });
       const after = intParam(url, 'after') ?? hub.lastSeq;
       // Keep only the TCP socket: a callback that used `req` would retain the upgrade request (~1.2 KB of heap)
       // for the whole life of the connection.
@@ -77,16 +90,22 @@ export const ws: TransportModule = ({ hub, options, slow }) => {
         sub.socket.uncork();
         subscribers.add(sub);
         client.on('close', () => subscribers.delete(sub));
-        client.on('error', () => client.terminate());
+        // A protocol error: ws has sent its close frame (1002, 1007, 1009); the peer gets a moment to answer it.
+        client.on('error', () => setTimeout(() => client.terminate(), CUT_GRACE_MS).unref());
+        /** Closes with `code`; a peer that does not complete the close is cut off after a moment. */
+        const refuse = (code: number, reason: string): void => {
+          client.close(code, reason);
+          setTimeout(() => client.terminate(), CUT_GRACE_MS).unref();
+        };
         client.on('message', (data, isBinary) => {
-          if (isBinary) return client.close(1003, 'binary frames are not accepted; send {"data":"..."} as text');
+          if (isBinary) return refuse(1003, 'binary frames are not accepted; send {"data":"..."} as text');
           let message: unknown;
           try {
             message = (JSON.parse(data.toString()) as { data?: unknown }).data;
           } catch {
-            return client.close(1007, 'upstream frames must be JSON like {"data":"..."}');
+            return refuse(1007, 'upstream frames must be JSON like {"data":"..."}');
           }
-          if (typeof message !== 'string') return client.close(1007, 'upstream frames need a string "data"');
+          if (typeof message !== 'string') return refuse(1007, 'upstream frames need a string "data"');
           hub.publish(message, monotonicUs());
         });
       });

@@ -39,6 +39,7 @@ describe('machine limits', { timeout: 60_000 }, () => {
     assert.equal(parsePortRange('60999 32768'), undefined);
     assert.equal(connectionsPerProcess({ openFiles: { soft: 1024, hard: 1024 } }), 1024 - FD_RESERVE);
     assert.equal(connectionsPerProcess({}), Infinity);
+    assert.equal(connectionsPerProcess({ openFiles: { soft: 64, hard: 64 } }), 32);
   });
 
   it('counts the connections a run holds at once, per scenario kind', () => {

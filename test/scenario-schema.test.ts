@@ -61,6 +61,19 @@ describe('the built-in scenarios', () => {
     assert.equal(resolveOptions(loadBuiltin('fanout'), 'ci', { drainMs: 10_000, pollIntervalMs: 10_000 }).drainMs, 10_000);
   });
 
+  it("refuses stream profiles whose private streams the servers' memory caps would refuse", () => {
+    // 100 000 tokens of 64 KiB: the request that once took a server down.
+    assert.throws(() => resolveOptions(validateScenario(file('stream', { clients: 1, tokens: 100_000, tokenBytes: 65_536 }), 's.json'), 'smoke'), {
+      message: 's.json: profile smoke asks for streams of 100000 tokens of 65536 bytes, 6298.8 MiB of server memory each, over the 64.0 MiB a server lets one stream hold; lower tokens or tokenBytes',
+    });
+    // 20 000 clients take 2 client processes, each with a warm-up stream.
+    assert.throws(() => resolveOptions(validateScenario(file('stream', { clients: 20_000, tokens: 100, tokenBytes: 16 }), 's.json'), 'smoke'), {
+      message: 's.json: profile smoke asks for 20002 streams of 100 tokens of 16 bytes, 1163.4 MiB of server memory together, over the 512.0 MiB a server lets its streams hold; lower clients, tokens or tokenBytes',
+    });
+    // The largest token count the schema allows still fits one stream when tokens are small.
+    assert.equal(resolveOptions(validateScenario(file('stream', { clients: 1, tokens: 100_000, tokenBytes: 16 }), 's.json'), 'smoke').kind, 'stream');
+  });
+
   it('refuses a flag that does not apply to the kind, and transports the kind cannot run', () => {
     assert.throws(() => resolveOptions(loadBuiltin('chat'), 'ci', { rate: 5 }), {
       message: '--rate does not apply to chat scenarios; their parameters are: clients, payloadBytes, warmupMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, messagesPerClient, sendRatePerClient',
