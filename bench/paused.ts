@@ -1,12 +1,13 @@
 // `npm run bench:paused`: what one subscriber that stops reading does to a reference server. The server (its own
 // process) publishes 5 000 events/s of 10 KB; one raw subscriber sends its request and then never reads. For 12 s
 // the server's RSS (from /proc) and the time /healthz takes to answer (a new connection each time) are sampled every
-// 100 ms, with the slow-consumer policy at its default bound and with it off (maxQueuedBytes 0).
+// 100 ms, with the slow-consumer policy at its default bound and with it off (maxQueuedBytes 0), and, as the
+// control, without the subscriber (what publishing alone does to RSS over the same time).
 // Target (issue 9): RSS growth under 100 MB and /healthz within 50 ms throughout, with the policy.
 // Writes bench/results/paused-<date>.json and prints a table.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { spawnServer } from '../servers/spawn.ts';
@@ -40,6 +41,7 @@ function healthz(port: number): Promise<number> {
 
 interface Row {
   transport: string;
+  /** The subscriber's bound; 0: no bound; -1: the control run, without a subscriber. */
   maxQueuedBytes: number;
   rssAtConnectBytes: number;
   rssStartBytes: number;
@@ -58,19 +60,24 @@ const quantile = (xs: number[], q: number): number => {
 const rows: Row[] = [];
 const loadBefore = loadavg();
 for (const transport of TRANSPORTS) {
-  for (const maxQueuedBytes of [DEFAULT_MAX_QUEUED_BYTES, 0]) {
-    const server = await spawnServer({ transport, maxQueuedBytes, publishRate: RATE, payloadBytes: PAYLOAD });
-    const socket = connect(server.port, '127.0.0.1');
-    socket.on('error', () => undefined);
+  // -1: the control, no subscriber at all (what publishing alone does to RSS over the same time).
+  for (const maxQueuedBytes of [-1, DEFAULT_MAX_QUEUED_BYTES, 0]) {
+    const server = await spawnServer({ transport, maxQueuedBytes: Math.max(0, maxQueuedBytes), publishRate: RATE, payloadBytes: PAYLOAD });
+    let socket: Socket | undefined;
     try {
       const rssStart = rssOf(server.pid);
       // Publishing from the start: retention fills as it would on a server that has been up a while.
       await new Promise((r) => setTimeout(r, 2000));
       const rssAtConnect = rssOf(server.pid);
-      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-      const upgrade = transport === 'ws' ? `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` : '';
-      socket.write(`GET ${PATH[transport]} HTTP/1.1\r\nHost: 127.0.0.1\r\n${upgrade}\r\n`);
-      socket.pause();
+      if (maxQueuedBytes >= 0) {
+        const s = connect(server.port, '127.0.0.1');
+        socket = s;
+        s.on('error', () => undefined);
+        await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+        const upgrade = transport === 'ws' ? `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` : '';
+        s.write(`GET ${PATH[transport]} HTTP/1.1\r\nHost: 127.0.0.1\r\n${upgrade}\r\n`);
+        s.pause();
+      }
       let rssMax = rssAtConnect;
       const times: number[] = [];
       const end = performance.now() + SECONDS * 1000;
@@ -92,7 +99,7 @@ for (const transport of TRANSPORTS) {
         slowConsumersCut: st.slowConsumersCut,
       });
     } finally {
-      socket.destroy();
+      socket?.destroy();
       await server.stop();
     }
   }
@@ -107,7 +114,7 @@ const mb = (b: number): string => (b / 1048576).toFixed(1);
 process.stdout.write('transport     policy     RSS at connect  growth since connect  growth since start  /healthz p50/p99/max ms  cut\n');
 for (const r of rows) {
   process.stdout.write(
-    `${r.transport.padEnd(13)} ${(r.maxQueuedBytes === 0 ? 'off' : `${mb(r.maxQueuedBytes)} MiB`).padEnd(10)} ${mb(r.rssAtConnectBytes).padStart(10)} MB ${mb(r.growthSinceConnectBytes).padStart(15)} MB ${mb(r.growthSinceStartBytes).padStart(16)} MB   ${r.healthzMs.p50.toFixed(1)}/${r.healthzMs.p99.toFixed(1)}/${r.healthzMs.max.toFixed(1)}  ${r.slowConsumersCut}\n`,
+    `${r.transport.padEnd(13)} ${(r.maxQueuedBytes < 0 ? 'no sub.' : r.maxQueuedBytes === 0 ? 'off' : `${mb(r.maxQueuedBytes)} MiB`).padEnd(10)} ${mb(r.rssAtConnectBytes).padStart(10)} MB ${mb(r.growthSinceConnectBytes).padStart(15)} MB ${mb(r.growthSinceStartBytes).padStart(16)} MB   ${r.healthzMs.p50.toFixed(1)}/${r.healthzMs.p99.toFixed(1)}/${r.healthzMs.max.toFixed(1)}  ${r.slowConsumersCut}\n`,
   );
 }
 process.stdout.write(`load before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${file.loadAfter.map((x) => x.toFixed(2)).join(' ')}\nwrote ${out.pathname}\n`);
