@@ -62,7 +62,7 @@ const clients: Client[] = [];
 const failedIndexes = new Set<number>();
 let firstError: string | undefined;
 let config: ClientProcessConfig | undefined;
-/** The scenario behaviour (churn, chat, burst, stream), when the config names one. */
+/** The scenario behaviour (churn, chat, burst, stream, slow-consumer), when the config names one. */
 let behaviour: Behaviour | undefined;
 const eld = new LoopDelay(CLIENT_PROBE_INTERVAL_MS);
 
@@ -119,6 +119,7 @@ function openWindow(w: WindowSpec): void {
   windowEndUs = w.endUs ?? Infinity;
   windowLateUs = Math.max(0, received - w.startUs);
   eld.setWindow(w.startUs, windowEndUs);
+  behaviour?.window?.(w);
   windowTimers.push(setTimeout(() => (windowCpuStart = process.cpuUsage()), Math.max(0, (w.startUs - nowUs()) / 1000)));
   if (w.endUs !== undefined) windowTimers.push(setTimeout(closeWindow, Math.max(0, (w.endUs - nowUs()) / 1000)));
 }
@@ -264,7 +265,7 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     cpuUs: windowCpuUs,
     windowUs,
     windowLateUs,
-    ...(behaviour ? { scenario: behaviour.report() } : {}),
+    ...(behaviour ? { scenario: behaviour.report(lastSeq) } : {}),
   };
   for (const s of sinks) {
     report.received += s.tracker.received;

@@ -8,6 +8,7 @@ import { runChurn } from './churn/run.ts';
 import { runFanout } from './fanout/run.ts';
 import { runIdle } from './idle/run.ts';
 import { runPollCeiling } from './poll-ceiling/run.ts';
+import { runSlowConsumer } from './slow-consumer/run.ts';
 import { runStream } from './stream/run.ts';
 
 /** The runner of each scenario kind. */
@@ -20,6 +21,7 @@ export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: Run
   stream: runStream,
   capacity: runCapacity,
   'poll-ceiling': runPollCeiling,
+  'slow-consumer': runSlowConsumer,
 };
 
 /** Runs `options` with its kind's runner, one transport at a time; a transport's failure is recorded, not thrown. */
