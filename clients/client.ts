@@ -1,5 +1,6 @@
 // The one contract every transport client implements (hono's adapter pattern: one small file per transport).
 import type { Transport } from '../lib/transports.ts';
+import type { ReadThrottle } from './throttle.ts';
 
 /** Where a client reports what it receives. Called on the hot path: no allocation expected of the sink. */
 export interface EventSink {
@@ -38,6 +39,11 @@ export interface ClientOptions {
   keepAlive?: boolean;
   /** Extra query parameters for the transport endpoint, e.g. "stream=a1&tokens=50" (the stream scenario). */
   query?: string;
+  /**
+   * Reads through this throttle once subscribed (the slow-consumer scenario's slow clients): a stream or socket is
+   * paused, a poller polls later. The default clients of every transport honour it.
+   */
+  throttle?: ReadThrottle;
   /** Called when the connection fails after connect() resolved (the client then stops). */
   onError?: (err: Error) => void;
 }

@@ -36,6 +36,7 @@ export abstract class HttpStreamClient extends BaseClient {
   /** Every socket this client's requests were given (the agent reuses one for several sends). */
   private readonly sockets = new Set<Socket>();
   private stream: ClientRequest | undefined;
+  private response: IncomingMessage | undefined;
 
   /** The stream's path with its query ("/sse?after=3") and the request's headers. */
   protected abstract target(): { path: string; headers: Record<string, string> };
@@ -61,6 +62,8 @@ export abstract class HttpStreamClient extends BaseClient {
         res.once('end', () => this.ended(new Error(`the server ended the ${this.transport} stream`)));
         res.on('error', (err) => this.ended(new Error(`the ${this.transport} stream broke off: ${err.message}`)));
         res.once('close', () => this.ended(new Error(`the ${this.transport} stream was closed`)));
+        this.response = res;
+        this.options.throttle?.attach(this.flow);
         resolve();
       });
       this.stream = req;
@@ -76,6 +79,14 @@ export abstract class HttpStreamClient extends BaseClient {
   private readonly onData = (chunk: Buffer): void => {
     this.chunkNowUs = nowUs();
     this.onChunk(chunk);
+    const throttle = this.options.throttle;
+    if (throttle !== undefined) throttle.read(chunk.length);
+  };
+
+  /** Stops and restarts reading the body (a paused response stops reading its socket once its buffer is full). */
+  private readonly flow = {
+    pause: (): void => void this.response?.pause(),
+    resume: (): void => void this.response?.resume(),
   };
 
   /** The body is over: once open, the first cause goes to `onError` (fail() ignores the rest, and any after close()). */
@@ -109,6 +120,7 @@ export abstract class HttpStreamClient extends BaseClient {
 
   /** Destroys the stream and every socket of the agent (also one not yet handed to its request); resolves once all are closed. */
   protected async shutdown(): Promise<void> {
+    this.options.throttle?.detach(this.flow);
     this.stream?.destroy();
     const sockets = new Set(this.sockets);
     for (const pool of [this.agent.sockets, this.agent.freeSockets]) {

@@ -41,7 +41,11 @@ class LongPollClient extends PollingClient {
 
   /** Polls until closed; rejects with the first failure (a destroyed client's rejection is then ignored). */
   private async loop(): Promise<void> {
-    while (this.state !== 'closed') await this.poll();
+    for (;;) {
+      await this.readable();
+      if (this.state === 'closed') return;
+      await this.poll();
+    }
   }
 
   send(data: string): Promise<void> {

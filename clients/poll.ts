@@ -21,6 +21,30 @@ export abstract class PollingClient extends BaseClient {
     this.cursor = options.after;
     this.keepAlive = options.keepAlive !== false;
     this.http = new UndiciClient(originOf(options.baseUrl), { pipelining: 1, ...http });
+    options.throttle?.attach(this.flow);
+  }
+
+  /** True while a throttle holds this poller's next poll; `release` lets it go. */
+  private held = false;
+  private release: (() => void) | undefined;
+
+  /** A poller "reads" by polling: a throttle delays the next poll (a stopped poller stops polling). */
+  private readonly flow = {
+    pause: (): void => {
+      this.held = true;
+    },
+    resume: (): void => {
+      this.held = false;
+      const release = this.release;
+      this.release = undefined;
+      release?.();
+    },
+  };
+
+  /** Resolves once the next poll may go out: at once, unless a throttle holds it (close() lets it go too). */
+  protected readable(): Promise<void> {
+    if (!this.held || this.state === 'closed') return Promise.resolve();
+    return new Promise<void>((resolve) => (this.release = resolve));
   }
 
   /** The path of the next poll, from `cursor`. */
@@ -39,10 +63,13 @@ export abstract class PollingClient extends BaseClient {
     if (answer.gap === true) this.sink.gap();
     for (let i = 0; i < events.length; i++) this.deliver(events[i] as WireMessage, now);
     this.cursor = answer.next;
+    this.options.throttle?.read(text.length);
   }
 
   /** Destroys the connection (an in-flight poll then rejects, and is ignored); resolves when the socket closed. */
   protected async shutdown(): Promise<void> {
+    this.options.throttle?.detach(this.flow);
+    this.flow.resume();
     await this.http.destroy();
   }
 }

@@ -32,10 +32,13 @@ class ShortPollClient extends PollingClient {
 
   private readonly tick = (): void => {
     this.timer = undefined;
-    this.poll().then(
-      () => this.schedule(),
-      (err: unknown) => this.fail(err),
-    );
+    // A throttle may hold the next poll (a slow poller polls later, a stopped one not at all).
+    this.readable()
+      .then(() => (this.state === 'closed' ? undefined : this.poll()))
+      .then(
+        () => this.schedule(),
+        (err: unknown) => this.fail(err),
+      );
   };
 
   /** `POST /publish` on the same connection (queued behind a poll in flight, which is answered at once). */

@@ -15,7 +15,10 @@ class WsClient extends BaseClient {
     this.socket = socket;
     socket.on('message', this.onMessage);
     return new Promise<void>((resolve, reject) => {
-      socket.once('open', resolve);
+      socket.once('open', () => {
+        this.options.throttle?.attach(this.flow);
+        resolve();
+      });
       socket.on('error', (err) => {
         reject(err);
         this.fail(err);
@@ -36,6 +39,14 @@ class WsClient extends BaseClient {
     } catch (err) {
       this.fail(err);
     }
+    const throttle = this.options.throttle;
+    if (throttle !== undefined) throttle.read((data as Buffer).length);
+  };
+
+  /** Stops and restarts reading the socket (WebSocket#pause stops reading from the kernel). */
+  private readonly flow = {
+    pause: (): void => this.socket?.pause(),
+    resume: (): void => this.socket?.resume(),
   };
 
   /** Sends `{"data":...}` as one text frame (the same body as `POST /publish`); resolves once written. */
@@ -48,6 +59,7 @@ class WsClient extends BaseClient {
 
   /** Close handshake (code 1000); an unfinished handshake is aborted. Resolves on the socket's 'close'. */
   protected async shutdown(): Promise<void> {
+    this.options.throttle?.detach(this.flow);
     const socket = this.socket;
     if (socket === undefined || socket.readyState === WebSocket.CLOSED) return;
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));

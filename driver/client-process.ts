@@ -63,7 +63,7 @@ const clients: Client[] = [];
 const failedIndexes = new Set<number>();
 let firstError: string | undefined;
 let config: ClientProcessConfig | undefined;
-/** The scenario behaviour (churn, chat, burst, stream), when the config names one. */
+/** The scenario behaviour (churn, chat, burst, stream, slow-consumer), when the config names one. */
 let behaviour: Behaviour | undefined;
 const eld = new LoopDelay(CLIENT_PROBE_INTERVAL_MS);
 
@@ -122,6 +122,7 @@ function openWindow(w: WindowSpec): void {
   windowEndUs = w.endUs ?? Infinity;
   windowLateUs = Math.max(0, received - w.startUs);
   eld.setWindow(w.startUs, windowEndUs);
+  behaviour?.window?.(w);
   windowTimers.push(
     setTimeout(() => {
       windowCpuStart = process.cpuUsage();
@@ -277,7 +278,7 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     cpuUs: windowCpuUs,
     windowUs,
     windowLateUs,
-    ...(behaviour ? { scenario: behaviour.report() } : {}),
+    ...(behaviour ? { scenario: behaviour.report(lastSeq) } : {}),
   };
   for (const s of sinks) {
     report.received += s.tracker.received;

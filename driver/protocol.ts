@@ -20,7 +20,7 @@ export interface ClientProcessConfig {
   connectConcurrency: number;
   /** Polling clients keep their TCP connection alive across requests (default true). */
   keepAlive?: boolean;
-  /** What the subscribers do beyond subscribing (churn, chat, burst, stream scenarios); absent: fan-out. */
+  /** What the subscribers do beyond subscribing (churn, chat, burst, stream, slow-consumer scenarios); absent: fan-out. */
   scenario?: ProcessScenario;
 }
 

@@ -5,7 +5,7 @@ import { TRANSPORTS, type Transport } from './transports.ts';
 import { connectionsPerProcess } from './limits.ts';
 
 /** Every scenario kind, one runner each. */
-export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling'] as const;
+export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer'] as const;
 
 /** One scenario kind. */
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
@@ -80,6 +80,10 @@ export const FIELDS = {
   maxSteps: { type: 'int', min: 1, max: 100, default: 6, doc: 'most steps when steps is empty' },
   sloP99Ms: { type: 'number', min: 0, above: true, max: 600_000, default: 100, doc: 'p99 latency SLO' },
   stepDurationMs: { type: 'int', min: 100, max: 3_600_000, default: 5000, doc: 'measured time of one step' },
+  // slow-consumer
+  slowFraction: { type: 'number', min: 0, max: 1, default: 0.1, doc: 'share of the clients that read slowly from the first event until the window closes (rounded, at least one when above 0)', flag: '--slow-fraction' },
+  slowReadBytesPerSec: { type: 'int', min: 0, max: 1_073_741_824, default: 0, doc: 'how fast the slow clients read, bytes/s (0: not at all)', flag: '--slow-read-rate' },
+  retentionEvents: { type: 'int', min: 0, max: 10_000_000, default: 0, doc: 'events the server keeps for resumption (0: every event the run publishes)', flag: '--retention' },
   // poll-ceiling
   connections: { type: 'int', min: 1, max: 10_000, default: 100, doc: 'concurrent connections autocannon opens' },
   pipelining: { type: 'int', min: 1, max: 100, default: 1, doc: 'requests in flight per connection' },
@@ -105,6 +109,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs'],
   capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining'],
+  'slow-consumer': [...FANOUT_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
 };
 
 /** Transports a kind can run (poll-ceiling measures the polling endpoints only). */
@@ -117,6 +122,7 @@ export const KIND_TRANSPORTS: Record<ScenarioKind, readonly Transport[]> = {
   stream: TRANSPORTS,
   capacity: TRANSPORTS,
   'poll-ceiling': ['short-poll', 'long-poll'],
+  'slow-consumer': TRANSPORTS,
 };
 
 // ---- the typed options -------------------------------------------------------------------------------------
@@ -255,8 +261,19 @@ export interface PollCeilingParams {
   pipelining: number;
 }
 
+/** slow-consumer: a share of the clients reads slowly (or not at all) from the first event until the window closes; the rest read normally. */
+export interface SlowConsumerParams {
+  kind: 'slow-consumer';
+  /** Share of the clients that read slowly, 0..1 (rounded; at least one client when above 0). */
+  slowFraction: number;
+  /** How fast the slow clients read, bytes/s (0: not at all). */
+  slowReadBytesPerSec: number;
+  /** Events the server keeps for resumption (0: every event the run publishes, so nothing is lost to a gap). */
+  retentionEvents: number;
+}
+
 /** The kind-specific parameters, discriminated by `kind`. */
-export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams;
+export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams | SlowConsumerParams;
 
 /** Everything one scenario run uses: the fan-out options, the shared knobs, and the kind's parameters (recorded in the result). */
 export type ScenarioOptions = FanoutOptions & Omit<CommonKnobs, 'kind'> & ScenarioParams;

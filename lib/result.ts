@@ -261,6 +261,46 @@ export interface TransportResult {
   stream?: StreamFigures;
   /** Poll-ceiling scenario: the request rate one server process answers on its polling endpoint. */
   pollCeiling?: PollCeiling;
+  /** Slow-consumer scenario: what slow readers cost the server and the healthy clients, and what they lost. */
+  slowConsumer?: SlowConsumerFigures;
+}
+
+/**
+ * Slow consumers: `slowClients` of the clients read at `readBytesPerSec` (0: not at all) from the first event until
+ * the window closed, the others normally. The transport's `latency`, timeline and events/s are the healthy clients'; `delivery` and
+ * `server.slowConsumersCut` cover every client.
+ */
+export interface SlowConsumerFigures {
+  /** Clients that read slowly (from the first event until the window closed), and the others. */
+  slowClients: number;
+  healthyClients: number;
+  /** How fast the slow clients read, bytes/s (0: they did not read at all). */
+  readBytesPerSec: number;
+  /** True for the pollings: the server queues nothing between requests, so a slow reader costs it nothing (nothing to cut). */
+  pull: boolean;
+  /** The server's bound on one subscriber's queue, bytes (0: none); pollings: absent (nothing is queued). */
+  maxQueuedBytes?: number;
+  /** Events the server kept for resumption. */
+  retentionEvents: number;
+  /** Subscribers the server cut as slow consumers over the whole run (warm-up, window and drain); pollings: 0. */
+  cuts: number;
+  /** Expected deliveries the healthy clients never received (failed and straggling clients apart). */
+  healthyLost: number;
+  /** Slow clients that found their connection cut and resumed with their cursor, and their resumptions in all. */
+  cutClients: number;
+  resumes: number;
+  /** Events the resumed connections delivered that were due before they reconnected: what the cut clients got back. */
+  recoveredEvents: number;
+  /** Expected deliveries the slow clients never received: lost to a gap (retention no longer held them when they came back). */
+  slowLost: number;
+  /** Gap notices the slow clients received. */
+  slowGaps: number;
+  /** Slow clients still behind when the drain ended. */
+  slowStragglers: number;
+  /** The slow clients' latency of the events scheduled in the window (their catch-up included), µs. */
+  slowLatency: LatencySummaryUs;
+  /** The server's peak RSS over the window minus its RSS once every client was connected, bytes. */
+  rssGrowthBytes: number;
 }
 
 /** The requests/s ceiling of a polling endpoint, measured with autocannon against one server process. */

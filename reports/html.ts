@@ -114,7 +114,11 @@ function renderRun(result: RunResult, idPrefix: string, charts: ChartSpec[], lev
   const runCharts = chartsFor(idPrefix, [{ result }]);
   const notes = chartNotes(idPrefix, [{ result }]);
   charts.push(...runCharts);
-  const sections = sectionsFor(ts).map((s) => `<${h} id="${idPrefix}-section-${s.id}">${esc(s.title)}</${h}>\n<p class="muted">${esc(s.note)}</p>\n${renderMetricTable(ts, s.rows, false)}`);
+  const sections = sectionsFor(ts).map((s) => {
+    const findings = s.findings?.(ts) ?? [];
+    const found = findings.length > 0 ? `\n<p class="findings">${esc(findings.join(' '))}</p>` : '';
+    return `<${h} id="${idPrefix}-section-${s.id}">${esc(s.title)}</${h}>\n<p class="muted">${esc(s.note)}</p>\n${renderMetricTable(ts, s.rows, false)}${found}`;
+  });
   const parts = [
     `<p class="muted">${esc(result.startedAt)} → ${esc(result.finishedAt)}${result.interrupted ? ' · <strong>interrupted</strong>' : ''} · ${esc(shortSettings(result))}</p>`,
     renderWarnings(warningsFor(result)),

@@ -81,6 +81,8 @@ function renderOne(result: RunResult, prefix: string): string {
     lines.push(`|---|${ts.map(() => '--:').join('|')}|---|`);
     for (const def of section.rows) lines.push(metricLine(def, ts));
     lines.push('');
+    const findings = section.findings?.(ts) ?? [];
+    if (findings.length > 0) lines.push(findings.join(' '), '');
   }
   lines.push(
     "**Bold** = best in row (lowest, or highest where more is wanted). A timed row's best must stand clear of this run's per-second noise (notched medians of the window seconds); timed rows without a per-second series are not ranked.",

@@ -248,6 +248,11 @@ export function loadText(result: RunResult): string {
   if (pc) return `autocannon with ${formatCount(pc.connections)} connections, pipelining ${formatCount(pc.pipelining)}, ${formatMsShort(pc.durationMs)} per transport`;
   const stream = ts.find((t) => t.stream)?.stream;
   if (stream) return `${formatCount(stream.streams)} streams per transport of ${formatCount(stream.tokensPerStream)} tokens each`;
+  const slow = ts.find((t) => t.slowConsumer)?.slowConsumer;
+  if (slow) {
+    const how = slow.readBytesPerSec === 0 ? 'stopped reading' : `reading ${formatBytes(slow.readBytesPerSec)}/s`;
+    return `${clients} (${formatCount(slow.slowClients)} slow: ${how}), ${formatRate(o.rate, ' events/s')}`;
+  }
   const burst = ts.find((t) => t.burst)?.burst;
   if (burst) return `${clients}, ${formatCount(burst.bursts)} bursts of ${formatCount(burst.eventsPerBurst)} events`;
   if (ts.some((t) => t.roundTrip)) return `${clients}, ${formatRate(o.rate, ' messages/s')} sent upstream (all clients)`;

@@ -1,7 +1,7 @@
 // The per-scenario sections every report shows under its summary: reconnections (churn), chat round trip,
-// bursts, token streams and the polling ceiling. One table of row definitions, like metrics.ts, so the
-// terminal, Markdown and HTML reports agree on labels, units, directions and charts.
-import type { LatencySummaryUs, TransportResult } from '../lib/result.ts';
+// bursts, token streams, the polling ceiling and slow consumers. One table of row definitions, like metrics.ts, so
+// the terminal, Markdown and HTML reports agree on labels, units, directions, charts and findings.
+import type { LatencySummaryUs, SlowConsumerFigures, TransportResult } from '../lib/result.ts';
 import type { ValueFormat } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatUs } from './format.ts';
 import { visibleMetrics, type Better, type MetricDef } from './metrics.ts';
@@ -22,7 +22,7 @@ export interface SectionChart {
 /** One scenario's section: shown when any transport carries its block. */
 export interface ScenarioSection {
   /** The block of TransportResult it reads ("connect", "roundTrip", ...). */
-  id: 'connect' | 'roundTrip' | 'burst' | 'stream' | 'pollCeiling';
+  id: 'connect' | 'roundTrip' | 'burst' | 'stream' | 'pollCeiling' | 'slowConsumer';
   title: string;
   /** One sentence: what the section measures. */
   note: string;
@@ -30,6 +30,8 @@ export interface ScenarioSection {
   has: (t: TransportResult) => boolean;
   rows: MetricDef[];
   charts: SectionChart[];
+  /** Sentences on what this run shows, from its figures; every view prints them under the section's rows. */
+  findings?: (transports: readonly TransportResult[]) => string[];
 }
 
 type Pct = 'p50Us' | 'p99Us' | 'maxUs';
@@ -62,6 +64,67 @@ function formatMsResolution(us: number): string {
 }
 
 const connect = (t: TransportResult): TransportResult['connect'] => t.connect;
+
+const slow = (t: TransportResult): SlowConsumerFigures | undefined => t.slowConsumer;
+/** The slow-consumer figure `get` of a push transport; undefined for the pollings (nothing is queued for them). */
+const push = (t: TransportResult, get: (s: SlowConsumerFigures) => number | undefined): number | undefined => {
+  const s = slow(t);
+  return s && !s.pull ? get(s) : undefined;
+};
+/** Cell text of a slow-consumer row the pollings do not have: `text` for them, nothing for the streams. */
+const pullText =
+  (text: string) =>
+  (t: TransportResult): string | undefined =>
+    slow(t)?.pull ? text : undefined;
+
+/** "ws", "ws and sse", "ws, sse and fetch-stream". */
+function names(ts: readonly TransportResult[]): string {
+  const n = ts.map((t) => t.transport);
+  return n.length <= 1 ? (n[0] ?? '') : `${n.slice(0, -1).join(', ')} and ${n[n.length - 1]}`;
+}
+
+/** One figure per transport, in the order they are named: "2" when they agree, else "2 / 3 / 2". */
+function each(ts: readonly TransportResult[], get: (t: TransportResult) => number, format: (v: number) => string): string {
+  const values = ts.map(get);
+  if (values.every((v) => v === values[0])) return format(values[0] ?? 0);
+  return values.map(format).join(' / ');
+}
+
+/** What a slow-consumer run shows, in sentences: who was slow, the pollings' immunity, and what each push transport did. */
+export function slowConsumerFindings(transports: readonly TransportResult[]): string[] {
+  const ts = transports.filter((t) => t.slowConsumer !== undefined && t.status === 'ok');
+  const first = ts[0]?.slowConsumer;
+  if (!first) return [];
+  const growth = (t: TransportResult): number => slow(t)?.rssGrowthBytes ?? 0;
+  const how = first.readBytesPerSec === 0 ? 'stopped reading' : `read at ${formatBytes(first.readBytesPerSec)}/s`;
+  const out = [`${formatCount(first.slowClients)} of the ${formatCount(first.slowClients + first.healthyClients)} clients ${how} from the first event until the window closed, then read at full speed; the latency above is the other ${formatCount(first.healthyClients)}'s.`];
+  const pull = ts.filter((t) => slow(t)?.pull === true);
+  if (pull.length > 0) {
+    out.push(`${names(pull)}: immune by construction. The server queues nothing between polls, so a slow poller only polls less and falls behind; there is nothing to cut (server RSS growth ${each(pull, growth, formatBytes)}).`);
+  }
+  const pushed = ts.filter((t) => slow(t)?.pull === false);
+  const unbounded = pushed.filter((t) => slow(t)?.maxQueuedBytes === 0);
+  const bounded = pushed.filter((t) => (slow(t)?.maxQueuedBytes ?? 0) > 0);
+  const cut = bounded.filter((t) => (slow(t)?.cuts ?? 0) > 0);
+  const held = bounded.filter((t) => (slow(t)?.cuts ?? 0) === 0);
+  if (unbounded.length > 0) {
+    out.push(`${names(unbounded)}: no bound (maxQueuedBytes 0), so nothing was cut and the server held every event the slow clients had not read: its RSS grew ${each(unbounded, growth, formatBytes)} over the window. Without the policy a stalled reader costs the server memory for as long as it stalls.`);
+  }
+  if (cut.length > 0) {
+    const bound = formatBytes(slow(cut[0] as TransportResult)?.maxQueuedBytes ?? 0);
+    const retention = formatCount(slow(cut[0] as TransportResult)?.retentionEvents ?? 0);
+    out.push(
+      `${names(cut)}: past the ${bound} queue bound the server cut ${each(cut, (t) => slow(t)?.cuts ?? 0, formatCount)} slow consumer${cut.every((t) => slow(t)?.cuts === 1) ? '' : 's'} (RSS growth ${each(cut, growth, formatBytes)}). ` +
+        `That is what the policy costs them: they reconnected with their cursor, got back ${each(cut, (t) => slow(t)?.recoveredEvents ?? 0, formatCount)} events from the server's retention (${retention} events) and lost ${each(cut, (t) => slow(t)?.slowLost ?? 0, formatCount)} to the gap.`,
+    );
+  }
+  if (held.length > 0) {
+    out.push(`${names(held)}: no slow consumer reached the ${formatBytes(slow(held[0] as TransportResult)?.maxQueuedBytes ?? 0)} queue bound in this run (the kernel's socket buffers hold a few MB first), so the server held their queues (RSS growth ${each(held, growth, formatBytes)}); a longer stall or a smaller bound would cut them.`);
+  }
+  const lostHealthy = ts.filter((t) => (slow(t)?.healthyLost ?? 0) > 0);
+  if (lostHealthy.length > 0) out.push(`The healthy clients lost events on ${names(lostHealthy)} (${each(lostHealthy, (t) => slow(t)?.healthyLost ?? 0, formatCount)}): a slow reader cost the others data.`);
+  return out;
+}
 
 /** The sections, in display order. */
 export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
@@ -162,6 +225,38 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
       row('pollGeneratorCpu', 'autocannon CPU', null, (t) => t.pollCeiling?.generatorCpuPercent, (v) => formatPercent(v / 100), 'The load generator’s CPU, share of one core: at 90% or more the figure is a floor of the ceiling.'),
     ],
     charts: [{ id: 'poll-ceiling', title: 'Polling ceiling: requests per second', note: 'Poll requests one server process answered per second: each request is one poller served for one interval.', hint: 'Higher is better.', rows: ['pollRequestsPerSec'], format: 'rate' }],
+  },
+  {
+    id: 'slowConsumer',
+    title: 'Slow consumers',
+    note:
+      'A share of the clients reads slowly or not at all (its socket paused, so the kernel’s buffers fill and the server queues) from the first event until the window closes, then at full speed; the others read normally, and the summary’s latency, timeline and events/s are theirs. ' +
+      'Pull transports (short-poll, long-poll) are immune by construction: the server queues nothing between polls, so a slow poller only falls behind. ' +
+      'Push transports (ws, sse, fetch-stream) queue every event for every subscriber until it is read: without a bound (maxQueuedBytes 0) the server’s memory grows with each stalled reader; with one, the server cuts the reader, which reconnects with its cursor and loses whatever retention no longer holds.',
+    has: (t) => t.slowConsumer !== undefined,
+    rows: [
+      row('slowClients', 'slow clients', null, (t) => slow(t)?.slowClients, formatCount, 'Clients that read slowly or not at all until the window closed.', {
+        noise: 'exact',
+        annotate: (t) => {
+          const s = slow(t);
+          return s ? (s.readBytesPerSec === 0 ? 'stopped' : `at ${formatBytes(s.readBytesPerSec)}/s`) : undefined;
+        },
+      }),
+      row('queueBound', 'queue bound per subscriber', null, (t) => push(t, (s) => s.maxQueuedBytes), (v) => (v === 0 ? 'none' : formatBytes(v)), "The server's slow-consumer policy (maxQueuedBytes): past this many bytes queued for one subscriber it is cut; none: queues grow without bound.", { missing: pullText(`${NONE} (pull: nothing queued)`) }),
+      row('healthyLost', 'healthy clients: lost', 'lower', (t) => slow(t)?.healthyLost, formatCount, 'Events the healthy clients never received.', { noise: 'exact', hint: 'Should be 0: a slow reader must not cost the others data.' }),
+      row('slowCuts', 'slow consumers cut', null, (t) => push(t, (s) => s.cuts), formatCount, 'Subscribers the server cut as slow consumers over the whole run (warm-up, window and drain); the pollings have nothing to cut.', { noise: 'exact', missing: pullText('0 (pull: immune)') }),
+      row('cutResumed', 'cut clients resumed', null, (t) => push(t, (s) => s.cutClients), formatCount, 'Slow clients that found their connection cut and reconnected with their cursor.', { noise: 'exact', missing: pullText(`${NONE} (pull: never cut)`) }),
+      row('recovered', 'events got back on resume', null, (t) => push(t, (s) => s.recoveredEvents), formatCount, "Events the cut clients' new connections delivered that were due before they reconnected: what the server's retention gave back.", { noise: 'exact', missing: pullText(`${NONE} (pull: never cut)`) }),
+      row('slowLost', 'slow clients: lost to the gap', 'lower', (t) => slow(t)?.slowLost, formatCount, 'Events the slow clients never received: retention no longer held them when they resumed (or polled again).', { noise: 'exact' }),
+      lat('slowP50', "slow clients' latency", (t) => slow(t)?.slowLatency, 'p50Us', "How far behind the slow clients were: an event's scheduled time until a slow client had it (their catch-up included)."),
+      lat('slowP99', "slow clients' latency", (t) => slow(t)?.slowLatency, 'p99Us', 'The same, slowest 1 in 100.'),
+      row('rssGrowth', 'server RSS growth', 'lower', (t) => slow(t)?.rssGrowthBytes, formatBytes, "The server's peak RSS over the window minus its RSS once every client was connected: the queues, write buffers and retention the run cost it.", { card: 'Least server memory growth with slow consumers' }),
+    ],
+    charts: [
+      { id: 'slow-memory', title: 'Server RSS growth with slow consumers', note: "Peak RSS over the window minus the RSS once every client was connected: a push transport without a queue bound holds every event its slow readers have not read.", hint: 'Lower is better.', rows: ['rssGrowth'], format: 'bytes' },
+      { id: 'slow-resume', title: 'What the slow clients got back and lost', note: "Events the cut clients got back from retention when they resumed (solid) and events the slow clients lost to the gap (pale).", rows: ['recovered', 'slowLost'], format: 'count' },
+    ],
+    findings: slowConsumerFindings,
   },
 ];
 

@@ -182,6 +182,10 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
     lines.push('');
     const floor = floorText(result);
     if (floor) lines.push(...wrap(floor), '');
+    for (const section of sections) {
+      const findings = section.findings?.(ts) ?? [];
+      if (findings.length > 0) lines.push(...wrap(`${section.title}: ${findings.join(' ')}`), '');
+    }
     const legend = `${color ? 'green' : '*'} = best in row (lowest, or highest where more is wanted); a timed row's best must stand clear of this run's per-second noise (notched medians of the window seconds, docs/reports.md); timed rows without a per-second series are not ranked.`;
     lines.push(...wrap(legend).map((l) => paint(l, 'dim')));
     lines.push(...tieLines([...summary, ...sections.flatMap((s) => s.rows)], result));

@@ -62,7 +62,9 @@ export function warningsFor(result: RunResult): Warning[] {
     if (d && d.lost > 0) {
       const share = d.expectedDeliveries > 0 ? ` (${formatPercent(d.lost / d.expectedDeliveries)})` : '';
       const gaps = d.gaps > 0 ? `; the server announced ${formatCount(d.gaps)} retention gap${d.gaps === 1 ? '' : 's'}` : '';
-      out.push({ level: 'warning', transport: name, message: `${name} lost ${formatCount(d.lost)} of ${formatCount(d.expectedDeliveries)} expected deliveries${share}${gaps}.` });
+      const slowLost = t.slowConsumer?.slowLost ?? 0;
+      const slow = slowLost > 0 ? `; ${formatCount(slowLost)} of them at the slow clients, lost to the gap when they came back (see Slow consumers)` : '';
+      out.push({ level: 'warning', transport: name, message: `${name} lost ${formatCount(d.lost)} of ${formatCount(d.expectedDeliveries)} expected deliveries${share}${gaps}${slow}.` });
     }
     if (d && (d.duplicates > 0 || d.outOfOrder > 0)) {
       out.push({ level: 'warning', transport: name, message: `${name} delivered ${formatCount(d.duplicates)} duplicate and ${formatCount(d.outOfOrder)} out-of-order events.` });

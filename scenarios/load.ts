@@ -146,6 +146,7 @@ function deliveriesOf(o: ScenarioOptions): number {
   switch (o.kind) {
     case 'fanout':
     case 'churn':
+    case 'slow-consumer':
       return Math.round((o.rate * (o.warmupMs + o.durationMs)) / 1000) * o.clients;
     case 'chat':
       return o.messagesPerClient * o.clients * o.clients;

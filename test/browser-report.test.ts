@@ -145,13 +145,14 @@ test('a run with warnings, a before/after pair and idle + capacity runs side by 
   assert.deepEqual(idle?.colors, [...TRANSPORTS].sort());
 });
 
-test('scenario reports draw their extra charts offline: churn, chat, burst, stream, poll-ceiling', async () => {
+test('scenario reports draw their extra charts offline: churn, chat, burst, stream, poll-ceiling, slow-consumer', async () => {
   const expected: Record<string, string[]> = {
     churn: ['connect-times', 'connect-rates'],
     chat: ['round-trip', 'upstream'],
     burst: ['burst'],
     stream: ['first-token', 'token-bytes'],
     'poll-ceiling': ['poll-ceiling'],
+    'slow-consumer': ['slow-memory'],
   };
   for (const [name, extra] of Object.entries(expected)) {
     const result = fixture(`result-${name}.json`);
@@ -168,7 +169,7 @@ test('scenario reports draw their extra charts offline: churn, chat, burst, stre
   }
 
   // every scenario side by side in one file: unique ids, every canvas drawn
-  const all = ['churn', 'chat', 'burst', 'stream', 'poll-ceiling', 'idle', 'capacity'].map((n) => fixture(`result-${n}.json`));
+  const all = ['churn', 'chat', 'burst', 'stream', 'poll-ceiling', 'slow-consumer', 'idle', 'capacity'].map((n) => fixture(`result-${n}.json`));
   const html = renderHtml(all, { generatedAt: 'x' });
   const seen = await open('report-all-scenarios', html);
   assertClean(seen, (html.match(/<canvas id="chart-/g) ?? []).length);

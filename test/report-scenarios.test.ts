@@ -1,6 +1,6 @@
-// Scenario sections (churn, chat, burst, stream, poll-ceiling), the capacity header, and RSS per connection
-// "not measured" in every view. Fixtures result-{churn,chat,burst,stream,poll-ceiling}.json are real smoke runs
-// (see the header of test/fixtures/make-fixture.ts); their values are what that run measured.
+// Scenario sections (churn, chat, burst, stream, poll-ceiling, slow-consumer), the capacity header, and RSS per
+// connection "not measured" in every view. Fixtures result-{churn,chat,burst,stream,poll-ceiling,slow-consumer}.json
+// are real smoke runs (see the header of test/fixtures/make-fixture.ts); their values are what that run measured.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -185,6 +185,64 @@ test('poll-ceiling (real smoke run): more requests/s leads, autocannon connectio
   assert.deepEqual(
     warningsFor(saturated).filter((w) => w.transport === 'long-poll').map((w) => w.message),
     ["long-poll: autocannon used 97.0% of a core, so 13,953 requests/s is a floor of the server's ceiling, not the ceiling."],
+  );
+});
+
+test('slow-consumer (real smoke run): the pollings immune, the streams cutting, what the cut clients got back, and why', () => {
+  const sc = fixture('result-slow-consumer.json');
+  const lines = renderTerminal(sc).split('\n');
+  assert.equal(lines[2], '10 clients per transport (2 slow: stopped reading), 200 events/s, 16.0 KiB payload, 0.300 s warm-up, 2.00 s measured, short-poll every 100 ms, 1 client process per transport (sized from the load)');
+  const at = lines.indexOf('Slow consumers:');
+  assert.ok(at > 0, 'the section heading');
+  assert.deepEqual(lines.slice(at + 1, at + 11), [
+    '  slow clients                                  2 stopped                   2 stopped              2 stopped               2 stopped              2 stopped',
+    '  queue bound per subscriber     – (pull: nothing queued)    – (pull: nothing queued)                256 KiB                 256 KiB                256 KiB',
+    '  healthy clients: lost                                 0                           0                      0                       0                      0',
+    '  slow consumers cut                     0 (pull: immune)            0 (pull: immune)                      2                       2                      2',
+    '  cut clients resumed                 – (pull: never cut)         – (pull: never cut)                      2                       2                      2',
+    '  events got back on resume           – (pull: never cut)         – (pull: never cut)                    674                     668                    670',
+    '  slow clients: lost to the gap                         0                           0                      0                       0                      0',
+    "  slow clients' latency p50                        1.20 s                      1.11 s                 1.03 s                  1.08 s                 1.03 s",
+    "  slow clients' latency p99                        2.19 s                      2.09 s                 1.99 s                  2.00 s                 1.99 s",
+    '  server RSS growth                              38.4 MiB                    46.1 MiB               30.5 MiB                28.1 MiB               27.5 MiB',
+  ]);
+  // the findings, under the table, say what the rows mean for this run
+  const findings =
+    "Slow consumers: 2 of the 10 clients stopped reading from the first event until the window closed, then read at full speed; the latency above is the other 8's. " +
+    'short-poll and long-poll: immune by construction. The server queues nothing between polls, so a slow poller only polls less and falls behind; there is nothing to cut (server RSS growth 38.4 MiB / 46.1 MiB). ' +
+    'ws, sse and fetch-stream: past the 256 KiB queue bound the server cut 2 slow consumers (RSS growth 30.5 MiB / 28.1 MiB / 27.5 MiB). ' +
+    "That is what the policy costs them: they reconnected with their cursor, got back 674 / 668 / 670 events from the server's retention (10,000 events) and lost 0 to the gap.";
+  assert.ok(renderTerminal(sc).replace(/\n {2}/g, ' ').includes(`\n${findings}\n`), 'the terminal prints the findings');
+  const md = renderMarkdown([sc]);
+  assert.ok(md.includes('### Slow consumers\n\nA share of the clients reads slowly or not at all'), 'the Markdown section and its note');
+  assert.ok(md.includes('Pull transports (short-poll, long-poll) are immune by construction: the server queues nothing between polls'), 'the note says the pollings are immune');
+  assert.ok(md.includes('| slow consumers cut | 0 (pull: immune) | 0 (pull: immune) | 2 | 2 | 2 | Subscribers the server cut as slow consumers over the whole run (warm-up, window and drain); the pollings have nothing to cut. |'), 'the cuts row');
+  assert.ok(md.includes(`\n${findings.slice('Slow consumers: '.length)}\n`), 'the Markdown findings');
+  const html = renderHtml([sc], { generatedAt: 'x' });
+  assert.ok(html.includes('<h2 id="r0-section-slowConsumer">Slow consumers</h2>'), 'the HTML section');
+  assert.equal(htmlRow(html, 'slowCuts'), `<td>slow consumers cut</td>${'<td class="unmeasured">0 (pull: immune)</td>'.repeat(2)}${'<td>2</td>'.repeat(3)}`);
+  assert.equal(htmlRow(html, 'rssGrowth'), '<td>server RSS growth</td><td>38.4 MiB</td><td>46.1 MiB</td><td>30.5 MiB</td><td>28.1 MiB</td><td>27.5 MiB</td>');
+  assert.ok(html.includes(`<p class="findings">${findings.slice('Slow consumers: '.length)}</p>`), 'the HTML findings');
+  const charts = chartsOf(html);
+  const resume = charts.find((c) => c.id === 'r0-slow-resume') as BarChartSpec;
+  assert.deepEqual(resume.datasets.map((d) => d.values), [[null, null, 674, 668, 670], [0, 0, 0, 0, 0]]);
+  assert.ok(charts.some((c) => c.id === 'r0-slow-memory'), 'the memory chart');
+
+  // without a bound nothing is cut and the server holds the queues; slow clients' loss is named in the warning
+  const unbounded = structuredClone(sc);
+  for (const t of unbounded.transports) {
+    const s = t.slowConsumer;
+    assert.ok(s && t.delivery, t.transport);
+    if (!s.pull) Object.assign(s, { maxQueuedBytes: 0, cuts: 0, cutClients: 0, resumes: 0, recoveredEvents: 0 });
+    else Object.assign(s, { slowLost: 900, slowGaps: 2 });
+    if (s.pull) Object.assign(t.delivery, { lost: 900, gaps: 2 });
+  }
+  const text = renderTerminal(unbounded).replace(/\n {2}/g, ' ');
+  assert.ok(text.includes('ws, sse and fetch-stream: no bound (maxQueuedBytes 0), so nothing was cut and the server held every event the slow clients had not read: its RSS grew 30.5 MiB / 28.1 MiB / 27.5 MiB over the window.'), 'the unbounded finding');
+  assert.ok(renderTerminal(unbounded).includes('  queue bound per subscriber     – (pull: nothing queued)    – (pull: nothing queued)                   none                    none                   none'), 'no bound shows as none');
+  assert.deepEqual(
+    warningsFor(unbounded).filter((w) => w.transport === 'short-poll').map((w) => w.message),
+    ['short-poll lost 900 of 5,810 expected deliveries (15.5%); the server announced 2 retention gaps; 900 of them at the slow clients, lost to the gap when they came back (see Slow consumers).'],
   );
 });
 

@@ -1,9 +1,11 @@
-// The contract between a client process and a scenario's client behaviour (churn, chat, burst, stream): what
-// the driver tells the behaviour, what comes back, and what a behaviour must do. Each scenario's folder holds its
-// runner (run.ts) and its behaviour (client.ts); this file is the shared type both sides import.
+// The contract between a client process and a scenario's client behaviour (churn, chat, burst, stream,
+// slow-consumer): what the driver tells the behaviour, what comes back, and what a behaviour must do. Each
+// scenario's folder holds its runner (run.ts) and its behaviour (client.ts); this file is the shared type both
+// sides import.
 import type { Client, ClientOptions, EventSink } from '../../clients/client.ts';
 import type { SequenceTracker } from '../../clients/recorder.ts';
 import type { Transport } from '../../lib/transports.ts';
+import type { WindowSpec } from '../protocol.ts';
 
 /** The behaviour of a client process's subscribers beyond subscribing, with its parameters. */
 export type ProcessScenario =
@@ -14,7 +16,9 @@ export type ProcessScenario =
   /** On 'send', each client sends `messagesPerClient` messages at `sendRatePerClient`/s; round trips of the first `warmupMessages` are not recorded. */
   | { kind: 'chat'; messagesPerClient: number; sendRatePerClient: number; payloadBytes: number; warmupMessages: number }
   /** Each client opens its own stream of `tokens` tokens, one every `tokenIntervalMs`, `tokenBytes` each; one unmeasured stream per process first warms the client path. */
-  | { kind: 'stream'; tokens: number; tokenIntervalMs: number; tokenBytes: number };
+  | { kind: 'stream'; tokens: number; tokenIntervalMs: number; tokenBytes: number }
+  /** `slowClients` of all the clients (spread evenly by index) read at `readBytesPerSec` (0: not at all) from 'slow' to 'recover'; cut ones resume with their cursor. */
+  | { kind: 'slow-consumer'; slowClients: number; readBytesPerSec: number };
 
 /** Driver -> client process: a scenario step. */
 export type ScenarioCommand =
@@ -23,7 +27,11 @@ export type ScenarioCommand =
   /** churn: the window closes and steady churn stops; then `clients` of this process are dropped and reconnected at once. */
   | { type: 'scenario'; action: 'storm'; clients: number }
   /** chat: start sending; message j of client g is due at startUs + (j + g / clientTotal) / sendRatePerClient s. */
-  | { type: 'scenario'; action: 'send'; startUs: number };
+  | { type: 'scenario'; action: 'send'; startUs: number }
+  /** slow-consumer: publishing is about to start: the slow clients read slowly from now on. */
+  | { type: 'scenario'; action: 'slow' }
+  /** slow-consumer: the window closed: the slow clients read at full speed again. */
+  | { type: 'scenario'; action: 'recover' };
 
 /** Client process -> driver: a step is done; `values` are its figures. */
 export interface ScenarioReply {
@@ -47,10 +55,12 @@ export interface Behaviour {
   warmUp?(transport: Transport, options: Omit<ClientOptions, 'sink'>): Promise<void>;
   /** Builds subscriber `index` (its index among every process's subscribers); `options.sink` is its tracked sink. */
   client(transport: Transport, index: number, options: ClientOptions & { sink: TrackedSink }): Client;
+  /** The measured window, when the process learns of it (latency is recorded for the events scheduled in it). */
+  window?(w: WindowSpec): void;
   /** Runs one step the driver asked for. */
   command(cmd: ScenarioCommand): Promise<ScenarioReply>;
-  /** What was measured, for the final report. */
-  report(): ScenarioReport;
+  /** What was measured, for the final report; `lastSeq`: the last event every client was to receive. */
+  report(lastSeq: number): ScenarioReport;
   /** Stops timers and pending waits (before the clients are closed). */
   stop(): void;
 }

@@ -3,6 +3,7 @@ import type { Behaviour, ProcessScenario } from './behaviour.ts';
 import { burstBehaviour } from './burst/client.ts';
 import { chatBehaviour } from './chat/client.ts';
 import { churnBehaviour } from './churn/client.ts';
+import { slowConsumerBehaviour } from './slow-consumer/client.ts';
 import { streamBehaviour } from './stream/client.ts';
 
 /** Creates the behaviour of `scenario`; `clientTotal`: subscribers across every process. */
@@ -16,5 +17,7 @@ export function createBehaviour(scenario: ProcessScenario, clientTotal: number):
       return chatBehaviour(scenario, clientTotal);
     case 'churn':
       return churnBehaviour(scenario, clientTotal);
+    case 'slow-consumer':
+      return slowConsumerBehaviour(scenario, clientTotal);
   }
 }

@@ -8,6 +8,7 @@ import { runChurn } from './churn/run.ts';
 import { runFanout } from './fanout/run.ts';
 import { runIdle } from './idle/run.ts';
 import { runPollCeiling } from './poll-ceiling/run.ts';
+import { runSlowConsumer } from './slow-consumer/run.ts';
 import { runStream } from './stream/run.ts';
 import { checkMachineLimits } from '../preflight.ts';
 
@@ -21,6 +22,7 @@ export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: Run
   stream: runStream,
   capacity: runCapacity,
   'poll-ceiling': runPollCeiling,
+  'slow-consumer': runSlowConsumer,
 };
 
 /**
