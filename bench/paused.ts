@@ -111,7 +111,7 @@ mkdirSync(dir, { recursive: true });
 const out = new URL(`paused-${file.generatedAt.replace(/[:.]/g, '-')}.json`, dir);
 writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
 const mb = (b: number): string => (b / 1048576).toFixed(1);
-process.stdout.write('transport     policy     RSS at connect   growth since connect  growth since start  /healthz p50/p99/max ms  cut (MiB)\n');
+process.stdout.write('transport     policy     RSS at connect   growth since connect  growth since start  /healthz p50/p99/max ms  cut  (sizes in MiB)\n');
 for (const r of rows) {
   process.stdout.write(
     `${r.transport.padEnd(13)} ${(r.maxQueuedBytes < 0 ? 'no sub.' : r.maxQueuedBytes === 0 ? 'off' : `${mb(r.maxQueuedBytes)} MiB`).padEnd(10)} ${mb(r.rssAtConnectBytes).padStart(10)} MB ${mb(r.growthSinceConnectBytes).padStart(15)} MB ${mb(r.growthSinceStartBytes).padStart(16)} MB   ${r.healthzMs.p50.toFixed(1)}/${r.healthzMs.p99.toFixed(1)}/${r.healthzMs.max.toFixed(1)}  ${r.slowConsumersCut}\n`,

@@ -153,6 +153,9 @@ export class TransportRun {
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,
       maxQueuedBytes: o.maxQueuedBytes,
+      // A measured run keeps its retention by count only (10 000 events, or the scenario's): what a poller or a
+      // resuming client can catch up on must not depend on the payload size, or the loss figures would.
+      retentionBytes: Number.MAX_SAFE_INTEGER,
       injectDelayMs: o.injectDelayMs,
       injectCpuUs: o.injectCpuUs,
       ...extra,
