@@ -10,11 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { startServer, type RtServer } from '../servers/server.ts';
 import { spawnServer } from '../servers/spawn.ts';
 import { createClient } from '../clients/index.ts';
-import type { Client, EventSink } from '../clients/client.ts';
+import type { Client } from '../clients/client.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { MAX_HEADER_BYTES, MAX_URL_BYTES } from '../servers/limits.ts';
 import type { ServerOptions } from '../servers/options.ts';
 import { closePayload, RawConnection, until, upgradeRequest, wsFrame, type RawResponse } from './helpers/raw.ts';
+import { Collect } from './helpers/sink.ts';
 
 const PATH: Record<Transport, string> = { 'short-poll': '/poll', 'long-poll': '/long-poll', ws: '/ws', sse: '/sse', 'fetch-stream': '/stream' };
 const HOST = 'Host: 127.0.0.1\r\n';
@@ -171,18 +172,6 @@ const WS_CASES: WsCase[] = [
   { name: 'a binary frame', frames: () => [wsFrame(0x2, text('{"data":"x"}'))], close: 1003 },
   { name: 'a well-formed close (the server echoes 1000)', frames: () => [wsFrame(0x8, closePayload(1000, text('bye')))], close: 1000 },
 ];
-
-/** Records what a healthy subscriber receives. */
-class Collect implements EventSink {
-  seqs: number[] = [];
-  gaps = 0;
-  event(seq: number): void {
-    this.seqs.push(seq);
-  }
-  gap(): void {
-    this.gaps++;
-  }
-}
 
 /** A server and its healthy subscriber. */
 interface Served {

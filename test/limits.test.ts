@@ -12,6 +12,10 @@ import { UsageError } from '../lib/errors.ts';
 import { startServer } from '../servers/server.ts';
 import { failureFromStderr, oneSentence, CHILD_FAILURE_PREFIX } from '../lib/child-failure.ts';
 import { childFailure, exitAccount, forkModule } from '../lib/children.ts';
+import { until as untilWithin } from './helpers/raw.ts';
+
+/** Waits for `check()`, at most `ms` (this file's default deadline). */
+const until = (check: () => boolean, what: string, ms = 10000): Promise<void> => untilWithin(check, what, ms);
 
 const LIMITS_TEXT = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
@@ -20,15 +24,6 @@ Max locked memory         8388608              8388608              bytes
 `;
 
 const fanout = (clients: number): ScenarioOptions => ({ ...DEFAULT_FANOUT, clients });
-
-/** Resolves when `check()` holds, polling every 10 ms; rejects with `what` after `ms`. */
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('machine limits', { timeout: 60_000 }, () => {
   it('reads the open-file limit and the ephemeral port range', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from '../clients/index.ts';
-import type { Client, EventSink } from '../clients/client.ts';
+import type { Client } from '../clients/client.ts';
 import { ReadThrottle, type Flow } from '../clients/throttle.ts';
 import { isSlow } from '../driver/scenarios/slow-consumer/client.ts';
 import { slowClientsOf } from '../driver/scenarios/slow-consumer/run.ts';
@@ -18,30 +18,14 @@ import { validateScenario } from '../scenarios/schema.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { startServer } from '../servers/server.ts';
 import { runCli, rtbenchChildren } from './helpers/cli.ts';
+import { Collect } from './helpers/sink.ts';
+import { until as untilWithin } from './helpers/raw.ts';
+
+/** Waits for `check()`, at most `ms` (this file's default deadline). */
+const until = (check: () => boolean, what: string, ms = 20000): Promise<void> => untilWithin(check, what, ms);
 
 const EVENT = 'x'.repeat(16 * 1024);
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
-
-/** Resolves when `check()` holds, polling every 10 ms; rejects naming `what` after `ms`. */
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Collects seqs and gap notices. */
-class Collect implements EventSink {
-  seqs: number[] = [];
-  gaps = 0;
-  event(seq: number): void {
-    this.seqs.push(seq);
-  }
-  gap(): void {
-    this.gaps++;
-  }
-}
 
 describe('slow-consumer: pure parts', { timeout: 10_000 }, () => {
   it('picks exactly the slow share of the clients, spread evenly over the indexes', () => {

@@ -8,22 +8,17 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { startServer, type RtServer } from '../servers/server.ts';
 import { createClient } from '../clients/index.ts';
-import type { EventSink } from '../clients/client.ts';
 import { CUT_GRACE_MS } from '../servers/slow-consumer.ts';
+import { Collect } from './helpers/sink.ts';
+import { until as untilWithin } from './helpers/raw.ts';
+
+/** Waits for `check()`, at most `ms` (this file's default deadline). */
+const until = (check: () => boolean, what: string, ms = 15000): Promise<void> => untilWithin(check, what, ms);
 
 const STREAMING = ['ws', 'sse', 'fetch-stream'] as const;
 const PATH = { ws: '/ws', sse: '/sse', 'fetch-stream': '/stream' } as const;
 const BOUND = 256 * 1024;
 const EVENT = 'x'.repeat(10 * 1024);
-
-/** Resolves when `check()` holds, polling every 10 ms; rejects with `what` after `ms`. */
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A subscriber that sends its request and then never reads a byte (its socket is paused). */
 async function stoppedSubscriber(server: RtServer, transport: (typeof STREAMING)[number]): Promise<Socket> {
@@ -34,18 +29,6 @@ async function stoppedSubscriber(server: RtServer, transport: (typeof STREAMING)
   socket.pause();
   socket.on('error', () => undefined);
   return socket;
-}
-
-/** Collects seqs; counts gaps. */
-class Collect implements EventSink {
-  seqs: number[] = [];
-  gaps = 0;
-  event(seq: number): void {
-    this.seqs.push(seq);
-  }
-  gap(): void {
-    this.gaps++;
-  }
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
