@@ -4,6 +4,7 @@
 // an SSE `event: cut` frame, an NDJSON `{"cut":true,...}` line) — drops what it queued, and counts it. A cut
 // subscriber that comes back with its cursor resumes from there (with the gap notice when retention no longer
 // covers it). The pollings queue nothing between requests: a poller that stops polling costs the server nothing.
+import type { ServerResponse } from 'node:http';
 
 /** Default bound of one subscriber's queue, bytes (4 MiB: about 0.8 s of 5 000 events/s of 1 KB). */
 export const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
@@ -29,5 +30,51 @@ export class SlowConsumerPolicy {
   /** The reason a cut subscriber is told. */
   reason(queuedBytes: number): string {
     return `slow consumer: ${queuedBytes} bytes queued, over the ${this.maxQueuedBytes}-byte limit; resume with your cursor`;
+  }
+}
+
+/**
+ * The subscribers of an HTTP streaming transport (SSE, NDJSON) under the policy: each tick's chunk is written to
+ * every one, and one whose queue passes the bound is cut with `cutMessage(reason)` as the last thing it is sent.
+ */
+export class StreamedResponses {
+  /** Each subscriber, with the bytes it was sent at once when it subscribed (allowed on top of the bound). */
+  private readonly backlogs = new Map<ServerResponse, number>();
+
+  constructor(
+    private readonly slow: SlowConsumerPolicy,
+    private readonly cutMessage: (reason: string) => string,
+  ) {}
+
+  get size(): number {
+    return this.backlogs.size;
+  }
+
+  /** Adds `res`, which was just sent `backlogBytes` at once; it leaves when it closes. */
+  add(res: ServerResponse, backlogBytes: number): void {
+    this.backlogs.set(res, backlogBytes);
+    res.once('close', () => this.backlogs.delete(res));
+  }
+
+  /** Writes `chunk` to every subscriber, and cuts those whose queue is now past the bound. */
+  write(chunk: Buffer | string): void {
+    for (const [res, backlog] of this.backlogs) {
+      res.write(chunk);
+      if (this.slow.over(res.writableLength, backlog)) this.cut(res);
+    }
+  }
+
+  /** Ends every stream. */
+  endAll(): void {
+    for (const res of this.backlogs.keys()) res.end();
+    this.backlogs.clear();
+  }
+
+  /** A slow consumer: the cut message with the reason, the end of the stream, and the socket destroyed soon. */
+  private cut(res: ServerResponse): void {
+    this.backlogs.delete(res);
+    this.slow.cut++;
+    res.end(this.cutMessage(this.slow.reason(res.writableLength)));
+    setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
   }
 }

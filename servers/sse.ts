@@ -1,7 +1,6 @@
 // Server-Sent Events: GET /sse streams `id: <seq>\ndata: <event JSON>\n\n` frames.
-import type { ServerResponse } from 'node:http';
 import type { TransportModule } from './transport.ts';
-import { CUT_GRACE_MS } from './slow-consumer.ts';
+import { StreamedResponses } from './slow-consumer.ts';
 import type { HubEvent } from './hub.ts';
 import { CORS_HEADERS, cursorOf, gapMessage } from './http-util.ts';
 
@@ -25,31 +24,17 @@ export const SSE_HEARTBEAT = ': heartbeat\n\n';
 
 /** The SSE endpoint. */
 export const sse: TransportModule = ({ hub, options, slow }) => {
-  const subscribers = new Set<ServerResponse>();
-  /** Bytes each subscriber was sent at once when it subscribed (only those that got a backlog). */
-  const backlogs = new Map<ServerResponse, number>();
+  const subscribers = new StreamedResponses(slow, (reason) => `event: cut\ndata: ${JSON.stringify({ cut: true, reason })}\n\n`);
   hub.onBatch((batch) => {
     // The per-delivery work (and the injected CPU test knob) comes before the writes, as a server's would.
     hub.charge(batch.length * subscribers.size);
     // One encoded buffer per publish tick, written to every subscriber.
-    const frame = Buffer.from(sseFrames(batch));
-    for (const res of subscribers) {
-      res.write(frame);
-      if (slow.over(res.writableLength, backlogs.get(res))) cut(res);
-    }
+    subscribers.write(Buffer.from(sseFrames(batch)));
   });
-  /** A slow consumer: an `event: cut` frame with the reason, the end of the stream, and the socket destroyed soon. */
-  const cut = (res: ServerResponse): void => {
-    subscribers.delete(res);
-    backlogs.delete(res);
-    slow.cut++;
-    res.end(`event: cut\ndata: ${JSON.stringify({ cut: true, reason: slow.reason(res.writableLength) })}\n\n`);
-    setTimeout(() => res.destroy(), CUT_GRACE_MS).unref();
-  };
   const heartbeat =
     options.heartbeatMs > 0
       ? setInterval(() => {
-          for (const res of subscribers) res.write(SSE_HEARTBEAT);
+          subscribers.write(SSE_HEARTBEAT);
         }, options.heartbeatMs).unref()
       : undefined;
 
@@ -65,19 +50,13 @@ export const sse: TransportModule = ({ hub, options, slow }) => {
       head += sseFrames(backlog.events);
       if (head === '') res.flushHeaders();
       else res.write(head);
-      subscribers.add(res);
       // A resumption's backlog, sent at once, is allowed on top of the slow-consumer bound.
-      if (head.length > 0) backlogs.set(res, head.length);
-      res.once('close', () => {
-        subscribers.delete(res);
-        backlogs.delete(res);
-      });
+      subscribers.add(res, head.length);
     },
     subscribers: () => subscribers.size,
     close() {
       clearInterval(heartbeat);
-      for (const res of subscribers) res.end();
-      subscribers.clear();
+      subscribers.endAll();
     },
   };
 };
