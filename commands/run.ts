@@ -9,7 +9,7 @@ import type { Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios/index.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
 import type { RunResult } from '../lib/result.ts';
-import { FIELDS, PROFILES, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
+import { FIELDS, PROFILES, checkField, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';
 import { renderTerminal } from '../reports/terminal.ts';
 import { renderJson } from '../reports/json.ts';
@@ -52,6 +52,7 @@ export function addScenarioFlags(cmd: Command): Command {
     const flag = spec.flag as string;
     const names = 'short' in spec && spec.short ? `${spec.short}, ${flag}` : flag;
     if (spec.type === 'boolean') cmd.option(names, spec.doc);
+    else if (spec.type === 'enum') cmd.option(`${names} <name>`, `${spec.doc}; one of: ${spec.values.join(', ')} (default: ${spec.default})`);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
   }
   return cmd
@@ -74,7 +75,11 @@ export function overridesFrom(f: ScenarioFlags, cmd: Command): { overrides: Prof
     if (cmd.getOptionValueSource(attribute) !== 'cli') continue;
     const raw = f[attribute];
     if (spec.type === 'boolean') o[name] = raw === true;
-    else if (spec.type === 'int' || spec.type === 'number') {
+    else if (spec.type === 'enum') {
+      const error = checkField(flag, spec, raw);
+      if (error !== undefined) throw new UsageError(error);
+      o[name] = raw as string;
+    } else if (spec.type === 'int' || spec.type === 'number') {
       if (typeof raw !== 'string') continue;
       if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);
       else if (spec.type === 'int') o[name] = parseIntIn(flag, raw, spec.min, spec.max);

@@ -26,6 +26,7 @@ import {
   type WarmupFigures,
 } from '../lib/result.ts';
 import { spawnServer, type ServerProcess, type SpawnOptions } from '../servers/spawn.ts';
+import { openPath, type OpenPath } from '../net/path.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
 import { ClientPool, type PoolOptions, type PoolReport } from './client-pool.ts';
@@ -84,6 +85,8 @@ export interface WindowSnapshots {
 /** One transport's run of a scenario: the lifecycle's state and steps. */
 export class TransportRun {
   server: ServerProcess | undefined;
+  /** The network path from the clients to the server (opened once the server runs; direct, or through a proxy). */
+  path: OpenPath | undefined;
   pool: ClientPool | undefined;
   /** Per-second figures across the client processes, from the clock's t0. */
   readonly timeline: TimelinePoint[] = [];
@@ -165,7 +168,29 @@ export class TransportRun {
       this.failure ??= `server process exited mid-run (${signal !== null ? `signal ${signal}` : `code ${code}`})${reason === undefined ? '' : `: ${reason}`}`;
       this.stopNow();
     });
+    await this.openPath(server);
     return server;
+  }
+
+  /** Opens the path to `server` the options name (once: a server started again on its port keeps it). */
+  private async openPath(server: ServerProcess): Promise<void> {
+    if (this.path) return;
+    // Not guarded: a proxy that comes up after an interrupt must still be known, to be stopped.
+    this.path = await openPath({ via: this.o.via ?? 'direct' }, { host: '127.0.0.1', port: server.port });
+    void this.path.exited?.then((reason) => {
+      this.failure ??= reason;
+      this.stopNow();
+    });
+  }
+
+  /** The URL the clients use: the path's (the server's own until a path is open). */
+  get url(): string {
+    return this.path?.url ?? this.srv.url;
+  }
+
+  /** True when something (a proxy) sits between the clients and the server. */
+  get proxied(): boolean {
+    return this.path !== undefined && this.path.record.via !== 'direct';
   }
 
   /**
@@ -216,7 +241,7 @@ export class TransportRun {
     const o = this.o;
     const pool = new ClientPool({
       transport: this.transport,
-      baseUrl: this.srv.url,
+      baseUrl: this.url,
       clients: o.clients,
       workers: o.workers,
       after: 0,
@@ -268,8 +293,9 @@ export class TransportRun {
   async waitForSubscribers(clients = this.o.clients): Promise<void> {
     const transport = this.transport;
     const polling = transport === 'short-poll' || transport === 'long-poll';
-    // Pollers without keep-alive hold no connection between requests: their connect() (a first poll answered) is all there is.
-    if (polling && !this.o.keepAlive) return;
+    // Pollers without keep-alive hold no connection between requests, and through a proxy the server sees the
+    // proxy's pooled connections instead of theirs: their connect() (a first poll answered) is all there is.
+    if (polling && (!this.o.keepAlive || this.proxied)) return;
     const deadline = Date.now() + 10_000 + clients * 2;
     for (;;) {
       const s = await this.guard(this.srv.stats());
@@ -524,7 +550,7 @@ export class TransportRun {
       this.progress();
       const figures = await body(this);
       this.setPhase('done');
-      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures };
+      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures, ...this.pathRecord() };
     } catch (err) {
       const reason = err instanceof Stop ? (this.failure ?? err.message) : (this.failure ?? (err instanceof Error ? err.message : String(err)));
       const status = (this.interrupted || this.hooks.signal?.aborted === true) && this.failure === undefined ? 'interrupted' : 'errored';
@@ -534,12 +560,18 @@ export class TransportRun {
         const report = await Promise.race([this.pool.finish(Number.MAX_SAFE_INTEGER, 0).catch(() => undefined), delay(3000)]);
         if (report) partial = { latency: LatencyRecorder.summarizeEncoded([report.histogram]), histogram: report.histogram };
       }
-      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial };
+      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial, ...this.pathRecord() };
     } finally {
       for (const f of this.cleanups) f();
       await this.pool?.close();
+      await this.path?.stop();
       await this.server?.stop();
     }
+  }
+
+  /** The path as the result records it, when it is not the direct one. */
+  private pathRecord(): Pick<TransportResult, 'path'> {
+    return this.proxied && this.path ? { path: this.path.record } : {};
   }
 }
 

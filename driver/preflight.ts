@@ -6,6 +6,7 @@ import { UsageError } from '../lib/errors.ts';
 import { FD_RESERVE, connectionsPerProcess, machineLimits, type MachineLimits } from '../lib/limits.ts';
 import type { ScenarioOptions } from '../lib/options.ts';
 import { capacitySteps } from './scenarios/capacity/run.ts';
+import { proxyProgram } from '../net/proxy.ts';
 
 /** The most connections a run of `o` holds open to one server at once, and what it calls them. */
 export function connectionsAtOnce(o: ScenarioOptions): { count: number; what: string } {
@@ -52,4 +53,6 @@ export function limitProblems(o: ScenarioOptions, limits: MachineLimits = machin
 export function checkMachineLimits(o: ScenarioOptions, limits: MachineLimits = machineLimits()): void {
   const problems = limitProblems(o, limits);
   if (problems.length > 0) throw new UsageError(`this machine cannot run it: ${problems.join('; also, ')}`);
+  // The proxy of --via must be installed (one sentence naming the install command when it is not).
+  if (o.via !== undefined && o.via !== 'direct') proxyProgram(o.via);
 }

@@ -3,6 +3,7 @@
 // derived from FIELDS, so a range or default is written once.
 import { TRANSPORTS, type Transport } from './transports.ts';
 import { connectionsPerProcess } from './limits.ts';
+import { VIAS, type Via } from '../net/path.ts';
 
 /** Every scenario kind, one runner each. */
 export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer'] as const;
@@ -51,6 +52,8 @@ export const FIELDS = {
   maxQueuedBytes: { type: 'int', min: 0, max: 1_073_741_824, default: 4_194_304, doc: 'bytes one streaming subscriber may have queued at the server before it is cut as a slow consumer (0: no bound)', flag: '--max-queued-bytes' },
   injectDelayMs: { type: 'int', min: 0, max: 60_000, default: 0, doc: 'test knob: the server delays every publish tick', flag: '--inject-delay-ms' },
   injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber', flag: '--inject-cpu-us' },
+  // the network path (net/path.ts)
+  via: { type: 'enum', values: VIAS, default: 'direct', doc: 'what sits between the clients and each server: nothing, or a real reverse proxy with a generated config (nginx-default, nginx-tuned, haproxy)', flag: '--via' },
   // churn
   eventsPerConnection: { type: 'int', min: 1, max: 1_000_000, default: 10, doc: 'events a connection receives before it reconnects (k)' },
   connectRate: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'most reconnections per second, all clients together' },
@@ -97,19 +100,23 @@ export const FANOUT_FIELDS = [
   'clients', 'rate', 'payloadBytes', 'warmupMs', 'warmupMaxMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
   'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs',
 ] as const satisfies readonly FieldName[];
+/** The options of the network path between clients and server; every kind whose clients talk to one server takes them. */
+export const PATH_FIELDS = ['via'] as const satisfies readonly FieldName[];
 const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
 
 /** The options a profile of each kind may hold (anything else is an unknown field). */
 export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
-  fanout: FANOUT_FIELDS,
-  churn: [...FANOUT_FIELDS, 'eventsPerConnection', 'connectRate', 'stormClients'],
-  chat: ['clients', 'payloadBytes', 'warmupMs', ...TRANSPORT_KNOBS, 'messagesPerClient', 'sendRatePerClient'],
-  burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, 'burstEvents', 'bursts', 'burstMs', 'quietMs'],
-  stream: ['clients', ...TRANSPORT_KNOBS, 'tokens', 'tokenIntervalMs', 'tokenBytes'],
+  fanout: [...FANOUT_FIELDS, ...PATH_FIELDS],
+  churn: [...FANOUT_FIELDS, ...PATH_FIELDS, 'eventsPerConnection', 'connectRate', 'stormClients'],
+  chat: ['clients', 'payloadBytes', 'warmupMs', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'messagesPerClient', 'sendRatePerClient'],
+  burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'burstEvents', 'bursts', 'burstMs', 'quietMs'],
+  stream: ['clients', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'tokens', 'tokenIntervalMs', 'tokenBytes'],
+  // idle measures what the server holds per connection and poll-ceiling drives the server with autocannon: both
+  // measure the server itself, so neither takes a path.
   idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs'],
-  capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
+  capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), ...PATH_FIELDS, 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining'],
-  'slow-consumer': [...FANOUT_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
+  'slow-consumer': [...FANOUT_FIELDS, ...PATH_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
 };
 
 /** Transports a kind can run (poll-ceiling measures the polling endpoints only). */
@@ -171,6 +178,8 @@ export interface CommonKnobs {
   sseRetryMs: number;
   /** HTTP keep-alive of the polling clients; off = a new TCP connection per request. */
   keepAlive: boolean;
+  /** What sits between the clients and each server: nothing (direct) or a reverse proxy and its config; absent in results from before paths existed (direct). */
+  via?: Via;
 }
 
 /** fanout: N subscribers, R events/s broadcast to all (the fan-out options alone). */
@@ -323,6 +332,7 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   maxQueuedBytes: FIELDS.maxQueuedBytes.default,
   injectDelayMs: FIELDS.injectDelayMs.default,
   injectCpuUs: FIELDS.injectCpuUs.default,
+  via: FIELDS.via.default,
 };
 
 // ---- checking values ---------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 import { TRANSPORTS, isTransport, type Transport } from './transports.ts';
 import type { ScenarioOptions } from './options.ts';
+import type { PathRecord } from '../net/path.ts';
 
 export type { FanoutOptions, ScenarioOptions } from './options.ts';
 
@@ -263,6 +264,11 @@ export interface TransportResult {
   pollCeiling?: PollCeiling;
   /** Slow-consumer scenario: what slow readers cost the server and the healthy clients, and what they lost. */
   slowConsumer?: SlowConsumerFigures;
+  /**
+   * The network path, when the clients did not talk to the server directly (`--via`): the proxy, its version and
+   * its generated config. The server's figures (wire bytes, connections, requests) are then between proxy and server.
+   */
+  path?: PathRecord;
 }
 
 /**

@@ -2,6 +2,7 @@
 // proxy (net/proxy.ts), across a link with delay, jitter and limited bandwidth (net/link.ts), or both. The
 // pipeline opens one path per transport after its server is up and points the clients at `path.url`; the result
 // records what the path was (`PathRecord`).
+import { startProxy } from './proxy.ts';
 
 /** Where the clients' requests go before the server: straight to it, or through a reverse proxy and its config. */
 export const VIAS = ['direct', 'nginx-default', 'nginx-tuned', 'haproxy'] as const;
@@ -54,6 +55,25 @@ export interface OpenPath {
   readonly record: PathRecord;
   /** Stops everything the path started (proxy, relay, namespace); safe to call twice. */
   stop(): Promise<void>;
+  /** Resolves with a sentence when a process of the path (the proxy) ends on its own, before stop(). */
+  readonly exited?: Promise<string>;
+}
+
+/** The address the hop in front of `path` connects to: where its URL points. */
+export function upstreamOf(path: OpenPath): Upstream {
+  const u = new URL(path.url);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+/**
+ * Opens the path `spec` to the server at `server`, hop by hop from the server outwards: the server itself, then the
+ * proxy in front of it (`via`); a hop added later (a link) goes in front of the last one, taking `upstreamOf()` it.
+ * A hop that fails to open stops the ones already open.
+ */
+export async function openPath(spec: PathSpec, server: Upstream): Promise<OpenPath> {
+  const path = directPath(server);
+  if (spec.via === 'direct') return path;
+  return startProxy(spec.via, upstreamOf(path));
 }
 
 /** The direct path: the clients talk to the server itself. */

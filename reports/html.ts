@@ -10,7 +10,7 @@ import { TRANSPORT_COLORS, chartNotes, chartsFor, type ChartNote, type ChartSpec
 import { NONE, formatBytes, formatCount, formatMs, formatRate, formatSig, formatUs } from './format.ts';
 import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
 import { floorText } from './floor.ts';
-import { BOUND_EXPLAIN, VALID_EXPLAIN, boundOf, boundText, cellText, explainText, hasHealth, loadText, metric, orderedTransports, processesText, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
+import { BOUND_EXPLAIN, VALID_EXPLAIN, boundOf, boundText, cellText, explainText, hasHealth, loadText, metric, orderedTransports, pathNote, pathText, processesText, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
 import { JOINT_TEXT, TOO_FEW_TEXT, isComparable, listText, rankMetric, secondsNeededText, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
 import { warningsFor, type Warning } from './warnings.ts';
@@ -75,12 +75,12 @@ export function renderHtml(results: readonly RunResult[], opts: HtmlOptions): st
     title = `rtbench ${after.scenario}: before → after`;
     body = renderBeforeAfter(before, after, charts);
   } else if (layout === 'single' && before) {
-    title = `rtbench ${before.scenario}: ${orderedTransports(before).map((t) => t.transport).join(' vs ')}`;
+    title = `rtbench ${before.scenario}${pathText(before)}: ${orderedTransports(before).map((t) => t.transport).join(' vs ')}`;
     body = `<h1>${esc(title)}</h1>\n${renderRun(before, 'r0', charts, 2)}`;
   } else {
     title = `rtbench: ${results.length} runs side by side`;
     const toc = results.map((r, i) => `<li><a href="#run-${i}">${esc(r.scenario)}</a> <span class="muted">${esc(r.startedAt)}</span></li>`).join('\n');
-    const sections = results.map((r, i) => `<section id="run-${i}">\n<h2>Run ${i + 1}: ${esc(r.scenario)} <span class="muted">${esc(r.startedAt)}</span></h2>\n${renderRun(r, `r${i}`, charts, 3)}\n</section>`);
+    const sections = results.map((r, i) => `<section id="run-${i}">\n<h2>Run ${i + 1}: ${esc(r.scenario + pathText(r))} <span class="muted">${esc(r.startedAt)}</span></h2>\n${renderRun(r, `r${i}`, charts, 3)}\n</section>`);
     body = `<h1>${esc(title)}</h1>\n<nav class="toc"><ol>\n${toc}\n</ol></nav>\n${sections.join('\n')}`;
   }
   return [
@@ -338,6 +338,7 @@ function renderSettings(result: RunResult): string {
     ['client processes', o.workers > 0 ? formatCount(o.workers) : processesText(result)],
     ['ws compression', o.wsCompression ? 'on' : 'off'],
   ];
+  if (pathText(result)) rows.push(['path', `${pathText(result).trim()}. ${pathNote(result)}`]);
   if (o.injectDelayMs > 0) rows.push(['injected server delay', `${formatCount(o.injectDelayMs)} ms per tick`]);
   if (o.injectCpuUs > 0) rows.push(['injected server CPU', `${formatCount(o.injectCpuUs)} µs per event per subscriber`]);
   rows.push(
@@ -348,7 +349,9 @@ function renderSettings(result: RunResult): string {
     ['host', e.hostname],
     ['rtbench', `${e.rtbenchVersion}${e.gitCommit ? ` (commit ${e.gitCommit.slice(0, 12)})` : ''}`],
   );
-  return `<dl class="settings">\n${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n')}\n</dl>`;
+  const proxied = result.transports.find((t) => t.path?.proxyConfig !== undefined);
+  const details = proxied?.path?.proxyConfig === undefined ? '' : `\n<details><summary>the proxy's generated config (${esc(proxied.transport)}'s; the others differ only in ports and paths)</summary><pre>${esc(proxied.path.proxyConfig)}</pre></details>`;
+  return `<dl class="settings">\n${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n')}\n</dl>${details}`;
 }
 
 /** Two runs of one scenario: changes per metric and transport, charts overlaid (dashed = before). */

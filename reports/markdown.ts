@@ -4,7 +4,7 @@ import type { RunResult, TransportResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
 import { floorText } from './floor.ts';
-import { BOUND_EXPLAIN, VALID_EXPLAIN, boundText, cellText, environmentLine, explainText, hasHealth, orderedTransports, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
+import { BOUND_EXPLAIN, VALID_EXPLAIN, boundText, cellText, environmentLine, explainText, hasHealth, orderedTransports, pathNote, pathText, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
 import { JOINT_TEXT, noWinnerText, rankMetric, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
 import { warningsFor, type Warning } from './warnings.ts';
@@ -37,9 +37,10 @@ const HEADLINE = ['p50', 'p99', 'eventsPerSec', 'requestsPerEvent', 'bytesPerEve
 function renderOne(result: RunResult, prefix: string): string {
   const ts = orderedTransports(result);
   const lines: string[] = [];
-  lines.push(`## ${prefix}rtbench ${cell(result.scenario)}: ${ts.map((t) => t.transport).join(' vs ')}`);
+  lines.push(`## ${prefix}rtbench ${cell(result.scenario)}${pathText(result)}: ${ts.map((t) => t.transport).join(' vs ')}`);
   lines.push('');
   lines.push(`${settingsLine(result)}.  `);
+  if (pathNote(result)) lines.push(`${pathNote(result)}  `);
   lines.push(`${environmentLine(result)}. Started ${result.startedAt}${result.interrupted ? ', **interrupted**' : ''}.`);
   lines.push('');
   lines.push(...warningBlock(warningsFor(result)));

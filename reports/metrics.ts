@@ -299,6 +299,22 @@ export function settingsLine(result: RunResult): string {
   return parts.join(', ');
 }
 
+/**
+ * " via nginx-default (nginx/1.22.1)" when the clients reached the servers through a proxy; '' when directly (the
+ * title of every report carries it).
+ */
+export function pathText(result: RunResult): string {
+  const via = result.options.via ?? 'direct';
+  if (via === 'direct') return '';
+  const proxy = result.transports.find((t) => t.path?.proxy !== undefined)?.path?.proxy;
+  return ` via ${via}${proxy === undefined ? '' : ` (${proxy})`}`;
+}
+
+/** The sentence that says what a proxy changes in the server's figures; '' without one. */
+export function pathNote(result: RunResult): string {
+  return pathText(result) === '' ? '' : "The server's figures (wire bytes, connections, requests) count what passed between the proxy and the server, not what the clients sent and received.";
+}
+
 /** One-line description of where a run happened. */
 export function environmentLine(result: RunResult): string {
   const e = result.environment;

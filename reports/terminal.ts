@@ -6,7 +6,7 @@ import type { Transport } from '../lib/transports.ts';
 import { NONE, formatBytes, formatCount, formatRate } from './format.ts';
 import { floorText } from './floor.ts';
 import { GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
-import { boundOf, boundText, cellText, environmentLine, hasHealth, orderedTransports, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
+import { boundOf, boundText, cellText, environmentLine, hasHealth, orderedTransports, pathNote, pathText, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
 import { TOO_FEW_TEXT, noWinnerText, rankMetric, secondsNeededText, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
 import { invalidSummary, warningsFor, type Warning } from './warnings.ts';
@@ -168,9 +168,10 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
   }
 
   const lines: string[] = [];
-  lines.push(paint(`rtbench ${result.scenario}: ${ts.map((t) => t.transport).join(', ')}`, 'bold'));
+  lines.push(paint(`rtbench ${result.scenario}${pathText(result)}: ${ts.map((t) => t.transport).join(', ')}`, 'bold'));
   lines.push(`${result.startedAt} → ${result.finishedAt}${result.interrupted ? ' (interrupted)' : ''}`);
   lines.push(settingsLine(result));
+  if (pathNote(result)) lines.push(...wrap(pathNote(result)));
   lines.push(paint(environmentLine(result), 'dim'));
   const invalid = invalidSummary(result);
   if (invalid) lines.push(paint(invalid, 'bad'));

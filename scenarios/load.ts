@@ -81,6 +81,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     maxQueuedBytes: num('maxQueuedBytes', FIELDS.maxQueuedBytes.default),
     injectDelayMs: num('injectDelayMs', 0),
     injectCpuUs: num('injectCpuUs', 0),
+    via: 'direct',
     ...v,
     scenario: file.name,
     kind: file.kind,
