@@ -186,9 +186,13 @@ function outputOf(bin: string, args: string[]): string {
   return `${r.stdout ?? ''}${r.stderr ?? ''}`;
 }
 
-/** The path of `name` on PATH (or in /usr/sbin, /sbin, where Debian puts daemons), or undefined. */
-export function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+/** Where proxies are looked for: PATH, then /usr/local/sbin, /usr/sbin and /sbin (where Debian puts daemons). */
+function searchDirs(): string[] {
+  return [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+}
+
+/** The path of the executable `name` in `dirs`, or undefined. */
+export function findBinary(name: string, dirs: readonly string[] = searchDirs()): string | undefined {
   for (const d of dirs) {
     if (!d) continue;
     try {
@@ -203,10 +207,13 @@ export function findBinary(name: string): string | undefined {
 
 const versions = new Map<string, string>();
 
-/** The binary and version of `via`'s program; throws one sentence naming the install command when it is missing. */
-export function proxyProgram(via: ProxyVia): { bin: string; version: string } {
+/**
+ * The binary (looked for in `dirs`) and version of `via`'s program; throws one sentence naming the install command
+ * when it is missing.
+ */
+export function proxyProgram(via: ProxyVia, dirs: readonly string[] = searchDirs()): { bin: string; version: string } {
   const p = PROGRAMS[via];
-  const bin = findBinary(p.binary);
+  const bin = findBinary(p.binary, dirs);
   if (bin === undefined) throw new RtbenchError('ESERVER', `--via ${via} needs ${p.binary}, which is not installed; install it with: apt-get install -y ${p.pkg}`);
   let version = versions.get(bin);
   if (version === undefined) {
