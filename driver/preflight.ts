@@ -6,7 +6,7 @@ import { UsageError } from '../lib/errors.ts';
 import { FD_RESERVE, connectionsPerProcess, machineLimits, type MachineLimits } from '../lib/limits.ts';
 import type { ScenarioOptions } from '../lib/options.ts';
 import { capacitySteps } from './scenarios/capacity/run.ts';
-import { proxyProgram } from '../net/proxy.ts';
+import { proxyFileLimit, proxyProgram } from '../net/proxy.ts';
 
 /** The most connections a run of `o` holds open to one server at once, and what it calls them. */
 export function connectionsAtOnce(o: ScenarioOptions): { count: number; what: string } {
@@ -44,6 +44,11 @@ export function limitProblems(o: ScenarioOptions, limits: MachineLimits = machin
     const range = ports.high - ports.low + 1;
     problems.push(
       `${n(count)} ${what} on one machine need as many local ports to reach the one server address, and this machine hands out ${n(range)} (net.ipv4.ip_local_port_range ${ports.low}–${ports.high}): at most ${n(range)} fit. Run fewer, or widen the range (sysctl -w net.ipv4.ip_local_port_range="1024 65535")`,
+    );
+  }
+  if (o.via !== undefined && o.via !== 'direct' && 2 * count > proxyFileLimit() - FD_RESERVE) {
+    problems.push(
+      `through ${o.via}, ${n(count)} ${what} take twice as many open files in the proxy (one towards the client, one towards the server), and it may open ${n(proxyFileLimit())} here: at most ${n(Math.floor((proxyFileLimit() - FD_RESERVE) / 2))} fit`,
     );
   }
   return problems;

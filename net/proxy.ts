@@ -270,7 +270,10 @@ function hookExit(): void {
   if (hooked) return;
   hooked = true;
   process.once('exit', () => {
-    for (const p of running) p.kill();
+    for (const p of running) {
+      p.kill();
+      rmSync(p.dir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -318,10 +321,10 @@ async function launch(via: ProxyVia, cmd: string, args: string[], dir: string, l
     return said.replace(/\s+/g, ' ').trim();
   };
   const pid = child.pid ?? 0;
+  const cleanUp = (): void => rmSync(dir, { recursive: true, force: true });
   const kill = (): void => {
     if (pid > 0) killGroup(pid, 'SIGKILL');
   };
-  const cleanUp = (): void => rmSync(dir, { recursive: true, force: true });
   const exited = closed.then(({ code, signal, error }) => {
     gone = true;
     return error ? `${via} could not be run: ${error.message}` : `${via} exited mid-run (${signal !== null ? `signal ${signal}` : `code ${code}`})${why() ? `: ${why()}` : ''}`;
