@@ -53,7 +53,7 @@ export const FIELDS = {
   injectDelayMs: { type: 'int', min: 0, max: 60_000, default: 0, doc: 'test knob: the server delays every publish tick', flag: '--inject-delay-ms' },
   injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber', flag: '--inject-cpu-us' },
   // the network path (net/path.ts)
-  via: { type: 'enum', values: VIAS, default: 'direct', doc: 'what sits between the clients and each server: nothing, or a real reverse proxy with a generated config (nginx-default, nginx-tuned, haproxy)', flag: '--via' },
+  via: { type: 'enum', values: VIAS, default: 'direct', doc: 'what sits between the clients and each server: nothing (direct), or a real reverse proxy with a generated config', flag: '--via' },
   // churn
   eventsPerConnection: { type: 'int', min: 1, max: 1_000_000, default: 10, doc: 'events a connection receives before it reconnects (k)' },
   connectRate: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'most reconnections per second, all clients together' },

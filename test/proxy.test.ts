@@ -9,7 +9,7 @@ import { createClient } from '../clients/index.ts';
 import type { Client } from '../clients/client.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { RtbenchError } from '../lib/errors.ts';
-import { findBinary, nginxConfig, proxyProgram, startProxy, type ProxyVia, type RunningProxy } from '../net/proxy.ts';
+import { findBinary, haproxyConfig, nginxConfig, proxyProgram, startProxy, type ProxyVia, type RunningProxy } from '../net/proxy.ts';
 import { openPath } from '../net/path.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { Collect } from './helpers/sink.ts';
@@ -203,6 +203,11 @@ describe('starting and stopping a proxy', { skip, timeout: 60_000 }, () => {
     }
     assert.match(d, /proxy_buffering on;\n\s+proxy_read_timeout 60s;/);
     assert.match(t, /proxy_buffering off;\n\s+proxy_request_buffering off;\n\s+proxy_read_timeout 3600s;/);
+    const h = haproxyConfig('/tmp/x', listen, up, 3_600_000);
+    assert.match(h, /mode http\n/);
+    assert.match(h, /timeout tunnel 3600000ms\n/);
+    assert.match(h, /http-reuse safe\n/);
+    assert.match(h, /option http-no-delay\n/);
   });
 
   it('a missing binary is one sentence naming the install command', () => {
