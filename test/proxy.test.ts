@@ -2,7 +2,8 @@
 // delivers exactly the published seqs, in order; what nginx's buffering does to a small streamed event; and the
 // idle cut (proxy_read_timeout shorter than the gap between bytes) with the SSE heartbeat as its remedy.
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from '../clients/index.ts';
@@ -11,6 +12,11 @@ import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { RtbenchError } from '../lib/errors.ts';
 import { findBinary, haproxyConfig, nginxConfig, proxyProgram, startProxy, type ProxyVia, type RunningProxy } from '../net/proxy.ts';
 import { openPath } from '../net/path.ts';
+import { DEFAULT_FANOUT, type OptionsOf } from '../lib/options.ts';
+import { runFanout } from '../driver/scenarios/fanout/run.ts';
+import { renderTerminal } from '../reports/terminal.ts';
+import { renderMarkdown } from '../reports/markdown.ts';
+import { renderHtml } from '../reports/html.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { Collect } from './helpers/sink.ts';
 import { RawConnection, until } from './helpers/raw.ts';
@@ -170,6 +176,29 @@ describe('the idle cut: proxy_read_timeout shorter than the quiet on a stream', 
       await proxy?.stop();
       await server.stop();
     }
+  });
+});
+
+describe('a fan-out run --via nginx-tuned', { skip, timeout: 120_000 }, () => {
+  it('measures every transport through the proxy, records the path, and every report names it in its title', async () => {
+    const o: OptionsOf<'fanout'> = { ...DEFAULT_FANOUT, transports: ['short-poll', 'sse'], clients: 3, rate: 50, warmupMs: 0, durationMs: 1500, drainMs: 3000, pollIntervalMs: 100, via: 'nginx-tuned' };
+    const result = await runFanout(o);
+    for (const t of result.transports) {
+      assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
+      assert.equal(t.delivery?.lost, 0, t.transport);
+      assert.equal(t.path?.via, 'nginx-tuned');
+      assert.match(t.path?.proxy ?? '', /^nginx\/1\./);
+      assert.match(t.path?.proxyConfig ?? '', /proxy_buffering off;/);
+      // The proxy's directory went with it.
+      const dir = /pid (\S+)\/nginx\.pid;/.exec(t.path?.proxyConfig ?? '')?.[1] ?? '';
+      assert.ok(dir.startsWith(tmpdir()), dir);
+      assert.equal(existsSync(dir), false, `${dir} was removed`);
+    }
+    const version = result.transports[0]?.path?.proxy ?? '';
+    const title = `rtbench ${result.scenario} via nginx-tuned (${version})`;
+    assert.ok(renderTerminal(result).includes(title), 'terminal');
+    assert.ok(renderMarkdown([result]).includes(title), 'markdown');
+    assert.ok(renderHtml([result], { generatedAt: 'now' }).includes(title), 'html');
   });
 });
 
