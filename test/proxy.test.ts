@@ -5,6 +5,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from '../clients/index.ts';
 import type { Client } from '../clients/client.ts';
@@ -132,6 +133,90 @@ describe('nginx-default buffers responses, yet a small streamed event reaches a 
       }
     });
   }
+});
+
+describe('nginx-default buffering and a client that does not read', { skip, timeout: 120_000 }, () => {
+  // More than every socket buffer on both legs can hold (tcp_rmem and tcp_wmem allow tens of MiB here), so a
+  // server that gets it all written while the client reads nothing was absorbed by the proxy.
+  const TOTAL = 128 * 1024 * 1024;
+  const CHUNK = Buffer.alloc(64 * 1024, 'x');
+
+  /** A server that streams TOTAL bytes to its one request as fast as it may; `accelNo`: with X-Accel-Buffering: no. */
+  async function streamingServer(accelNo: boolean): Promise<{ server: Server; port: number; written: () => number; finished: () => boolean }> {
+    let written = 0;
+    let finished = false;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson', ...(accelNo ? { 'x-accel-buffering': 'no' } : {}) });
+      res.once('finish', () => (finished = true));
+      const pump = (): void => {
+        while (written < TOTAL) {
+          written += CHUNK.length;
+          if (!res.write(CHUNK)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    assert.ok(address !== null && typeof address === 'object');
+    return { server, port: address.port, written: () => written, finished: () => finished };
+  }
+
+  /** A client that sends the request and then reads nothing until resume(); counts what it read after. */
+  async function pausedClient(port: number): Promise<{ read: () => number; resume: () => void; destroy: () => void }> {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    let read = 0;
+    socket.pause();
+    socket.on('data', (c: Buffer) => (read += c.length));
+    socket.write('GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    return { read: () => read, resume: () => socket.resume(), destroy: () => socket.destroy() };
+  }
+
+  it('without X-Accel-Buffering: no, nginx takes the whole 128 MiB off the server while the client reads nothing', async () => {
+    const up = await streamingServer(false);
+    const proxy = await startProxy('nginx-default', { host: '127.0.0.1', port: up.port });
+    const client = await pausedClient(portOf(proxy));
+    try {
+      await until(up.finished, 'the server to write it all', 60_000, () => `${up.written()} bytes written`);
+      assert.equal(client.read(), 0);
+    } finally {
+      client.destroy();
+      await proxy.stop();
+      up.server.closeAllConnections();
+      up.server.close();
+    }
+  });
+
+  it('with X-Accel-Buffering: no (as the reference servers send), the server is held back until the client reads', async () => {
+    const up = await streamingServer(true);
+    const proxy = await startProxy('nginx-default', { host: '127.0.0.1', port: up.port });
+    const client = await pausedClient(portOf(proxy));
+    try {
+      // Wait until the server's writing stops moving (1 s without progress) or it finished.
+      let last = -1;
+      let since = Date.now();
+      await until(
+        () => {
+          if (up.written() !== last) [last, since] = [up.written(), Date.now()];
+          return up.finished() || Date.now() - since >= 1000;
+        },
+        'the server to stall or finish',
+        60_000,
+      );
+      assert.equal(up.finished(), false, 'the server could not finish while the client read nothing');
+      assert.ok(up.written() < TOTAL);
+      client.resume();
+      await until(up.finished, 'the server to write it all', 60_000, () => `${up.written()} bytes written`);
+      await until(() => client.read() >= TOTAL, 'the client to read it all', 60_000, () => `${client.read()} bytes`);
+    } finally {
+      client.destroy();
+      await proxy.stop();
+      up.server.closeAllConnections();
+      up.server.close();
+    }
+  });
 });
 
 describe('the idle cut: proxy_read_timeout shorter than the quiet on a stream', { skip, timeout: 60_000 }, () => {
