@@ -395,7 +395,7 @@ function renderBeforeAfter(before: RunResult, after: RunResult, charts: ChartSpe
   ].flatMap(([tag, text]) => (text ? [`<p class="floor">${esc(`${tag ?? ''}: ${text}`)}</p>`] : []));
   return [
     `<h1>${esc(title)}</h1>`,
-    `<p class="muted">Before: ${esc(before.startedAt)}${before.environment.gitCommit ? ` (commit ${esc(before.environment.gitCommit.slice(0, 12))})` : ''} · After: ${esc(after.startedAt)}${after.environment.gitCommit ? ` (commit ${esc(after.environment.gitCommit.slice(0, 12))})` : ''} · ${esc(shortSettings(after))}</p>`,
+    `<p class="muted">Before: ${esc(before.startedAt)}${before.environment.gitCommit ? ` (commit ${esc(before.environment.gitCommit.slice(0, 12))})` : ''}${esc(pathText(before))} · After: ${esc(after.startedAt)}${after.environment.gitCommit ? ` (commit ${esc(after.environment.gitCommit.slice(0, 12))})` : ''}${esc(pathText(after))} · ${esc(shortSettings(after))}</p>`,
     renderWarnings(warnings),
     '<h2>What changed</h2>',
     `<p class="muted">${esc(CHANGE_LEGEND)}</p>`,

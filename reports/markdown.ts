@@ -117,8 +117,8 @@ function renderBeforeAfter(before: RunResult, after: RunResult): string {
   const lines: string[] = [];
   lines.push(`## rtbench ${cell(after.scenario)}: before → after`);
   lines.push('');
-  lines.push(`Before: ${before.startedAt}${before.environment.gitCommit ? ` (commit ${before.environment.gitCommit.slice(0, 12)})` : ''}, ${settingsLine(before)}.  `);
-  lines.push(`After: ${after.startedAt}${after.environment.gitCommit ? ` (commit ${after.environment.gitCommit.slice(0, 12)})` : ''}, ${settingsLine(after)}.`);
+  lines.push(`Before: ${before.startedAt}${before.environment.gitCommit ? ` (commit ${before.environment.gitCommit.slice(0, 12)})` : ''}${pathText(before)}, ${settingsLine(before)}.  `);
+  lines.push(`After: ${after.startedAt}${after.environment.gitCommit ? ` (commit ${after.environment.gitCommit.slice(0, 12)})` : ''}${pathText(after)}, ${settingsLine(after)}.`);
   lines.push('');
   const warnings = [...warningsFor(before).map((w) => ({ ...w, message: `before: ${w.message}` })), ...warningsFor(after).map((w) => ({ ...w, message: `after: ${w.message}` }))];
   lines.push(...warningBlock(warnings));

@@ -247,7 +247,7 @@ export function renderTerminalChanges(before: RunResult, after: RunResult, opts:
   }
   const lines = [
     paint(`rtbench ${after.scenario}: before → after`, 'bold'),
-    `before ${before.startedAt}${before.environment.gitCommit ? ` (commit ${before.environment.gitCommit.slice(0, 12)})` : ''}, after ${after.startedAt}${after.environment.gitCommit ? ` (commit ${after.environment.gitCommit.slice(0, 12)})` : ''}`,
+    `before ${before.startedAt}${before.environment.gitCommit ? ` (commit ${before.environment.gitCommit.slice(0, 12)})` : ''}${pathText(before)}, after ${after.startedAt}${after.environment.gitCommit ? ` (commit ${after.environment.gitCommit.slice(0, 12)})` : ''}${pathText(after)}`,
     '',
     ...table(names, rows, paint, false),
     '',

@@ -15,7 +15,8 @@ import { findBinary, haproxyConfig, nginxConfig, proxyProgram, startProxy, type 
 import { openPath } from '../net/path.ts';
 import { DEFAULT_FANOUT, type OptionsOf } from '../lib/options.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
-import { renderTerminal } from '../reports/terminal.ts';
+import { renderTerminal, renderTerminalChanges } from '../reports/terminal.ts';
+import type { RunResult } from '../lib/result.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { renderHtml } from '../reports/html.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
@@ -284,6 +285,14 @@ describe('a fan-out run --via nginx-tuned', { skip, timeout: 120_000 }, () => {
     assert.ok(renderTerminal(result).includes(title), 'terminal');
     assert.ok(renderMarkdown([result]).includes(title), 'markdown');
     assert.ok(renderHtml([result], { generatedAt: 'now' }).includes(title), 'html');
+    // Before (direct) and after (through the proxy): the after side names its path.
+    const direct: RunResult = { ...result, options: { ...result.options, via: 'direct' }, transports: result.transports.map(({ path: _path, ...t }) => t) };
+    const via = ` via nginx-tuned (${version})`;
+    const sides = renderTerminalChanges(direct, result).split('\n')[1]?.split(', after ') ?? [];
+    assert.equal(sides.length, 2);
+    assert.ok(!sides[0]?.includes(via) && sides[1]?.endsWith(via), sides.join(' | '));
+    assert.ok(renderMarkdown([direct, result]).includes(`${via}, `), 'markdown before/after');
+    assert.ok(!renderMarkdown([direct, result]).includes(`Before: ${direct.startedAt}${via}`), 'the direct side names no proxy');
   });
 });
 
@@ -351,3 +360,4 @@ function pgidOf(pid: number): number | undefined {
     return undefined;
   }
 }
+
