@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
+import { parseBandwidthKbit, parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
 import { Interrupted, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios/index.ts';
@@ -52,6 +52,8 @@ export function addScenarioFlags(cmd: Command): Command {
     const flag = spec.flag as string;
     const names = 'short' in spec && spec.short ? `${spec.short}, ${flag}` : flag;
     if (spec.type === 'boolean') cmd.option(names, spec.doc);
+    else if (spec.type === 'enum') cmd.option(`${names} <name>`, spec.doc);
+    else if ('unit' in spec && spec.unit === 'kbit') cmd.option(`${names} <rate>`, `${spec.doc}, e.g. 512kbit, 2mbit, 1gbit`);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
   }
   return cmd
@@ -74,9 +76,14 @@ export function overridesFrom(f: ScenarioFlags, cmd: Command): { overrides: Prof
     if (cmd.getOptionValueSource(attribute) !== 'cli') continue;
     const raw = f[attribute];
     if (spec.type === 'boolean') o[name] = raw === true;
-    else if (spec.type === 'int' || spec.type === 'number') {
+    else if (spec.type === 'enum') {
       if (typeof raw !== 'string') continue;
-      if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);
+      if (!spec.values.includes(raw)) throw new UsageError(`${flag} must be one of: ${spec.values.join(', ')}; got "${raw}"`);
+      o[name] = raw;
+    } else if (spec.type === 'int' || spec.type === 'number') {
+      if (typeof raw !== 'string') continue;
+      if ('unit' in spec && spec.unit === 'kbit') o[name] = parseBandwidthKbit(flag, raw, spec.min, spec.max);
+      else if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);
       else if (spec.type === 'int') o[name] = parseIntIn(flag, raw, spec.min, spec.max);
       else o[name] = parseNumberIn(flag, raw, spec.min, spec.max);
     }

@@ -26,6 +26,8 @@ import {
   type WarmupFigures,
 } from '../lib/result.ts';
 import { spawnServer, type ServerProcess, type SpawnOptions } from '../servers/spawn.ts';
+import { directPath, type OpenPath } from '../net/path.ts';
+import { linkSpecOf, openLink, type LinkPath } from '../net/link.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
 import { ClientPool, type PoolOptions, type PoolReport } from './client-pool.ts';
@@ -84,6 +86,8 @@ export interface WindowSnapshots {
 /** One transport's run of a scenario: the lifecycle's state and steps. */
 export class TransportRun {
   server: ServerProcess | undefined;
+  /** The network path from the clients to the server (a link when the options ask for one), once spawned. */
+  path: OpenPath | LinkPath | undefined;
   pool: ClientPool | undefined;
   /** Per-second figures across the client processes, from the clock's t0. */
   readonly timeline: TimelinePoint[] = [];
@@ -145,8 +149,36 @@ export class TransportRun {
     return this.sleep((atUs - nowUs()) / 1000);
   }
 
-  /** Spawns the transport's server with the scenario's knobs; a later exit of it stops the run. */
+  /**
+   * Spawns the transport's server with the scenario's knobs, behind the run's link when it has one (the server then
+   * in the link's namespace when the bandwidth is limited); a later exit of either stops the run.
+   */
   async spawn(extra: Partial<SpawnOptions> = {}): Promise<ServerProcess> {
+    const link = linkSpecOf(this.o);
+    if (link === undefined) {
+      const server = await this.spawnServer(extra);
+      this.path = directPath(server);
+      return server;
+    }
+    const path = await openLink(link, async (place) => {
+      const server = await this.spawnServer({ ...extra, host: place.host, ...(place.netns === undefined ? {} : { netns: place.netns }) });
+      return { host: server.host, port: server.port };
+    });
+    this.path = path;
+    void path.failed.then((why) => {
+      this.failure ??= `${why} mid-run`;
+      this.stopNow();
+    });
+    return this.srv;
+  }
+
+  /** The URL the clients use: the path's (the server's own when there is no link). */
+  get url(): string {
+    if (!this.path) throw new Error('the run has no server yet');
+    return this.path.url;
+  }
+
+  private async spawnServer(extra: Partial<SpawnOptions>): Promise<ServerProcess> {
     const o = this.o;
     const server = await spawnServer({
       transport: this.transport,
@@ -216,7 +248,7 @@ export class TransportRun {
     const o = this.o;
     const pool = new ClientPool({
       transport: this.transport,
-      baseUrl: this.srv.url,
+      baseUrl: this.url,
       clients: o.clients,
       workers: o.workers,
       after: 0,
@@ -283,6 +315,13 @@ export class TransportRun {
   /** Measures the instrument from a client process: the clock's cost and loopback round trips (before the window). */
   async probe(): Promise<void> {
     this.probed = await this.guard(this.clients.probe(PROBE_ROUND_TRIPS));
+    // Across a link, these are the round trips the clients saw: the link's effect as measured.
+    const link = this.path?.record.link;
+    const rtt = this.probed.rttUs;
+    if (link && rtt.length > 0) {
+      link.measuredRttMinUs = rtt[0] as number;
+      link.measuredRttP50Us = rtt[Math.floor((rtt.length - 1) / 2)] as number;
+    }
   }
 
   /** Starts the clients' per-second reports at `t0Us` (µs); the timeline counts from there. */
@@ -524,7 +563,7 @@ export class TransportRun {
       this.progress();
       const figures = await body(this);
       this.setPhase('done');
-      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures };
+      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures, ...this.pathRecord() };
     } catch (err) {
       const reason = err instanceof Stop ? (this.failure ?? err.message) : (this.failure ?? (err instanceof Error ? err.message : String(err)));
       const status = (this.interrupted || this.hooks.signal?.aborted === true) && this.failure === undefined ? 'interrupted' : 'errored';
@@ -534,12 +573,19 @@ export class TransportRun {
         const report = await Promise.race([this.pool.finish(Number.MAX_SAFE_INTEGER, 0).catch(() => undefined), delay(3000)]);
         if (report) partial = { latency: LatencyRecorder.summarizeEncoded([report.histogram]), histogram: report.histogram };
       }
-      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial };
+      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial, ...this.pathRecord() };
     } finally {
       for (const f of this.cleanups) f();
       await this.pool?.close();
       await this.server?.stop();
+      await this.path?.stop();
     }
+  }
+
+  /** `{ path }` when the run's path was more than the loopback straight to the server, else nothing. */
+  private pathRecord(): Pick<TransportResult, 'path'> {
+    const record = this.path?.record;
+    return record === undefined || (record.via === 'direct' && record.link === undefined) ? {} : { path: record };
   }
 }
 

@@ -18,11 +18,29 @@ export type ProfileName = (typeof PROFILES)[number];
 
 /** What one option holds: its type, range and default, its meaning, and the flag that sets it (if any). */
 export type FieldSpec =
-  | { type: 'int'; min: number; max: number; default: number; doc: string; flag?: string; short?: string; unit?: 'ms' }
+  | { type: 'int'; min: number; max: number; default: number; doc: string; flag?: string; short?: string; /** ms: the flag takes a duration; kbit: a bandwidth ("2mbit", "512kbit") */ unit?: 'ms' | 'kbit' }
   | { type: 'number'; min: number; max: number; /** min itself is not allowed */ above?: boolean; default: number; doc: string; flag?: string; short?: string; unit?: 'ms' }
   | { type: 'boolean'; default: boolean; doc: string; flag?: string }
   | { type: 'enum'; values: readonly string[]; default: string; doc: string; flag?: string }
   | { type: 'list'; min: number; max?: number; above?: boolean; integer: boolean; increasing?: boolean; nonEmpty: boolean; default: number[]; doc: string; flag?: string };
+
+/**
+ * Named links (`--link`): the round trip, jitter and bandwidth each adds (0: none). lan is a switched gigabit
+ * network (a 1 ms round trip, 1 Gbit/s each way); wan a long-distance path (80 ms, bandwidth not the limit);
+ * mobile a cellular one (150 ms, 2 Mbit/s each way).
+ */
+export const LINK_PROFILES = {
+  loopback: { rttMs: 0, jitterMs: 0, bandwidthKbit: 0 },
+  lan: { rttMs: 1, jitterMs: 0, bandwidthKbit: 1_000_000 },
+  wan: { rttMs: 80, jitterMs: 0, bandwidthKbit: 0 },
+  mobile: { rttMs: 150, jitterMs: 0, bandwidthKbit: 2000 },
+} as const;
+
+/** One `--link` name. */
+export type LinkProfileName = keyof typeof LINK_PROFILES;
+
+/** The options a link profile sets (an explicit value of one overrides the profile's). */
+export const LINK_VALUE_FIELDS = ['rttMs', 'jitterMs', 'bandwidthKbit'] as const;
 
 /** Longest short-poll interval, ms: also what the latency histograms must hold (with the drain). */
 export const MAX_POLL_INTERVAL_MS = 600_000;
@@ -51,6 +69,11 @@ export const FIELDS = {
   maxQueuedBytes: { type: 'int', min: 0, max: 1_073_741_824, default: 4_194_304, doc: 'bytes one streaming subscriber may have queued at the server before it is cut as a slow consumer (0: no bound)', flag: '--max-queued-bytes' },
   injectDelayMs: { type: 'int', min: 0, max: 60_000, default: 0, doc: 'test knob: the server delays every publish tick', flag: '--inject-delay-ms' },
   injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber', flag: '--inject-cpu-us' },
+  // the link between clients and server (net/link.ts)
+  link: { type: 'enum', values: Object.keys(LINK_PROFILES), default: 'loopback', doc: 'named link between clients and server: loopback (none), lan (1 ms RTT, 1 Gbit/s), wan (80 ms RTT), mobile (150 ms RTT, 2 Mbit/s); --rtt, --jitter and --bandwidth override its values', flag: '--link' },
+  rttMs: { type: 'int', min: 0, max: 10_000, default: 0, doc: 'round trip the link adds (half each way)', flag: '--rtt', unit: 'ms' },
+  jitterMs: { type: 'int', min: 0, max: 5_000, default: 0, doc: "up to this much more or less delay on each direction's chunks, never reordering bytes", flag: '--jitter', unit: 'ms' },
+  bandwidthKbit: { type: 'int', min: 0, max: 100_000_000, default: 0, doc: 'bandwidth of the link each way, kbit/s (0: not limited; needs root for a network namespace)', flag: '--bandwidth', unit: 'kbit' },
   // churn
   eventsPerConnection: { type: 'int', min: 1, max: 1_000_000, default: 10, doc: 'events a connection receives before it reconnects (k)' },
   connectRate: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'most reconnections per second, all clients together' },
@@ -97,19 +120,21 @@ export const FANOUT_FIELDS = [
   'clients', 'rate', 'payloadBytes', 'warmupMs', 'warmupMaxMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
   'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs',
 ] as const satisfies readonly FieldName[];
+/** The link's options, which every kind takes. */
+export const LINK_FIELDS = ['link', ...LINK_VALUE_FIELDS] as const satisfies readonly FieldName[];
 const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
 
 /** The options a profile of each kind may hold (anything else is an unknown field). */
 export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
-  fanout: FANOUT_FIELDS,
-  churn: [...FANOUT_FIELDS, 'eventsPerConnection', 'connectRate', 'stormClients'],
-  chat: ['clients', 'payloadBytes', 'warmupMs', ...TRANSPORT_KNOBS, 'messagesPerClient', 'sendRatePerClient'],
-  burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, 'burstEvents', 'bursts', 'burstMs', 'quietMs'],
-  stream: ['clients', ...TRANSPORT_KNOBS, 'tokens', 'tokenIntervalMs', 'tokenBytes'],
-  idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs'],
-  capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
-  'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining'],
-  'slow-consumer': [...FANOUT_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
+  fanout: [...FANOUT_FIELDS, ...LINK_FIELDS],
+  churn: [...FANOUT_FIELDS, 'eventsPerConnection', 'connectRate', 'stormClients', ...LINK_FIELDS],
+  chat: ['clients', 'payloadBytes', 'warmupMs', ...TRANSPORT_KNOBS, 'messagesPerClient', 'sendRatePerClient', ...LINK_FIELDS],
+  burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, 'burstEvents', 'bursts', 'burstMs', 'quietMs', ...LINK_FIELDS],
+  stream: ['clients', ...TRANSPORT_KNOBS, 'tokens', 'tokenIntervalMs', 'tokenBytes', ...LINK_FIELDS],
+  idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs', ...LINK_FIELDS],
+  capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs', ...LINK_FIELDS],
+  'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining', ...LINK_FIELDS],
+  'slow-consumer': [...FANOUT_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents', ...LINK_FIELDS],
 };
 
 /** Transports a kind can run (poll-ceiling measures the polling endpoints only). */
@@ -159,6 +184,14 @@ export interface FanoutOptions {
   injectDelayMs: number;
   /** Test knob: CPU the server burns per event per subscriber, µs (0 = off). */
   injectCpuUs: number;
+  /** The named link between clients and server (absent in results from before links: loopback). */
+  link?: LinkProfileName;
+  /** Round trip the link adds, ms (half each way). */
+  rttMs?: number;
+  /** Up to this much more or less delay per direction, ms. */
+  jitterMs?: number;
+  /** Bandwidth of the link each way, kbit/s (0: not limited). */
+  bandwidthKbit?: number;
 }
 
 /** Knobs every scenario shares beyond the fan-out options; recorded in results. */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 import { TRANSPORTS, isTransport, type Transport } from './transports.ts';
 import type { ScenarioOptions } from './options.ts';
+import type { PathRecord } from '../net/path.ts';
 
 export type { FanoutOptions, ScenarioOptions } from './options.ts';
 
@@ -230,6 +231,8 @@ export interface TransportResult {
   error?: string;
   /** Wall time spent on this transport, ms. */
   wallMs: number;
+  /** The network path between clients and server when it was more than loopback straight to the server (a link). */
+  path?: PathRecord;
   /** Latency of the events scheduled in the measured window, µs. */
   latency?: LatencySummaryUs;
   /** The merged latency HdrHistogram (µs), compressed base64, so any percentile can be recomputed. */

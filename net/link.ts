@@ -7,6 +7,7 @@
 // Without one, the relay dials the server on 127.0.0.1.
 import type { ChildProcess } from 'node:child_process';
 import { childFailure, exitAccount, forkModule } from '../lib/children.ts';
+import type { FanoutOptions } from '../lib/options.ts';
 import { createNamespacePair, type NamespacePair } from './netns.ts';
 import type { LinkSpec, OpenPath, PathRecord, Upstream } from './path.ts';
 import type { RelayOptions, RelayStats } from './relay.ts';
@@ -119,4 +120,11 @@ function wrap(child: ChildProcess, spec: LinkSpec, port: number, exited: Promise
       clearTimeout(timer);
     },
   };
+}
+
+/** The link a run's options ask for (rtt, jitter, bandwidth, named profile), or undefined for none. */
+export function linkSpecOf(o: Pick<FanoutOptions, 'link' | 'rttMs' | 'jitterMs' | 'bandwidthKbit'>): LinkSpec | undefined {
+  const spec: LinkSpec = { rttMs: o.rttMs ?? 0, jitterMs: o.jitterMs ?? 0, bandwidthKbit: o.bandwidthKbit ?? 0 };
+  if (spec.rttMs === 0 && spec.jitterMs === 0 && spec.bandwidthKbit === 0) return undefined;
+  return o.link === undefined || o.link === 'loopback' ? spec : { profile: o.link, ...spec };
 }
