@@ -8,6 +8,7 @@ import { Interrupted, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios/index.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
+import { checkLinkAllowed } from '../net/link.ts';
 import type { RunResult } from '../lib/result.ts';
 import { FIELDS, PROFILES, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';
@@ -117,7 +118,10 @@ export function registerRun(program: Command): void {
 /** Runs each of `runs` in turn, printing and writing every result; stops at Ctrl-C (what was measured is written). */
 export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags): Promise<void> {
   // Every run must fit this machine (open files, ephemeral ports) before the first one starts.
-  for (const options of runs) checkMachineLimits(options);
+  for (const options of runs) {
+    checkMachineLimits(options);
+    checkLinkAllowed(options);
+  }
   const results: RunResult[] = [];
   const say = flags.json ? process.stderr : process.stdout;
   for (const options of runs) {

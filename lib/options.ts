@@ -356,6 +356,10 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   maxQueuedBytes: FIELDS.maxQueuedBytes.default,
   injectDelayMs: FIELDS.injectDelayMs.default,
   injectCpuUs: FIELDS.injectCpuUs.default,
+  link: 'loopback',
+  rttMs: FIELDS.rttMs.default,
+  jitterMs: FIELDS.jitterMs.default,
+  bandwidthKbit: FIELDS.bandwidthKbit.default,
 };
 
 // ---- checking values ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { childFailure, exitAccount, forkModule } from '../lib/children.ts';
 import type { FanoutOptions } from '../lib/options.ts';
-import { createNamespacePair, type NamespacePair } from './netns.ts';
+import { NamespacesUnavailable, createNamespacePair, type NamespacePair } from './netns.ts';
 import type { LinkSpec, OpenPath, PathRecord, Upstream } from './path.ts';
 import type { RelayOptions, RelayStats } from './relay.ts';
 import type { RelayReply, RelayRequest } from './relay-host.ts';
@@ -127,4 +127,10 @@ export function linkSpecOf(o: Pick<FanoutOptions, 'link' | 'rttMs' | 'jitterMs' 
   const spec: LinkSpec = { rttMs: o.rttMs ?? 0, jitterMs: o.jitterMs ?? 0, bandwidthKbit: o.bandwidthKbit ?? 0 };
   if (spec.rttMs === 0 && spec.jitterMs === 0 && spec.bandwidthKbit === 0) return undefined;
   return o.link === undefined || o.link === 'loopback' ? spec : { profile: o.link, ...spec };
+}
+
+/** Refuses, before anything starts, a link that needs a namespace when this process is not root (one sentence). */
+export function checkLinkAllowed(o: Pick<FanoutOptions, 'link' | 'rttMs' | 'jitterMs' | 'bandwidthKbit'>): void {
+  const spec = linkSpecOf(o);
+  if (spec !== undefined && needsNamespace(spec) && process.getuid?.() !== 0) throw new NamespacesUnavailable('it is not running as root');
 }

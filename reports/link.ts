@@ -2,7 +2,7 @@
 // measured across it before the window ("link: wan (80 ms RTT; measured 80.4 ms)"), with why latency moves. Pure.
 import type { LinkSpec } from '../net/path.ts';
 import type { RunResult } from '../lib/result.ts';
-import { formatMs, formatUs } from './format.ts';
+import { formatCount, formatUs } from './format.ts';
 import { rangeText } from './floor.ts';
 
 /** "2 Mbit/s", "512 kbit/s", "1 Gbit/s". */
@@ -14,8 +14,8 @@ export function formatKbit(kbit: number): string {
 
 /** What a link adds, e.g. "80 ms RTT, ±5 ms jitter, 2 Mbit/s each way". */
 export function linkSettingsText(link: LinkSpec): string {
-  const parts = [`${formatMs(link.rttMs)} RTT`];
-  if (link.jitterMs > 0) parts.push(`±${formatMs(link.jitterMs)} jitter`);
+  const parts = [`${formatCount(link.rttMs)} ms RTT`];
+  if (link.jitterMs > 0) parts.push(`±${formatCount(link.jitterMs)} ms jitter`);
   if (link.bandwidthKbit > 0) parts.push(`${formatKbit(link.bandwidthKbit)} each way`);
   return parts.join(', ');
 }

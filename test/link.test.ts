@@ -11,7 +11,17 @@ import type { Client } from '../clients/client.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { openLink, startLink, type LinkPath } from '../net/link.ts';
 import { NamespacesUnavailable, createNamespacePair, liveNamespaces, runInNamespace, tbfArgs } from '../net/netns.ts';
+import { parseBandwidthKbit } from '../lib/validate.ts';
+import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
+import { linkSpecOf } from '../net/link.ts';
+import { linkText } from '../reports/link.ts';
+import { SYNTHETIC_TYPICAL, syntheticRun } from './helpers/synthetic.ts';
 import { Collect } from './helpers/sink.ts';
+import { runCli } from './helpers/cli.ts';
+import type { RunResult } from '../lib/result.ts';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { until } from './helpers/raw.ts';
 
 /** A TCP server on 127.0.0.1 that echoes every byte and ends when its client ends; `got` per connection. */
@@ -61,6 +71,33 @@ function numbered(n: number): Buffer {
   for (let i = 0; i < b.length / 4; i++) b.writeUInt32BE(i, i * 4);
   return b.subarray(0, n);
 }
+
+describe('link options and report line', () => {
+  it('parses bandwidths into kbit/s and refuses what is not one', () => {
+    assert.equal(parseBandwidthKbit('--bandwidth', '2mbit', 0, 1e8), 2000);
+    assert.equal(parseBandwidthKbit('--bandwidth', '512kbit', 0, 1e8), 512);
+    assert.equal(parseBandwidthKbit('--bandwidth', '10Mbit', 0, 1e8), 10_000);
+    assert.equal(parseBandwidthKbit('--bandwidth', '1gbit', 0, 1e8), 1_000_000);
+    assert.equal(parseBandwidthKbit('--bandwidth', '300', 0, 1e8), 300);
+    assert.throws(() => parseBandwidthKbit('--bandwidth', 'fast', 0, 1e8), /--bandwidth must be a bandwidth like 512kbit, 2mbit or 1gbit .*got "fast"/);
+  });
+
+  it('fills a named link from its profile; explicit values override it', () => {
+    const file = loadBuiltin('fanout');
+    assert.equal(linkSpecOf(resolveOptions(file, 'ci')), undefined);
+    assert.deepEqual(linkSpecOf(resolveOptions(file, 'ci', { link: 'mobile' })), { profile: 'mobile', rttMs: 150, jitterMs: 0, bandwidthKbit: 2000 });
+    assert.deepEqual(linkSpecOf(resolveOptions(file, 'ci', { link: 'wan' })), { profile: 'wan', rttMs: 80, jitterMs: 0, bandwidthKbit: 0 });
+    assert.deepEqual(linkSpecOf(resolveOptions(file, 'ci', { link: 'mobile', rttMs: 40, jitterMs: 5 })), { profile: 'mobile', rttMs: 40, jitterMs: 5, bandwidthKbit: 2000 });
+    assert.deepEqual(linkSpecOf(resolveOptions(file, 'ci', { rttMs: 100 })), { rttMs: 100, jitterMs: 0, bandwidthKbit: 0 });
+  });
+
+  it('states the link and the round trip measured across it', () => {
+    const r = syntheticRun({ ws: SYNTHETIC_TYPICAL.ws, sse: SYNTHETIC_TYPICAL.sse });
+    assert.equal(linkText(r), undefined);
+    r.transports = r.transports.map((t, i) => ({ ...t, path: { via: 'direct', link: { profile: 'mobile', rttMs: 150, jitterMs: 0, bandwidthKbit: 2000, measuredRttMinUs: 150_100, measuredRttP50Us: 150_400 + i * 100 } } }));
+    assert.match(linkText(r) ?? '', /^link: mobile \(150 ms RTT, 2 Mbit\/s each way; measured 150–151 ms\)\./);
+  });
+});
 
 describe('link relay', { timeout: 60_000 }, () => {
   let echo: Awaited<ReturnType<typeof echoServer>>;
@@ -241,4 +278,32 @@ describe('shaped link (namespace + tbf + relay)', { timeout: 120_000, skip: bloc
       }
     });
   }
+});
+
+describe('rtbench compare across a link', { timeout: 120_000 }, () => {
+  it('puts every client behind the link, records it and the round trip the clients measured, and loses nothing', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'rtbench-link-'));
+    try {
+      // With namespaces, the bandwidth puts the server behind a shaped veth too.
+      const shaped = blocker === undefined ? ['--bandwidth', '20mbit'] : [];
+      const r = await runCli(['compare', '--transports', 'long-poll,ws', '--rtt', '20ms', '--jitter', '2ms', ...shaped, '--clients', '2', '--rate', '20', '--warmup', '0', '--duration', '1s', '--out', out, '--quiet', '--no-html']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^link \(20 ms RTT, ±2 ms jitter(, 20 Mbit\/s each way)?; measured [\d.]+(–[\d.]+)? ms\)\./m);
+      const file = readdirSync(out).find((f) => f.endsWith('.json')) as string;
+      const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as RunResult;
+      assert.equal(result.options.rttMs, 20);
+      for (const t of result.transports) {
+        assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
+        const link = t.path?.link;
+        assert.deepEqual({ ...link, measuredRttMinUs: 0, measuredRttP50Us: 0 }, { rttMs: 20, jitterMs: 2, bandwidthKbit: blocker === undefined ? 20_000 : 0, measuredRttMinUs: 0, measuredRttP50Us: 0 });
+        // Each way at least 10 ms less 2 ms of jitter: the clients' round trips cannot be shorter than 16 ms.
+        assert.ok((link?.measuredRttMinUs ?? 0) >= 16_000, `${t.transport}: measured min RTT ${link?.measuredRttMinUs} µs`);
+        assert.equal(t.delivery?.lost, 0);
+        assert.equal(t.delivery?.deliveredEvents, t.delivery?.expectedDeliveries);
+      }
+      assert.deepEqual(liveNamespaces(), []);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
