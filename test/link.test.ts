@@ -17,7 +17,7 @@ import { linkSpecOf } from '../net/link.ts';
 import { linkText } from '../reports/link.ts';
 import { SYNTHETIC_TYPICAL, syntheticRun } from './helpers/synthetic.ts';
 import { Collect } from './helpers/sink.ts';
-import { runCli } from './helpers/cli.ts';
+import { startCli } from './helpers/cli.ts';
 import type { RunResult } from '../lib/result.ts';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -286,7 +286,8 @@ describe('rtbench compare across a link', { timeout: 120_000 }, () => {
     try {
       // With namespaces, the bandwidth puts the server behind a shaped veth too.
       const shaped = blocker === undefined ? ['--bandwidth', '20mbit'] : [];
-      const r = await runCli(['compare', '--transports', 'long-poll,ws', '--rtt', '20ms', '--jitter', '2ms', ...shaped, '--clients', '2', '--rate', '20', '--warmup', '0', '--duration', '1s', '--out', out, '--quiet', '--no-html']);
+      const cli = startCli(['compare', '--transports', 'long-poll,ws', '--rtt', '20ms', '--jitter', '2ms', ...shaped, '--clients', '2', '--rate', '20', '--warmup', '0', '--duration', '1s', '--out', out, '--quiet', '--no-html']);
+      const r = await cli.done;
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^link \(20 ms RTT, ±2 ms jitter(, 20 Mbit\/s each way)?; measured [\d.]+(–[\d.]+)? ms\)\./m);
       const file = readdirSync(out).find((f) => f.endsWith('.json')) as string;
@@ -301,7 +302,8 @@ describe('rtbench compare across a link', { timeout: 120_000 }, () => {
         assert.equal(t.delivery?.lost, 0);
         assert.equal(t.delivery?.deliveredEvents, t.delivery?.expectedDeliveries);
       }
-      assert.deepEqual(liveNamespaces(), []);
+      // Its namespaces (named after its pid) are gone with it.
+      assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(`rtb${cli.child.pid}n`), 'no namespace left behind');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
