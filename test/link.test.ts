@@ -161,6 +161,46 @@ describe('link relay', { timeout: 60_000 }, () => {
     }
   });
 
+  it('stops reading from the server while the client does not read, then delivers every byte in order', async () => {
+    // 64 MiB: more than the relay may hold (4 MiB) plus every socket buffer on the way.
+    const data = numbered(64 * 1024 * 1024);
+    let serverSide: Socket | undefined;
+    const source = createServer((s) => {
+      serverSide = s;
+      s.on('error', () => undefined);
+      s.end(data);
+    });
+    await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+    const port = (source.address() as { port: number }).port;
+    const link = await startLink({ rttMs: 2, jitterMs: 0, bandwidthKbit: 0 }, { host: '127.0.0.1', port });
+    try {
+      const s = await dial(link.url);
+      s.pause();
+      await until(() => serverSide !== undefined, 'the upstream connection');
+      // The relay's reads stop, so the server's own buffer keeps what the path could not take.
+      // Were the relay to read on regardless, the server's buffer would empty; it stays put, some of it unsent.
+      let last = -1;
+      let same = 0;
+      await until(() => {
+        const held = (serverSide as Socket).writableLength;
+        same = held > 0 && held === last ? same + 1 : 0;
+        last = held;
+        return same >= 5;
+      }, 'the server to be held back', 20_000);
+      const back: Buffer[] = [];
+      let ended = false;
+      s.on('data', (b: Buffer) => back.push(b));
+      s.on('end', () => (ended = true));
+      s.resume();
+      await until(() => ended, 'every byte and the end', 30_000);
+      assert.ok(Buffer.concat(back).equals(data), 'the client received exactly the bytes sent, in order');
+      s.destroy();
+    } finally {
+      await link.stop();
+      await new Promise<void>((resolve) => source.close(() => resolve()));
+    }
+  });
+
   it('passes a reset on to the other side', async () => {
     const link = await startLink({ rttMs: 2, jitterMs: 0, bandwidthKbit: 0 }, { host: '127.0.0.1', port: echo.port });
     try {
