@@ -204,9 +204,10 @@ describe('link relay', { timeout: 60_000 }, () => {
   it('passes a reset on to the other side', async () => {
     const link = await startLink({ rttMs: 2, jitterMs: 0, bandwidthKbit: 0 }, { host: '127.0.0.1', port: echo.port });
     try {
+      // Counted before dialling: the echo server may accept the relay's connection before the client's connect is seen.
+      const before = echo.sockets.length;
       const s = await dial(link.url);
       s.on('error', () => undefined);
-      const before = echo.sockets.length;
       s.write('x');
       await until(() => echo.sockets.length > before, 'the upstream connection');
       const upstream = echo.sockets[before] as Socket;
