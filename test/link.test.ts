@@ -15,6 +15,9 @@ import { parseBandwidthKbit } from '../lib/validate.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { linkSpecOf } from '../net/link.ts';
 import { linkText } from '../reports/link.ts';
+import { renderTerminal } from '../reports/terminal.ts';
+import { renderMarkdown } from '../reports/markdown.ts';
+import { renderHtml } from '../reports/html.ts';
 import { SYNTHETIC_TYPICAL, syntheticRun } from './helpers/synthetic.ts';
 import { Collect } from './helpers/sink.ts';
 import { startCli } from './helpers/cli.ts';
@@ -96,6 +99,10 @@ describe('link options and report line', () => {
     assert.equal(linkText(r), undefined);
     r.transports = r.transports.map((t, i) => ({ ...t, path: { via: 'direct', link: { profile: 'mobile', rttMs: 150, jitterMs: 0, bandwidthKbit: 2000, measuredRttMinUs: 150_100, measuredRttP50Us: 150_400 + i * 100 } } }));
     assert.match(linkText(r) ?? '', /^link: mobile \(150 ms RTT, 2 Mbit\/s each way; measured 150–151 ms\)\./);
+    const line = 'link: mobile (150 ms RTT, 2 Mbit/s each way; measured 150–151 ms).';
+    assert.ok(renderTerminal(r).includes(line), 'terminal');
+    assert.ok(renderMarkdown([r]).includes(line), 'Markdown');
+    assert.ok(renderHtml([r], { generatedAt: 'now' }).includes(`<p class="link">${line}`), 'HTML');
   });
 });
 
