@@ -563,7 +563,7 @@ export class TransportRun {
       this.progress();
       const figures = await body(this);
       this.setPhase('done');
-      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures, ...this.pathRecord() };
+      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures, ...(await this.pathRecord()) };
     } catch (err) {
       const reason = err instanceof Stop ? (this.failure ?? err.message) : (this.failure ?? (err instanceof Error ? err.message : String(err)));
       const status = (this.interrupted || this.hooks.signal?.aborted === true) && this.failure === undefined ? 'interrupted' : 'errored';
@@ -573,7 +573,7 @@ export class TransportRun {
         const report = await Promise.race([this.pool.finish(Number.MAX_SAFE_INTEGER, 0).catch(() => undefined), delay(3000)]);
         if (report) partial = { latency: LatencyRecorder.summarizeEncoded([report.histogram]), histogram: report.histogram };
       }
-      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial, ...this.pathRecord() };
+      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial, ...(await this.pathRecord()) };
     } finally {
       for (const f of this.cleanups) f();
       await this.pool?.close();
@@ -582,10 +582,17 @@ export class TransportRun {
     }
   }
 
-  /** `{ path }` when the run's path was more than the loopback straight to the server, else nothing. */
-  private pathRecord(): Pick<TransportResult, 'path'> {
-    const record = this.path?.record;
-    return record === undefined || (record.via === 'direct' && record.link === undefined) ? {} : { path: record };
+  /** `{ path }` when the run's path was more than the loopback straight to the server (with the relay's precision), else nothing. */
+  private async pathRecord(): Promise<Pick<TransportResult, 'path'>> {
+    const path = this.path;
+    const record = path?.record;
+    if (path === undefined || record === undefined || (record.via === 'direct' && record.link === undefined)) return {};
+    const relay = 'stats' in path ? await Promise.race([path.stats().catch(() => undefined), delay(2000)]) : undefined;
+    if (relay && record.link && relay.chunks > 0) {
+      record.link.relayLateP50Us = relay.releaseLateP50Us;
+      record.link.relayLateP99Us = relay.releaseLateP99Us;
+    }
+    return { path: record };
   }
 }
 

@@ -7,6 +7,7 @@
 // connected, as a real link's handshake would have it. Sockets have Nagle off, so nothing waits to coalesce.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { nowUs } from '../lib/clock.ts';
+import { HIGHEST_TRACKABLE_US, createHistogram } from '../lib/histogram.ts';
 import { Scheduler } from '../servers/scheduler.ts';
 import type { Upstream } from './path.ts';
 
@@ -34,8 +35,10 @@ export interface RelayStats {
   /** Connections accepted, and open now. */
   connectionsAccepted: number;
   connectionsOpen: number;
-  /** Chunks released, and how late their release ran past its due time at the largest, µs. */
+  /** Chunks released, and how late their release ran past its due time (median, p99, largest), µs. */
   chunks: number;
+  releaseLateP50Us: number;
+  releaseLateP99Us: number;
   maxReleaseLateUs: number;
 }
 
@@ -145,7 +148,8 @@ export class Relay {
   private readonly jitterUs: number;
   private readonly rttUs: number;
   private readonly sockets = new Set<Socket>();
-  private readonly s: RelayStats = { bytesUp: 0, bytesDown: 0, connectionsAccepted: 0, connectionsOpen: 0, chunks: 0, maxReleaseLateUs: 0 };
+  private readonly s = { bytesUp: 0, bytesDown: 0, connectionsAccepted: 0, chunks: 0 };
+  private readonly late = createHistogram();
 
   constructor(private readonly o: RelayOptions) {
     this.rttUs = Math.round(o.rttMs * 1000);
@@ -181,12 +185,20 @@ export class Relay {
   /** Counts one released chunk that left `lateUs` after its due time. */
   released(lateUs: number): void {
     this.s.chunks++;
-    if (lateUs > this.s.maxReleaseLateUs) this.s.maxReleaseLateUs = lateUs;
+    this.late.recordValue(Math.max(0, Math.min(lateUs, HIGHEST_TRACKABLE_US)));
   }
 
   /** What it carried so far. */
   stats(): RelayStats {
-    return { ...this.s, connectionsOpen: this.sockets.size / 2 };
+    const late = this.late;
+    const any = late.totalCount > 0;
+    return {
+      ...this.s,
+      connectionsOpen: this.sockets.size / 2,
+      releaseLateP50Us: any ? late.getValueAtPercentile(50) : 0,
+      releaseLateP99Us: any ? late.getValueAtPercentile(99) : 0,
+      maxReleaseLateUs: any ? late.maxValue : 0,
+    };
   }
 
   /** Stops listening and resets every connection. */

@@ -1,5 +1,6 @@
 // The link a run's clients went through, in one line: its profile and settings, and the round trip the clients
-// measured across it before the window ("link: wan (80 ms RTT; measured 80.4 ms)"), with why latency moves. Pure.
+// measured across it before the window ("link: wan (80 ms RTT; measured 80.4 ms)") and how precisely the relay
+// kept its delays, with why latency moves. Pure.
 import type { LinkSpec } from '../net/path.ts';
 import type { RunResult } from '../lib/result.ts';
 import { formatCount, formatUs } from './format.ts';
@@ -26,7 +27,9 @@ export function linkText(result: RunResult): string | undefined {
   const first = links[0];
   if (first === undefined) return undefined;
   const measured = links.flatMap((l) => (l.measuredRttP50Us === undefined ? [] : [l.measuredRttP50Us]));
-  const seen = measured.length === 0 ? 'round trip not measured' : `measured ${rangeText(measured, formatUs)}`;
+  const late = links.flatMap((l) => (l.relayLateP99Us === undefined ? [] : [l.relayLateP99Us]));
+  const precision = late.length === 0 ? '' : `, the relay's releases within ${rangeText(late, formatUs)} of their time (p99)`;
+  const seen = (measured.length === 0 ? 'round trip not measured' : `measured ${rangeText(measured, formatUs)}`) + precision;
   const name = first.profile === undefined ? 'link' : `link: ${first.profile}`;
   return `${name} (${linkSettingsText(first)}; ${seen}). A stream delivers an event one way, half a round trip later; a long poll can take up to a round trip more, asking again; a short poll pays a round trip on every poll.`;
 }
