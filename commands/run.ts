@@ -3,11 +3,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
+import { parseBandwidthKbit, parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
 import { Interrupted, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios/index.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
+import { checkLinkAllowed } from '../net/link.ts';
 import type { RunResult } from '../lib/result.ts';
 import { FIELDS, PROFILES, checkField, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';
@@ -53,6 +54,7 @@ export function addScenarioFlags(cmd: Command): Command {
     const names = 'short' in spec && spec.short ? `${spec.short}, ${flag}` : flag;
     if (spec.type === 'boolean') cmd.option(names, spec.doc);
     else if (spec.type === 'enum') cmd.option(`${names} <name>`, `${spec.doc}; one of: ${spec.values.join(', ')} (default: ${spec.default})`);
+    else if ('unit' in spec && spec.unit === 'kbit') cmd.option(`${names} <rate>`, `${spec.doc}, e.g. 512kbit, 2mbit, 1gbit`);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
   }
   return cmd
@@ -76,12 +78,14 @@ export function overridesFrom(f: ScenarioFlags, cmd: Command): { overrides: Prof
     const raw = f[attribute];
     if (spec.type === 'boolean') o[name] = raw === true;
     else if (spec.type === 'enum') {
+      if (typeof raw !== 'string') continue;
       const error = checkField(flag, spec, raw);
       if (error !== undefined) throw new UsageError(error);
-      o[name] = raw as string;
+      o[name] = raw;
     } else if (spec.type === 'int' || spec.type === 'number') {
       if (typeof raw !== 'string') continue;
-      if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);
+      if ('unit' in spec && spec.unit === 'kbit') o[name] = parseBandwidthKbit(flag, raw, spec.min, spec.max);
+      else if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);
       else if (spec.type === 'int') o[name] = parseIntIn(flag, raw, spec.min, spec.max);
       else o[name] = parseNumberIn(flag, raw, spec.min, spec.max);
     }
@@ -115,7 +119,10 @@ export function registerRun(program: Command): void {
 /** Runs each of `runs` in turn, printing and writing every result; stops at Ctrl-C (what was measured is written). */
 export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags): Promise<void> {
   // Every run must fit this machine (open files, ephemeral ports) before the first one starts.
-  for (const options of runs) checkMachineLimits(options);
+  for (const options of runs) {
+    checkMachineLimits(options);
+    checkLinkAllowed(options);
+  }
   const results: RunResult[] = [];
   const say = flags.json ? process.stderr : process.stdout;
   for (const options of runs) {

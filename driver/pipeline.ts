@@ -27,6 +27,8 @@ import {
 } from '../lib/result.ts';
 import { spawnServer, type ServerProcess, type SpawnOptions } from '../servers/spawn.ts';
 import { openPath, type OpenPath } from '../net/path.ts';
+import { startProxy } from '../net/proxy.ts';
+import { linkSpecOf, openLink, type LinkPath } from '../net/link.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
 import { ClientPool, type PoolOptions, type PoolReport } from './client-pool.ts';
@@ -85,8 +87,10 @@ export interface WindowSnapshots {
 /** One transport's run of a scenario: the lifecycle's state and steps. */
 export class TransportRun {
   server: ServerProcess | undefined;
-  /** The network path from the clients to the server (opened once the server runs; direct, or through a proxy). */
-  path: OpenPath | undefined;
+  /** The network path from the clients to the server (direct, through a proxy, across a link, or both), once spawned. */
+  path: OpenPath | LinkPath | undefined;
+  /** The proxy hop behind a link (stopped before the server, the link after it). */
+  private proxyHop: OpenPath | undefined;
   pool: ClientPool | undefined;
   /** Per-second figures across the client processes, from the clock's t0. */
   readonly timeline: TimelinePoint[] = [];
@@ -148,8 +152,36 @@ export class TransportRun {
     return this.sleep((atUs - nowUs()) / 1000);
   }
 
-  /** Spawns the transport's server with the scenario's knobs; a later exit of it stops the run. */
+  /**
+   * Spawns the transport's server with the scenario's knobs, behind the run's proxy and link when it has them (the
+   * server and its proxy then in the link's namespace when the bandwidth is limited):
+   * clients -> link relay -> [shaped veth] -> proxy -> server. A later exit of any of them stops the run.
+   */
   async spawn(extra: Partial<SpawnOptions> = {}): Promise<ServerProcess> {
+    const link = linkSpecOf(this.o);
+    if (link === undefined) return this.spawnServer(extra);
+    const via = this.o.via ?? 'direct';
+    const path = await openLink(link, async (place) => {
+      const server = await this.spawnServer({ ...extra, host: place.host, ...(place.netns === undefined ? {} : { netns: place.netns }) }, false);
+      if (via === 'direct') return { host: server.host, port: server.port };
+      // Not guarded: a proxy that comes up after an interrupt must still be known, to be stopped.
+      const proxy = await startProxy(via, { host: server.host, port: server.port }, { host: place.host, ...(place.netns === undefined ? {} : { netns: place.netns }) });
+      this.proxyHop = proxy;
+      this.watchPath(proxy);
+      const u = new URL(proxy.url);
+      return { host: u.hostname, port: Number(u.port) };
+    });
+    if (this.proxyHop) Object.assign(path.record, { ...this.proxyHop.record, link: path.record.link });
+    this.path = path;
+    void path.failed.then((why) => {
+      this.failure ??= `${why} mid-run`;
+      this.stopNow();
+    });
+    return this.srv;
+  }
+
+  /** Spawns the server; with `withPath`, opens the proxy path in front of it (no link). */
+  private async spawnServer(extra: Partial<SpawnOptions>, withPath = true): Promise<ServerProcess> {
     const o = this.o;
     const server = await spawnServer({
       transport: this.transport,
@@ -168,7 +200,7 @@ export class TransportRun {
       this.failure ??= `server process exited mid-run (${signal !== null ? `signal ${signal}` : `code ${code}`})${reason === undefined ? '' : `: ${reason}`}`;
       this.stopNow();
     });
-    await this.openPath(server);
+    if (withPath) await this.openPath(server);
     return server;
   }
 
@@ -176,8 +208,13 @@ export class TransportRun {
   private async openPath(server: ServerProcess): Promise<void> {
     if (this.path) return;
     // Not guarded: a proxy that comes up after an interrupt must still be known, to be stopped.
-    this.path = await openPath({ via: this.o.via ?? 'direct' }, { host: '127.0.0.1', port: server.port });
-    void this.path.exited?.then((reason) => {
+    this.path = await openPath({ via: this.o.via ?? 'direct' }, { host: server.host, port: server.port });
+    this.watchPath(this.path);
+  }
+
+  /** A hop of the path that ends on its own stops the run. */
+  private watchPath(path: OpenPath): void {
+    void path.exited?.then((reason) => {
       this.failure ??= reason;
       this.stopNow();
     });
@@ -309,6 +346,13 @@ export class TransportRun {
   /** Measures the instrument from a client process: the clock's cost and loopback round trips (before the window). */
   async probe(): Promise<void> {
     this.probed = await this.guard(this.clients.probe(PROBE_ROUND_TRIPS));
+    // Across a link, these are the round trips the clients saw: the link's effect as measured.
+    const link = this.path?.record.link;
+    const rtt = this.probed.rttUs;
+    if (link && rtt.length > 0) {
+      link.measuredRttMinUs = rtt[0] as number;
+      link.measuredRttP50Us = rtt[Math.floor((rtt.length - 1) / 2)] as number;
+    }
   }
 
   /** Starts the clients' per-second reports at `t0Us` (µs); the timeline counts from there. */
@@ -550,7 +594,7 @@ export class TransportRun {
       this.progress();
       const figures = await body(this);
       this.setPhase('done');
-      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures, ...this.pathRecord() };
+      return { transport: this.transport, status: 'ok', wallMs: Date.now() - started, ...figures, ...(await this.pathRecord()) };
     } catch (err) {
       const reason = err instanceof Stop ? (this.failure ?? err.message) : (this.failure ?? (err instanceof Error ? err.message : String(err)));
       const status = (this.interrupted || this.hooks.signal?.aborted === true) && this.failure === undefined ? 'interrupted' : 'errored';
@@ -560,18 +604,30 @@ export class TransportRun {
         const report = await Promise.race([this.pool.finish(Number.MAX_SAFE_INTEGER, 0).catch(() => undefined), delay(3000)]);
         if (report) partial = { latency: LatencyRecorder.summarizeEncoded([report.histogram]), histogram: report.histogram };
       }
-      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial, ...this.pathRecord() };
+      return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial, ...(await this.pathRecord()) };
     } finally {
       for (const f of this.cleanups) f();
       await this.pool?.close();
-      await this.path?.stop();
+      // Outermost last: the proxy (in front of the server) first, the link (its relay and namespace) after the server.
+      const linked = this.path !== undefined && 'failed' in this.path;
+      if (!linked) await this.path?.stop();
+      await this.proxyHop?.stop();
       await this.server?.stop();
+      if (linked) await this.path?.stop();
     }
   }
 
-  /** The path as the result records it, when it is not the direct one. */
-  private pathRecord(): Pick<TransportResult, 'path'> {
-    return this.proxied && this.path ? { path: this.path.record } : {};
+  /** `{ path }` when the run's path was more than the loopback straight to the server (with the relay's precision), else nothing. */
+  private async pathRecord(): Promise<Pick<TransportResult, 'path'>> {
+    const path = this.path;
+    const record = path?.record;
+    if (path === undefined || record === undefined || (record.via === 'direct' && record.link === undefined)) return {};
+    const relay = 'stats' in path ? await Promise.race([path.stats().catch(() => undefined), delay(2000)]) : undefined;
+    if (relay && record.link && relay.chunks > 0) {
+      record.link.relayLateP50Us = relay.releaseLateP50Us;
+      record.link.relayLateP99Us = relay.releaseLateP99Us;
+    }
+    return { path: record };
   }
 }
 

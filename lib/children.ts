@@ -30,14 +30,18 @@ const STDERR_TAIL_BYTES = 16 * 1024;
 /**
  * Forks a module of rtbench (named by its source URL) as a child process with an IPC channel, and tracks it. Its
  * stderr comes to the parent, never to the terminal: `childFailure()` turns it into one sentence when it fails.
+ * `netns`: run it inside that network namespace (through `ip netns exec`, which execs node: same pid, same IPC).
  */
-export function forkModule(moduleUrl: URL, args: string[], extraExecArgv: string[] = [], options: ForkOptions = {}): ChildProcess {
+export function forkModule(moduleUrl: URL, args: string[], extraExecArgv: string[] = [], options: ForkOptions & { netns?: string } = {}): ChildProcess {
   hookExit();
+  const { netns, ...forkOptions } = options;
+  const execArgv = [...LOADER, ...extraExecArgv];
   const child = fork(fileURLToPath(runnableModule(moduleUrl)), args, {
-    execArgv: [...LOADER, ...extraExecArgv],
+    execArgv,
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     serialization: 'advanced',
-    ...options,
+    ...(netns === undefined ? {} : { execPath: 'ip', execArgv: ['netns', 'exec', netns, process.execPath, ...execArgv] }),
+    ...forkOptions,
   });
   live.add(child);
   child.once('exit', () => live.delete(child));

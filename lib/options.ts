@@ -19,11 +19,29 @@ export type ProfileName = (typeof PROFILES)[number];
 
 /** What one option holds: its type, range and default, its meaning, and the flag that sets it (if any). */
 export type FieldSpec =
-  | { type: 'int'; min: number; max: number; default: number; doc: string; flag?: string; short?: string; unit?: 'ms' }
+  | { type: 'int'; min: number; max: number; default: number; doc: string; flag?: string; short?: string; /** ms: the flag takes a duration; kbit: a bandwidth ("2mbit", "512kbit") */ unit?: 'ms' | 'kbit' }
   | { type: 'number'; min: number; max: number; /** min itself is not allowed */ above?: boolean; default: number; doc: string; flag?: string; short?: string; unit?: 'ms' }
   | { type: 'boolean'; default: boolean; doc: string; flag?: string }
   | { type: 'enum'; values: readonly string[]; default: string; doc: string; flag?: string }
   | { type: 'list'; min: number; max?: number; above?: boolean; integer: boolean; increasing?: boolean; nonEmpty: boolean; default: number[]; doc: string; flag?: string };
+
+/**
+ * Named links (`--link`): the round trip, jitter and bandwidth each adds (0: none). lan is a switched gigabit
+ * network (a 1 ms round trip, 1 Gbit/s each way); wan a long-distance path (80 ms, bandwidth not the limit);
+ * mobile a cellular one (150 ms, 2 Mbit/s each way).
+ */
+export const LINK_PROFILES = {
+  loopback: { rttMs: 0, jitterMs: 0, bandwidthKbit: 0 },
+  lan: { rttMs: 1, jitterMs: 0, bandwidthKbit: 1_000_000 },
+  wan: { rttMs: 80, jitterMs: 0, bandwidthKbit: 0 },
+  mobile: { rttMs: 150, jitterMs: 0, bandwidthKbit: 2000 },
+} as const;
+
+/** One `--link` name. */
+export type LinkProfileName = keyof typeof LINK_PROFILES;
+
+/** The options a link profile sets (an explicit value of one overrides the profile's). */
+export const LINK_VALUE_FIELDS = ['rttMs', 'jitterMs', 'bandwidthKbit'] as const;
 
 /** Longest short-poll interval, ms: also what the latency histograms must hold (with the drain). */
 export const MAX_POLL_INTERVAL_MS = 600_000;
@@ -54,6 +72,11 @@ export const FIELDS = {
   injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber', flag: '--inject-cpu-us' },
   // the network path (net/path.ts)
   via: { type: 'enum', values: VIAS, default: 'direct', doc: 'what sits between the clients and each server: nothing (direct), or a real reverse proxy with a generated config', flag: '--via' },
+  // the link between clients and server (net/link.ts)
+  link: { type: 'enum', values: Object.keys(LINK_PROFILES), default: 'loopback', doc: 'named link between clients and server: loopback (none), lan (1 ms RTT, 1 Gbit/s), wan (80 ms RTT), mobile (150 ms RTT, 2 Mbit/s); --rtt, --jitter and --bandwidth override its values', flag: '--link' },
+  rttMs: { type: 'int', min: 0, max: 10_000, default: 0, doc: 'round trip the link adds (half each way)', flag: '--rtt', unit: 'ms' },
+  jitterMs: { type: 'int', min: 0, max: 5_000, default: 0, doc: "up to this much more or less delay on each direction's chunks, never reordering bytes", flag: '--jitter', unit: 'ms' },
+  bandwidthKbit: { type: 'int', min: 0, max: 100_000_000, default: 0, doc: 'bandwidth of the link each way, kbit/s (0: not limited; needs root for a network namespace)', flag: '--bandwidth', unit: 'kbit' },
   // churn
   eventsPerConnection: { type: 'int', min: 1, max: 1_000_000, default: 10, doc: 'events a connection receives before it reconnects (k)' },
   connectRate: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'most reconnections per second, all clients together' },
@@ -100,8 +123,10 @@ export const FANOUT_FIELDS = [
   'clients', 'rate', 'payloadBytes', 'warmupMs', 'warmupMaxMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
   'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs',
 ] as const satisfies readonly FieldName[];
-/** The options of the network path between clients and server; every kind whose clients talk to one server takes them. */
-export const PATH_FIELDS = ['via'] as const satisfies readonly FieldName[];
+/** The link's options, which every kind takes. */
+export const LINK_FIELDS = ['link', ...LINK_VALUE_FIELDS] as const satisfies readonly FieldName[];
+/** The options of the network path between clients and server (a proxy, a link); every kind whose clients talk to one server takes them. */
+export const PATH_FIELDS = ['via', ...LINK_FIELDS] as const satisfies readonly FieldName[];
 const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
 
 /** The options a profile of each kind may hold (anything else is an unknown field). */
@@ -112,10 +137,10 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'burstEvents', 'bursts', 'burstMs', 'quietMs'],
   stream: ['clients', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'tokens', 'tokenIntervalMs', 'tokenBytes'],
   // idle measures what the server holds per connection and poll-ceiling drives the server with autocannon: both
-  // measure the server itself, so neither takes a path.
-  idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs'],
+  // measure the server itself, so neither takes a proxy (a link, yes).
+  idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs', ...LINK_FIELDS],
   capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), ...PATH_FIELDS, 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
-  'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining'],
+  'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining', ...LINK_FIELDS],
   'slow-consumer': [...FANOUT_FIELDS, ...PATH_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
 };
 
@@ -166,6 +191,14 @@ export interface FanoutOptions {
   injectDelayMs: number;
   /** Test knob: CPU the server burns per event per subscriber, µs (0 = off). */
   injectCpuUs: number;
+  /** The named link between clients and server (absent in results from before links: loopback). */
+  link?: LinkProfileName;
+  /** Round trip the link adds, ms (half each way). */
+  rttMs?: number;
+  /** Up to this much more or less delay per direction, ms. */
+  jitterMs?: number;
+  /** Bandwidth of the link each way, kbit/s (0: not limited). */
+  bandwidthKbit?: number;
 }
 
 /** Knobs every scenario shares beyond the fan-out options; recorded in results. */
@@ -333,6 +366,10 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   injectDelayMs: FIELDS.injectDelayMs.default,
   injectCpuUs: FIELDS.injectCpuUs.default,
   via: FIELDS.via.default,
+  link: 'loopback',
+  rttMs: FIELDS.rttMs.default,
+  jitterMs: FIELDS.jitterMs.default,
+  bandwidthKbit: FIELDS.bandwidthKbit.default,
 };
 
 // ---- checking values ---------------------------------------------------------------------------------------

@@ -265,8 +265,8 @@ export interface TransportResult {
   /** Slow-consumer scenario: what slow readers cost the server and the healthy clients, and what they lost. */
   slowConsumer?: SlowConsumerFigures;
   /**
-   * The network path, when the clients did not talk to the server directly (`--via`): the proxy, its version and
-   * its generated config. The server's figures (wire bytes, connections, requests) are then between proxy and server.
+   * The network path, when the clients did not talk to the server directly: the proxy (`--via`), its version and its
+   * generated config, and the link (`--link`, `--rtt`, ...) with the round trip the clients measured across it. The server's figures (wire bytes, connections, requests) are then between proxy and server.
    */
   path?: PathRecord;
 }

@@ -36,6 +36,18 @@ export function parseDurationMs(field: string, raw: string | number, minMs: numb
   return Math.round(ms);
 }
 
+/** Parses a bandwidth: "2mbit", "512kbit", "1gbit" or a bare number of kbit/s; returns kbit/s (whole). */
+export function parseBandwidthKbit(field: string, raw: string | number, minKbit: number, maxKbit: number): number {
+  const text = String(raw).trim().toLowerCase();
+  const m = /^(\d+(?:\.\d+)?)\s*(kbit|mbit|gbit)?$/.exec(text);
+  const unit = m?.[2] ?? 'kbit';
+  const kbit = m ? Math.round(Number(m[1]) * (unit === 'gbit' ? 1_000_000 : unit === 'mbit' ? 1000 : 1)) : Number.NaN;
+  if (!Number.isFinite(kbit) || kbit < minKbit || kbit > maxKbit) {
+    throw new UsageError(`${field} must be a bandwidth like 512kbit, 2mbit or 1gbit between ${minKbit} and ${maxKbit} kbit/s, got "${String(raw).trim()}"`);
+  }
+  return kbit;
+}
+
 /**
  * Parses a comma-separated transport list ("ws,sse", or "all"). A given list must name at least one transport: an
  * empty or blank one ("", " , ") is refused. Only an absent list (no positional names) means every transport.

@@ -45,6 +45,9 @@ export interface PathRecord {
     /** Round trips the clients measured across the path before the window, µs (min and median). */
     measuredRttMinUs?: number;
     measuredRttP50Us?: number;
+    /** How late the link's relay released its chunks past their due times over the run, µs (p50, p99): its precision. */
+    relayLateP50Us?: number;
+    relayLateP99Us?: number;
   };
 }
 

@@ -290,7 +290,9 @@ export async function startProxy(via: ProxyVia, upstream: Upstream, opts: ProxyO
   const readTimeoutMs = opts.readTimeoutMs ?? defaultReadTimeoutMs(via);
   let lastError = '';
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-    const port = await freePort(host);
+    // Inside a namespace the listen address exists only there: a port free on the host's loopback is one the fresh
+    // namespace (which holds only the server) almost surely has free too, and "in use" is retried anyway.
+    const port = await freePort(opts.netns === undefined ? host : '127.0.0.1');
     const dir = mkdtempSync(join(tmpdir(), `rtbench-${via}-`));
     const conf = join(dir, `${PROGRAMS[via].binary}.conf`);
     const config = PROGRAMS[via].config(dir, { host, port }, upstream, readTimeoutMs);

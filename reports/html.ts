@@ -10,6 +10,7 @@ import { TRANSPORT_COLORS, chartNotes, chartsFor, type ChartNote, type ChartSpec
 import { NONE, formatBytes, formatCount, formatMs, formatRate, formatSig, formatUs } from './format.ts';
 import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
 import { floorText } from './floor.ts';
+import { linkText } from './link.ts';
 import { BOUND_EXPLAIN, VALID_EXPLAIN, boundOf, boundText, cellText, explainText, hasHealth, loadText, metric, orderedTransports, pathNote, pathText, processesText, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
 import { JOINT_TEXT, TOO_FEW_TEXT, isComparable, listText, rankMetric, secondsNeededText, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
@@ -121,6 +122,7 @@ function renderRun(result: RunResult, idPrefix: string, charts: ChartSpec[], lev
   });
   const parts = [
     `<p class="muted">${esc(result.startedAt)} → ${esc(result.finishedAt)}${result.interrupted ? ' · <strong>interrupted</strong>' : ''} · ${esc(shortSettings(result))}</p>`,
+    renderLink(result),
     renderWarnings(warningsFor(result)),
     renderGlance(result),
     `<${h}>Summary</${h}>`,
@@ -150,6 +152,12 @@ function renderWarnings(warnings: readonly Warning[]): string {
   const tag: Record<Warning['level'], string> = { invalid: 'Invalid:', error: 'Errored:', warning: 'Warning:', note: 'Note:' };
   const items = warnings.map((w) => `<li class="${w.level}"><strong>${tag[w.level]}</strong>${esc(w.message)}</li>`);
   return `<ul class="warnings">\n${items.join('\n')}\n</ul>`;
+}
+
+/** The link the run's clients went through, one paragraph (nothing without one). */
+function renderLink(result: RunResult): string {
+  const text = linkText(result);
+  return text ? `<p class="link">${esc(text)}</p>` : '';
 }
 
 /** The instrument's floor of a run, one paragraph. */

@@ -4,6 +4,7 @@ import type { RunResult, TransportResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
 import { floorText } from './floor.ts';
+import { linkText } from './link.ts';
 import { BOUND_EXPLAIN, VALID_EXPLAIN, boundText, cellText, environmentLine, explainText, hasHealth, orderedTransports, pathNote, pathText, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
 import { JOINT_TEXT, noWinnerText, rankMetric, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
@@ -41,6 +42,8 @@ function renderOne(result: RunResult, prefix: string): string {
   lines.push('');
   lines.push(`${settingsLine(result)}.  `);
   if (pathNote(result)) lines.push(`${pathNote(result)}  `);
+  const link = linkText(result);
+  if (link) lines.push(`${link}  `);
   lines.push(`${environmentLine(result)}. Started ${result.startedAt}${result.interrupted ? ', **interrupted**' : ''}.`);
   lines.push('');
   lines.push(...warningBlock(warningsFor(result)));

@@ -6,6 +6,7 @@ import type { Transport } from '../lib/transports.ts';
 import { NONE, formatBytes, formatCount, formatRate } from './format.ts';
 import { floorText } from './floor.ts';
 import { GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
+import { linkText } from './link.ts';
 import { boundOf, boundText, cellText, environmentLine, hasHealth, orderedTransports, pathNote, pathText, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
 import { TOO_FEW_TEXT, noWinnerText, rankMetric, secondsNeededText, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
@@ -172,6 +173,8 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
   lines.push(`${result.startedAt} → ${result.finishedAt}${result.interrupted ? ' (interrupted)' : ''}`);
   lines.push(settingsLine(result));
   if (pathNote(result)) lines.push(...wrap(pathNote(result)));
+  const link = linkText(result);
+  if (link) lines.push(...wrap(link, NOTE_WIDTH, ''));
   lines.push(paint(environmentLine(result), 'dim'));
   const invalid = invalidSummary(result);
   if (invalid) lines.push(paint(invalid, 'bad'));

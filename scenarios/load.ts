@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
-import { FIELDS, KIND_FIELDS, KIND_TRANSPORTS, flagOf, workersFor, type FieldName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
+import { FIELDS, KIND_FIELDS, KIND_TRANSPORTS, LINK_PROFILES, LINK_VALUE_FIELDS, flagOf, workersFor, type FieldName, type LinkProfileName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { validateScenario, type ScenarioFile } from './schema.ts';
 import { DEFAULT_MAX_STREAM_BYTES, DEFAULT_STREAM_BUDGET_BYTES, streamCostBytes } from '../servers/limits.ts';
 
@@ -62,6 +62,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     if (!runnable.includes(t)) throw new UsageError(`--transports names "${t}", but ${file.kind} scenarios run on ${runnable.join(' and ')} only`);
   }
   const v = { ...base, ...overrides } as Record<string, unknown>;
+  applyLinkProfile(v, base, overrides);
   const num = (k: FieldName, fallback: number): number => (typeof v[k] === 'number' ? (v[k] as number) : fallback);
   const clients = num('clients', 1);
   const o = {
@@ -110,6 +111,19 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
   const deliveries = deliveriesOf(o);
   if (deliveries > 2_000_000_000) throw new UsageError(`${file.source}: profile ${profile} asks for ${deliveries} deliveries; keep it under 2 000 000 000`);
   return o;
+}
+
+/**
+ * Fills the link's round trip, jitter and bandwidth from its named profile (`link`), except where a flag or the
+ * scenario file set one (a file's value equal to the field's default counts as not set).
+ */
+function applyLinkProfile(v: Record<string, unknown>, base: ProfileValues, overrides: ProfileValues): void {
+  const profile = LINK_PROFILES[v.link as LinkProfileName] as (typeof LINK_PROFILES)[LinkProfileName] | undefined;
+  if (profile === undefined) return;
+  for (const k of LINK_VALUE_FIELDS) {
+    if (overrides[k] !== undefined || (base[k] !== undefined && base[k] !== FIELDS[k].default)) continue;
+    v[k] = profile[k];
+  }
 }
 
 /**

@@ -10,6 +10,8 @@ import type { Transport } from '../lib/transports.ts';
 /** A reference server running in its own process. */
 export interface ServerProcess {
   readonly transport: Transport;
+  /** The address it listens on (127.0.0.1, or its namespace's veth address). */
+  readonly host: string;
   readonly port: number;
   readonly pid: number;
   /** e.g. http://127.0.0.1:43210 */
@@ -33,11 +35,12 @@ export interface ServerProcess {
 }
 
 /** Options of a spawned server: ServerOptions plus an optional continuous publisher (for `rtbench serve`). */
-export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
+export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number; /** Network namespace to run the server in (net/netns.ts). */ netns?: string };
 
 /** Starts a reference server process and resolves once it listens. */
 export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
-  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(options)], ['--expose-gc']);
+  const { netns, ...serverOptions } = options;
+  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(serverOptions)], ['--expose-gc'], netns === undefined ? {} : { netns });
   // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>((resolve) =>
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
@@ -54,7 +57,7 @@ export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Pro
       if (msg.type === 'ready') {
         clearTimeout(timer);
         child.off('message', onMessage);
-        resolve(wrap(child, options.transport, msg.port, exited));
+        resolve(wrap(child, options.transport, options.host ?? '127.0.0.1', msg.port, exited));
       } else if (msg.type === 'failed') {
         clearTimeout(timer);
         reject(new Error(`${options.transport} server failed to start: ${msg.error}`));
@@ -71,7 +74,7 @@ export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Pro
 /** Omit distributed over a union. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-function wrap(child: ChildProcess, transport: Transport, port: number, exited: ServerProcess['exited']): ServerProcess {
+function wrap(child: ChildProcess, transport: Transport, host: string, port: number, exited: ServerProcess['exited']): ServerProcess {
   let nextId = 1;
   const pending = new Map<number, { resolve: (msg: ServerReply) => void; reject: (err: Error) => void }>();
   child.on('message', (msg: ServerReply) => {
@@ -99,9 +102,10 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
 
   return {
     transport,
+    host,
     port,
     pid: child.pid ?? 0,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     exited,
     async publish(plan) {
       const reply = await request({ type: 'publish', plan });

@@ -21,6 +21,8 @@ describe('bad input: one sentence, exit 2, nothing started', () => {
     [['compare', '--poll-interval', '10x'], /^rtbench: --poll-interval must be a duration/],
     [['compare', '--scenario', 'nope'], /^rtbench: unknown scenario "nope"/],
     [['compare', '--bogus'], /error: unknown option '--bogus'/],
+    [['compare', '--bandwidth', 'fast'], /^rtbench: --bandwidth must be a bandwidth like 512kbit, 2mbit or 1gbit between 0 and 100000000 kbit\/s, got "fast"\n$/],
+    [['compare', '--link', 'moon'], /^rtbench: --link must be one of: loopback, lan, wan, mobile; got "moon"\n$/],
     [['serve', 'websocket'], /^rtbench: unknown transport "websocket" in transports; expected one of/],
     [['serve', '--rate', 'x'], /^rtbench: --rate must be an integer between 0 and 100000, got "x"\n$/],
     // An empty or blank list is refused, not taken to mean every transport.

@@ -75,7 +75,7 @@ export async function runPollCeiling(o: PollCeilingOptions, hooks: RunHooks = {}
     const lastSeq = await run.guard(server.publish({ rate: 1e6, count: RETAINED_EVENTS, payloadBytes: o.payloadBytes }));
     const { path, eventsPerAnswer } = ceilingPath(run.transport, lastSeq);
     // One request first: the endpoint answers 200 at once, and its body size is recorded.
-    const probe = await request(`${server.url}${path}`);
+    const probe = await request(`${run.url}${path}`);
     const body = await probe.body.text();
     if (probe.statusCode !== 200) throw new Error(`GET ${path} answered ${probe.statusCode}: ${body.slice(0, 200)}`);
     if ((JSON.parse(body) as { events: unknown[] }).events.length !== eventsPerAnswer) throw new Error(`GET ${path} did not answer ${eventsPerAnswer} event(s) at once`);
@@ -85,7 +85,7 @@ export async function runPollCeiling(o: PollCeilingOptions, hooks: RunHooks = {}
     const host0 = readHostCpu();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const cannon = autocannon({ url: `${server.url}${path}`, connections: o.connections, pipelining: o.pipelining, duration: o.durationMs / 1000 });
+    const cannon = autocannon({ url: `${run.url}${path}`, connections: o.connections, pipelining: o.pipelining, duration: o.durationMs / 1000 });
     // Ctrl-C stops autocannon early; what it measured so far is kept, marked interrupted.
     const stop = (): void => cannon.stop();
     hooks.signal?.addEventListener('abort', stop, { once: true });
