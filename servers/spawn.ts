@@ -5,6 +5,7 @@ import type { ServerOptions } from './options.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
 import type { StatsSnapshot } from './stats.ts';
 import type { PublishPlan } from './publisher.ts';
+import type { ArrivalCounts } from './arrivals.ts';
 import type { Transport } from '../lib/transports.ts';
 
 /** A reference server running in its own process. */
@@ -26,6 +27,10 @@ export interface ServerProcess {
   window(startUs: number, endUs?: number): Promise<void>;
   /** The server's /stats snapshot; `reset` restarts its peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded publisher lateness. */
   stats(opts?: { reset?: boolean; gc?: boolean; histograms?: boolean }): Promise<StatsSnapshot>;
+  /** Resets `fraction` of the server's open connections at once (TCP RST): how many, of how many open, and when (µs). */
+  resetConnections(fraction: number): Promise<{ reset: number; open: number; atUs: number }>;
+  /** Connections and requests the server accepted per 100 ms, `bins` bins from the one holding `fromUs` (needs recordArrivals). */
+  arrivals(fromUs: number, bins: number): Promise<ArrivalCounts>;
   /** Resolves when the process exits; rejects never. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>;
   /** Stops the process (SIGTERM, then SIGKILL after `graceMs`). */
@@ -125,6 +130,16 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
       const reply = await request({ type: 'stats', reset: opts.reset, gc: opts.gc, histograms: opts.histograms });
       if (reply.type !== 'stats') throw new Error(`${transport} server answered ${reply.type} to a stats request`);
       return reply.stats;
+    },
+    async resetConnections(fraction) {
+      const reply = await request({ type: 'reset-connections', fraction });
+      if (reply.type !== 'reset') throw new Error(`${transport} server answered ${reply.type === 'error' ? reply.error : reply.type} to a reset request`);
+      return { reset: reply.reset, open: reply.open, atUs: reply.atUs };
+    },
+    async arrivals(fromUs, bins) {
+      const reply = await request({ type: 'arrivals', fromUs, bins });
+      if (reply.type !== 'arrivals') throw new Error(`${transport} server answered ${reply.type === 'error' ? reply.error : reply.type} to an arrivals request`);
+      return reply.counts;
     },
     async stop(graceMs = 3000) {
       if (gone) return;
