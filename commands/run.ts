@@ -52,6 +52,7 @@ export function addScenarioFlags(cmd: Command): Command {
     const flag = spec.flag as string;
     const names = 'short' in spec && spec.short ? `${spec.short}, ${flag}` : flag;
     if (spec.type === 'boolean') cmd.option(names, spec.doc);
+    else if (spec.type === 'enum') cmd.option(`${names} <${spec.values.join('|')}>`, spec.doc);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
   }
   return cmd
@@ -74,7 +75,10 @@ export function overridesFrom(f: ScenarioFlags, cmd: Command): { overrides: Prof
     if (cmd.getOptionValueSource(attribute) !== 'cli') continue;
     const raw = f[attribute];
     if (spec.type === 'boolean') o[name] = raw === true;
-    else if (spec.type === 'int' || spec.type === 'number') {
+    else if (spec.type === 'enum') {
+      if (typeof raw !== 'string' || !spec.values.includes(raw)) throw new UsageError(`${flag} must be one of: ${spec.values.join(', ')}; got "${String(raw)}"`);
+      o[name] = raw;
+    } else if (spec.type === 'int' || spec.type === 'number') {
       if (typeof raw !== 'string') continue;
       if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);
       else if (spec.type === 'int') o[name] = parseIntIn(flag, raw, spec.min, spec.max);

@@ -103,6 +103,10 @@ export class TransportRun {
   private from: StatsSnapshot | undefined;
   private hostFrom: HostCpuReading | undefined;
   private probed: ProbeResult | undefined;
+  /** What spawn() was given beyond the scenario's knobs (a restart starts the server with the same). */
+  private spawnExtra: Partial<SpawnOptions> = {};
+  /** Servers stopped on purpose (a restart): their exit is not a failure. */
+  private readonly retired = new Set<ServerProcess>();
 
   constructor(
     readonly transport: Transport,
@@ -161,7 +165,9 @@ export class TransportRun {
       ...extra,
     });
     this.server = server;
+    this.spawnExtra = extra;
     void server.exited.then(({ code, signal, reason }) => {
+      if (this.retired.has(server)) return;
       this.failure ??= `server process exited mid-run (${signal !== null ? `signal ${signal}` : `code ${code}`})${reason === undefined ? '' : `: ${reason}`}`;
       this.stopNow();
     });
@@ -169,12 +175,35 @@ export class TransportRun {
   }
 
   /**
+   * A deliberate restart (the faults scenario): stops the server (SIGTERM; given a `stateFile`, it hands its stream
+   * over), waits until `outageMs` after the stop, and starts it again on the same port with the same options. The run
+   * goes on with the new process: its window is set again, and its stats continue the old one's counters (taken
+   * just before the stop). The publisher is the caller's to resume. Returns when the old process stopped and when
+   * the new one listened, µs.
+   */
+  async restartServer(outageMs: number): Promise<{ server: ServerProcess; stopUs: number; listeningUs: number }> {
+    const old = this.srv;
+    const before = await this.guard(old.stats());
+    this.retired.add(old);
+    const stopUs = nowUs();
+    await old.stop();
+    await this.sleepUntil(stopUs + outageMs * 1000);
+    const fresh = await this.spawn({ ...this.spawnExtra, port: old.port });
+    const listeningUs = nowUs();
+    const server = continuing(fresh, before);
+    this.server = server;
+    if (this.window) await this.guard(server.window(this.window.startUs, this.window.endUs));
+    this.hooks.onProcesses?.({ transport: this.transport, serverPid: server.pid, clientPids: this.pool?.pids ?? [] });
+    return { server, stopUs, listeningUs };
+  }
+
+  /**
    * The common start of a run: spawn the server, start and connect the clients (as many processes as the offered
    * load needs, see sizing.ts), wait until the server holds them all, measure the instrument; with the server's
    * snapshots before any client (`base`), once all are connected (`connected`) and before publishing (`s0`).
    */
-  async setUp(p: { deliveriesPerSec: number; retention?: number; scenario?: ProcessScenario; processes?: number }): Promise<Prepared> {
-    const server = await this.spawn(p.retention === undefined ? {} : { retention: p.retention });
+  async setUp(p: { deliveriesPerSec: number; retention?: number; scenario?: ProcessScenario; processes?: number; spawn?: Partial<SpawnOptions> }): Promise<Prepared> {
+    const server = await this.spawn({ ...(p.retention === undefined ? {} : { retention: p.retention }), ...p.spawn });
     const base = await server.stats({ gc: true });
     this.setPhase('connecting');
     const processes = p.processes ?? planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes;
@@ -541,6 +570,34 @@ export class TransportRun {
       await this.server?.stop();
     }
   }
+}
+
+/**
+ * `server` with its stats continuing `before` (the last snapshot of the process it replaced): counters since start
+ * are added up, the connections `before` held counted as closed (the stop closed them).
+ */
+function continuing(server: ServerProcess, before: StatsSnapshot): ServerProcess {
+  return {
+    ...server,
+    async stats(opts) {
+      const s = await server.stats(opts);
+      return {
+        ...s,
+        connectionsAccepted: s.connectionsAccepted + before.connectionsAccepted,
+        connectionsClosed: s.connectionsClosed + before.connectionsClosed + before.connectionsOpen,
+        requests: s.requests + before.requests,
+        deliveries: s.deliveries + before.deliveries,
+        slowConsumersCut: s.slowConsumersCut + before.slowConsumersCut,
+        connectionsRefused: s.connectionsRefused + before.connectionsRefused,
+        bytesWritten: s.bytesWritten + before.bytesWritten,
+        bytesRead: s.bytesRead + before.bytesRead,
+        cpuUserUs: s.cpuUserUs + before.cpuUserUs,
+        cpuSystemUs: s.cpuSystemUs + before.cpuSystemUs,
+        peakRssBytes: Math.max(s.peakRssBytes, before.peakRssBytes),
+        publisher: { ...s.publisher, spinUs: s.publisher.spinUs + before.publisher.spinUs, spinTotalUs: s.publisher.spinTotalUs + before.publisher.spinTotalUs },
+      };
+    },
+  };
 }
 
 /** Whether a transport's clients hold a connection between events: pollers without keep-alive do not (no RSS per connection then). */

@@ -147,6 +147,7 @@ function deliveriesOf(o: ScenarioOptions): number {
     case 'fanout':
     case 'churn':
     case 'slow-consumer':
+    case 'faults':
       return Math.round((o.rate * (o.warmupMs + o.durationMs)) / 1000) * o.clients;
     case 'chat':
       return o.messagesPerClient * o.clients * o.clients;
