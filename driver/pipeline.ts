@@ -25,7 +25,7 @@ import {
   type TransportResult,
   type WarmupFigures,
 } from '../lib/result.ts';
-import { spawnServer, type ServerProcess, type SpawnOptions } from '../servers/spawn.ts';
+import { spawnServer, spawnStandby, type ServerProcess, type SpawnOptions, type StandbyServer } from '../servers/spawn.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
 import { ClientPool, type PoolOptions, type PoolReport } from './client-pool.ts';
@@ -107,6 +107,8 @@ export class TransportRun {
   private spawnExtra: Partial<SpawnOptions> = {};
   /** Servers stopped on purpose (a restart): their exit is not a failure. */
   private readonly retired = new Set<ServerProcess>();
+  /** The replacement a restart takes over with, loaded ahead by prepareRestart(). */
+  private standby: StandbyServer | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -151,8 +153,15 @@ export class TransportRun {
 
   /** Spawns the transport's server with the scenario's knobs; a later exit of it stops the run. */
   async spawn(extra: Partial<SpawnOptions> = {}): Promise<ServerProcess> {
+    const server = await spawnServer(this.spawnOptions(extra));
+    this.spawnExtra = extra;
+    return this.adopt(server);
+  }
+
+  /** The options of the transport's server: the scenario's knobs, then `extra`. */
+  private spawnOptions(extra: Partial<SpawnOptions>): SpawnOptions {
     const o = this.o;
-    const server = await spawnServer({
+    return {
       transport: this.transport,
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,
@@ -163,9 +172,12 @@ export class TransportRun {
       injectDelayMs: o.injectDelayMs,
       injectCpuUs: o.injectCpuUs,
       ...extra,
-    });
+    };
+  }
+
+  /** Makes `server` the run's server: a later exit of it (unless retired on purpose) stops the run. */
+  private adopt(server: ServerProcess): ServerProcess {
     this.server = server;
-    this.spawnExtra = extra;
     void server.exited.then(({ code, signal, reason }) => {
       if (this.retired.has(server)) return;
       this.failure ??= `server process exited mid-run (${signal !== null ? `signal ${signal}` : `code ${code}`})${reason === undefined ? '' : `: ${reason}`}`;
@@ -174,24 +186,39 @@ export class TransportRun {
     return server;
   }
 
+  /** Loads the process a later restartServer() takes over with (it takes a second or two to start). */
+  async prepareRestart(): Promise<void> {
+    this.standby ??= await this.guard(spawnStandby({ ...this.spawnOptions(this.spawnExtra), port: this.srv.port }));
+  }
+
   /**
    * A deliberate restart (the faults scenario): stops the server (SIGTERM; given a `stateFile`, it hands its stream
-   * over), waits until `outageMs` after the stop, and starts it again on the same port with the same options. The run
-   * goes on with the new process: its window is set again, and its stats continue the old one's counters (taken
-   * just before the stop). The publisher is the caller's to resume. Returns when the old process stopped and when
-   * the new one listened, µs.
+   * over), and `outageMs` after the stop starts it again on the same port with the same options (the replacement
+   * process is loaded ahead, by prepareRestart() or here, so the outage is what was asked plus the listen). The run goes on with the new process:
+   * its window is set again, and its stats continue the old one's counters (taken just before the stop). The
+   * publisher is the caller's to resume. Returns when the stop began and when the new process listened, µs.
    */
   async restartServer(outageMs: number): Promise<{ server: ServerProcess; stopUs: number; listeningUs: number }> {
     const old = this.srv;
-    const before = await this.guard(old.stats());
-    this.retired.add(old);
-    const stopUs = nowUs();
-    await old.stop();
-    await this.sleepUntil(stopUs + outageMs * 1000);
-    const fresh = await this.spawn({ ...this.spawnExtra, port: old.port });
+    if (!this.standby) await this.prepareRestart();
+    const standby = this.standby as StandbyServer;
+    this.standby = undefined;
+    let fresh: ServerProcess;
+    let before: StatsSnapshot;
+    let stopUs: number;
+    try {
+      before = await this.guard(old.stats());
+      this.retired.add(old);
+      stopUs = nowUs();
+      await old.stop();
+      await this.sleepUntil(stopUs + outageMs * 1000);
+      fresh = await this.guard(standby.takeOver());
+    } catch (err) {
+      standby.kill();
+      throw err;
+    }
     const listeningUs = nowUs();
-    const server = continuing(fresh, before);
-    this.server = server;
+    const server = this.adopt(continuing(fresh, before));
     if (this.window) await this.guard(server.window(this.window.startUs, this.window.endUs));
     this.hooks.onProcesses?.({ transport: this.transport, serverPid: server.pid, clientPids: this.pool?.pids ?? [] });
     return { server, stopUs, listeningUs };
@@ -566,6 +593,7 @@ export class TransportRun {
       return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial };
     } finally {
       for (const f of this.cleanups) f();
+      this.standby?.kill();
       await this.pool?.close();
       await this.server?.stop();
     }

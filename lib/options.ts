@@ -278,6 +278,9 @@ export interface SlowConsumerParams {
   retentionEvents: number;
 }
 
+/** Where in the measured window the faults scenario injects its fault, as a share of the window. */
+export const FAULT_AT_SHARE = 1 / 3;
+
 /** The faults a faults scenario injects (a proxy cutting idle connections, `idle-cut`, is to come). */
 export type FaultKind = 'restart' | 'reset';
 

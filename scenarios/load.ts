@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
-import { FIELDS, KIND_FIELDS, KIND_TRANSPORTS, flagOf, workersFor, type FieldName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
+import { FAULT_AT_SHARE, FIELDS, KIND_FIELDS, KIND_TRANSPORTS, flagOf, workersFor, type FieldName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { validateScenario, type ScenarioFile } from './schema.ts';
 import { DEFAULT_MAX_STREAM_BYTES, DEFAULT_STREAM_BUDGET_BYTES, streamCostBytes } from '../servers/limits.ts';
 
@@ -104,6 +104,10 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     o.durationMs = o.tokens * o.tokenIntervalMs;
     o.rate = o.tokenIntervalMs > 0 ? Math.round((o.clients * 1000) / o.tokenIntervalMs) : 0;
     checkStreamMemory(o, `${file.source}: profile ${profile}`);
+  }
+  if (o.kind === 'faults' && o.fault === 'restart' && o.outageMs >= o.durationMs * (1 - FAULT_AT_SHARE)) {
+    const outage = overrides.outageMs !== undefined ? '--outage' : `${file.source}: profiles.${profile}.outageMs`;
+    throw new UsageError(`${outage} is ${o.outageMs} ms, but the restart comes a third into the ${o.durationMs} ms window and must end inside it; make the outage shorter than ${Math.floor(o.durationMs * (1 - FAULT_AT_SHARE))} ms or the window longer`);
   }
   checkDrain(o, file, profile, overrides);
   const deliveries = deliveriesOf(o);

@@ -13,12 +13,25 @@ const send = (msg: ServerReply): void => {
 };
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
+  const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number; standby?: boolean };
   failWithOneLine(`${options.transport} server`);
   // Ctrl-C (and a closed terminal's SIGHUP) reaches the whole process group; the parent decides when servers stop.
   if (process.send) {
     process.on('SIGINT', () => {});
     process.on('SIGHUP', () => {});
+  }
+  // A standby process (a restart's replacement) is loaded ahead and starts when told to, so a restart's outage is
+  // what was asked, not a process's start.
+  if (options.standby === true) {
+    await new Promise<void>((resolve) => {
+      const onMessage = (msg: ServerRequest): void => {
+        if (msg.type !== 'take-over') return;
+        process.off('message', onMessage);
+        resolve();
+      };
+      process.on('message', onMessage);
+      send({ type: 'standing-by' });
+    });
   }
   const server = await startServer(options);
   let publisher: Publisher | undefined;

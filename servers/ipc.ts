@@ -13,6 +13,8 @@ export type ServerRequest =
   /** The measured window: the publisher records the lateness of the events due in [startUs, endUs) only; answered with 'ok'. */
   | { type: 'window'; id: number; startUs: number; endUs?: number }
   | { type: 'stats'; id: number; reset?: boolean; gc?: boolean; histograms?: boolean }
+  /** A standby process (a restart's replacement) starts its server now; it answers 'ready' once listening. */
+  | { type: 'take-over' }
   /** Resets `fraction` of the open connections at once (TCP RST); answered with 'reset'. */
   | { type: 'reset-connections'; id: number; fraction: number }
   /** Connections and requests accepted per 100 ms, `bins` bins from the one holding `fromUs`; answered with 'arrivals'. */
@@ -21,6 +23,8 @@ export type ServerRequest =
 /** Server process -> parent. */
 export type ServerReply =
   | { type: 'ready'; port: number; pid: number }
+  /** A standby process has loaded and waits for 'take-over'. */
+  | { type: 'standing-by' }
   | { type: 'failed'; error: string }
   /** The publisher stopped: its last seq, and when that event was due (µs; 0 when none was published). */
   | { type: 'published'; id: number; lastSeq: number; lastDueUs: number }

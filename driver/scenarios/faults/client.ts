@@ -3,7 +3,7 @@
 // on SSE, `?after=` on the others. The same policy for every transport, so what differs is the transport's. Once the
 // driver names the recovery point, each client's recovery is its first fresh delivery received at or after it.
 import { createClient } from '../../../clients/index.ts';
-import { nowUs, type Client, type ClientOptions, type EventSink } from '../../../clients/client.ts';
+import type { Client, ClientOptions, EventSink } from '../../../clients/client.ts';
 import { LatencyRecorder } from '../../../clients/recorder.ts';
 import type { Transport } from '../../../lib/transports.ts';
 import { firstDelivery, reply, type Behaviour, type BehaviourFactory, type ProcessScenario, type ScenarioCommand, type ScenarioReply, type ScenarioReport, type TrackedSink } from '../behaviour.ts';

@@ -10,14 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nowUs } from '../../../lib/clock.ts';
-import type { OptionsOf } from '../../../lib/options.ts';
+import { FAULT_AT_SHARE, type OptionsOf } from '../../../lib/options.ts';
 import type { FaultFigures, RunHooks, RunResult } from '../../../lib/result.ts';
 import type { ArrivalCounts } from '../../../servers/arrivals.ts';
 import { CLOCK_LEAD_US, WINDOW_LEAD_US, countOf, runTransports, summaryOf, type Figures, type TransportRun } from '../../pipeline.ts';
 import { retentionFor } from '../fanout/run.ts';
 
-/** Where in the window the fault happens, as a share of it. */
-export const FAULT_AT_SHARE = 1 / 3;
 /** Bins of 100 ms of the reconnect storm read from the recovery point: its first 2 s. */
 export const STORM_BINS = 20;
 /** A client gives up reconnecting this long after its connection failed, on top of the outage, ms. */
@@ -59,6 +57,8 @@ async function faultFigures(run: TransportRun, o: OptionsOf<'faults'>, stateFile
     scenario: { kind: 'faults', giveUpMs: (o.fault === 'restart' ? o.outageMs : 0) + GIVE_UP_AFTER_OUTAGE_MS },
     spawn: { stateFile, recordArrivals: true },
   });
+  // The replacement process loads now, so the restart stops the server on time and the outage is what was asked.
+  if (o.fault === 'restart') await run.prepareRestart();
   const t0 = nowUs() + CLOCK_LEAD_US;
   run.startClock(t0);
   const plan = { rate: o.rate, count: Number.POSITIVE_INFINITY, payloadBytes: o.payloadBytes, startUs: t0 };
