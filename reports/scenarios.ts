@@ -143,7 +143,7 @@ export function faultsFindings(transports: readonly TransportResult[]): string[]
   if (first.fault === 'restart') {
     out.push(
       `A third into the window the server was stopped (SIGTERM: it handed its stream over) and started again on its port ${formatMs(first.outageMs ?? 0)} later (its replacement loaded ahead, so the measured outage adds only the listen). ` +
-        'The publisher went on with the same schedule, so the events due while no server ran went out late on restart: the latency max shows the outage. Recovery counts from the restarted server listening.',
+        'The publisher went on with the same schedule, so the events due while no server ran went out late on restart: the latency max shows the outage. Recovery counts from the restarted server listening, and includes the wait of the clients\' backoff (the same for every transport, up to 1 s, jittered), so differences within a backoff step are the jitter\'s more than the transport\'s.',
     );
   } else {
     out.push(`A third into the window the server reset ${formatPercent(first.resetFraction ?? 0)} of its open connections at once (TCP RST), chosen evenly. Recovery counts from the reset.`);
