@@ -158,7 +158,9 @@ export function faultsFindings(transports: readonly TransportResult[]): string[]
         ? `every client had an event again ${formatMs(f.recoverMs)} after it (the median client ${formatUs(f.recovery.p50Us)})`
         : `${formatCount(f.unrecovered)} of ${formatCount(f.clients)} clients never had an event after it`;
     const attempts = f.failedAttempts > 0 ? ` after ${formatCount(f.failedAttempts)} failed attempts` : '';
-    const reconnected = `${formatCount(f.reconnectedClients)} of ${formatCount(f.clients)} clients reconnected${attempts}`;
+    const silent = f.fault === 'reset' ? Math.max(0, (f.connectionsReset ?? 0) - f.reconnectedClients) : 0;
+    const unnoticed = silent > 0 ? ` (${formatCount(silent)} reset connection${silent === 1 ? ' was' : 's were'} replaced without an error: the client opened a new one with its next request)` : '';
+    const reconnected = `${formatCount(f.reconnectedClients)} of ${formatCount(f.clients)} clients reconnected${attempts}${unnoticed}`;
     const loss = lost === 0 ? 'no event was lost' : `${formatCount(lost)} deliveries were lost${(d?.gaps ?? 0) > 0 ? ' to a retention gap' : ''}`;
     const dups = dup === 0 ? 'none duplicated' : `${formatCount(dup)} duplicated`;
     out.push(`${t.transport} (${faultText(f)}): ${recovered}; ${reconnected}; ${loss}, ${dups}; the server accepted at most ${formatCount(f.storm.peakConnectionsPer100ms)} connections and ${formatCount(f.storm.peakRequestsPer100ms)} requests per 100 ms after it.`);

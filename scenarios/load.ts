@@ -105,7 +105,7 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     o.rate = o.tokenIntervalMs > 0 ? Math.round((o.clients * 1000) / o.tokenIntervalMs) : 0;
     checkStreamMemory(o, `${file.source}: profile ${profile}`);
   }
-  if (o.kind === 'faults' && o.fault === 'restart' && o.outageMs >= o.durationMs * (1 - FAULT_AT_SHARE)) {
+  if (o.kind === 'faults' && o.fault === 'restart' && o.outageMs >= Math.floor(o.durationMs * (1 - FAULT_AT_SHARE))) {
     const outage = overrides.outageMs !== undefined ? '--outage' : `${file.source}: profiles.${profile}.outageMs`;
     throw new UsageError(`${outage} is ${o.outageMs} ms, but the restart comes a third into the ${o.durationMs} ms window and must end inside it; make the outage shorter than ${Math.floor(o.durationMs * (1 - FAULT_AT_SHARE))} ms or the window longer`);
   }

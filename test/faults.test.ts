@@ -11,7 +11,8 @@ import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 import { nowUs } from '../lib/clock.ts';
 import type { OptionsOf, ProfileValues } from '../lib/options.ts';
-import type { TransportResult } from '../lib/result.ts';
+import type { FaultFigures, TransportResult } from '../lib/result.ts';
+import { faultsFindings } from '../reports/scenarios.ts';
 
 describe('faults: pure parts', { timeout: 10_000 }, () => {
   it('the backoff: the first attempt at once, then doubling from the base up to the cap, jittered into [half, all]', () => {
@@ -56,6 +57,32 @@ describe('faults: pure parts', { timeout: 10_000 }, () => {
       peakConnectionsPer100ms: 3,
       peakRequestsPer100ms: 5,
     });
+  });
+});
+
+describe('faults: parameters and findings', { timeout: 10_000 }, () => {
+  it('a restart must end inside the window; --fault takes restart or reset', () => {
+    assert.throws(() => resolveOptions(loadBuiltin('faults'), 'smoke', { outageMs: 2000 }), /--outage is 2000 ms, but the restart comes a third into the 3000 ms window and must end inside it; make the outage shorter than 2000 ms/);
+    assert.equal((resolveOptions(loadBuiltin('faults'), 'smoke', { fault: 'reset', outageMs: 2000 }) as OptionsOf<'faults'>).fault, 'reset');
+    for (const p of ['smoke', 'ci', 'full'] as const) assert.equal(resolveOptions(loadBuiltin('faults'), p).kind, 'faults');
+  });
+
+  it('the findings follow the figures: one sentence per transport, and who recovered first and last', () => {
+    const result = (transport: 'ws' | 'sse', recoverMs: number, lost: number): TransportResult => {
+      const faults: FaultFigures = {
+        fault: 'reset', clients: 4, resetFraction: 0.5, connectionsReset: 2, connectionsOpen: 4, retentionEvents: 10_000, recoverMs,
+        recovery: { count: 4, minUs: 1, meanUs: 1, p50Us: 1000, p90Us: 1, p99Us: 1, p999Us: 1, maxUs: recoverMs * 1000 },
+        unrecovered: 0, reconnectedClients: 2, reconnects: 2, failedAttempts: 0,
+        storm: { binMs: 100, connections: [2], requests: [2], peakConnectionsPer100ms: 2, peakRequestsPer100ms: 2 },
+      };
+      return { transport, status: 'ok', wallMs: 0, delivery: { lost, duplicates: 0, gaps: 0 } as TransportResult['delivery'], faults };
+    };
+    const a = faultsFindings([result('ws', 5, 0), result('sse', 40, 3)]);
+    assert.equal(a.length, 4);
+    assert.match(a[1] ?? '', /^ws \(2 of 4 connections reset\): every client had an event again 5\.00 ms after it.*no event was lost, none duplicated/);
+    assert.match(a[2] ?? '', /^sse .*3 deliveries were lost/);
+    assert.equal(a[3], 'Quickest to recover: ws (5.00 ms); slowest: sse (40.0 ms).');
+    assert.equal(faultsFindings([result('ws', 50, 0), result('sse', 4, 0)])[3], 'Quickest to recover: sse (4.00 ms); slowest: ws (50.0 ms).');
   });
 });
 
