@@ -25,7 +25,7 @@ import {
   type TransportResult,
   type WarmupFigures,
 } from '../lib/result.ts';
-import { spawnServer, type ServerProcess, type SpawnOptions } from '../servers/spawn.ts';
+import { spawnServer, spawnStandby, type ServerProcess, type SpawnOptions, type StandbyServer } from '../servers/spawn.ts';
 import { openPath, type OpenPath } from '../net/path.ts';
 import { startProxy } from '../net/proxy.ts';
 import { linkSpecOf, openLink, type LinkPath } from '../net/link.ts';
@@ -110,6 +110,12 @@ export class TransportRun {
   private from: StatsSnapshot | undefined;
   private hostFrom: HostCpuReading | undefined;
   private probed: ProbeResult | undefined;
+  /** What spawn() was given beyond the scenario's knobs (a restart starts the server with the same). */
+  private spawnExtra: Partial<SpawnOptions> = {};
+  /** Servers stopped on purpose (a restart): their exit is not a failure. */
+  private readonly retired = new Set<ServerProcess>();
+  /** The replacement a restart takes over with, loaded ahead by prepareRestart(). */
+  private standby: StandbyServer | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -182,8 +188,16 @@ export class TransportRun {
 
   /** Spawns the server; with `withPath`, opens the proxy path in front of it (no link). */
   private async spawnServer(extra: Partial<SpawnOptions>, withPath = true): Promise<ServerProcess> {
+    const server = this.adopt(await spawnServer(this.spawnOptions(extra)));
+    this.spawnExtra = extra;
+    if (withPath) await this.openPath(server);
+    return server;
+  }
+
+  /** The options of the transport's server: the scenario's knobs, then `extra`. */
+  private spawnOptions(extra: Partial<SpawnOptions>): SpawnOptions {
     const o = this.o;
-    const server = await spawnServer({
+    return {
       transport: this.transport,
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,
@@ -194,13 +208,17 @@ export class TransportRun {
       injectDelayMs: o.injectDelayMs,
       injectCpuUs: o.injectCpuUs,
       ...extra,
-    });
+    };
+  }
+
+  /** Makes `server` the run's server: a later exit of it (unless retired on purpose) stops the run. */
+  private adopt(server: ServerProcess): ServerProcess {
     this.server = server;
     void server.exited.then(({ code, signal, reason }) => {
+      if (this.retired.has(server)) return;
       this.failure ??= `server process exited mid-run (${signal !== null ? `signal ${signal}` : `code ${code}`})${reason === undefined ? '' : `: ${reason}`}`;
       this.stopNow();
     });
-    if (withPath) await this.openPath(server);
     return server;
   }
 
@@ -230,13 +248,51 @@ export class TransportRun {
     return this.path !== undefined && this.path.record.via !== 'direct';
   }
 
+  /** Loads the process a later restartServer() takes over with (it takes a second or two to start). */
+  async prepareRestart(): Promise<void> {
+    this.standby ??= await this.guard(spawnStandby({ ...this.spawnOptions(this.spawnExtra), port: this.srv.port }));
+  }
+
+  /**
+   * A deliberate restart (the faults scenario): stops the server (SIGTERM; given a `stateFile`, it hands its stream
+   * over), and `outageMs` after the stop starts it again on the same port with the same options (the replacement
+   * process is loaded ahead, by prepareRestart() or here, so the outage is what was asked plus the listen). The run goes on with the new process:
+   * its window is set again, and its stats continue the old one's counters (taken just before the stop). The
+   * publisher is the caller's to resume. Returns when the stop began and when the new process listened, µs.
+   */
+  async restartServer(outageMs: number): Promise<{ server: ServerProcess; stopUs: number; listeningUs: number }> {
+    const old = this.srv;
+    if (!this.standby) await this.prepareRestart();
+    const standby = this.standby as StandbyServer;
+    this.standby = undefined;
+    let fresh: ServerProcess;
+    let before: StatsSnapshot;
+    let stopUs: number;
+    try {
+      before = await this.guard(old.stats());
+      this.retired.add(old);
+      stopUs = nowUs();
+      await old.stop();
+      await this.sleepUntil(stopUs + outageMs * 1000);
+      fresh = await this.guard(standby.takeOver());
+    } catch (err) {
+      standby.kill();
+      throw err;
+    }
+    const listeningUs = nowUs();
+    const server = this.adopt(continuing(fresh, before));
+    if (this.window) await this.guard(server.window(this.window.startUs, this.window.endUs));
+    this.hooks.onProcesses?.({ transport: this.transport, serverPid: server.pid, clientPids: this.pool?.pids ?? [] });
+    return { server, stopUs, listeningUs };
+  }
+
   /**
    * The common start of a run: spawn the server, start and connect the clients (as many processes as the offered
    * load needs, see sizing.ts), wait until the server holds them all, measure the instrument; with the server's
    * snapshots before any client (`base`), once all are connected (`connected`) and before publishing (`s0`).
    */
-  async setUp(p: { deliveriesPerSec: number; retention?: number; scenario?: ProcessScenario; processes?: number }): Promise<Prepared> {
-    const server = await this.spawn(p.retention === undefined ? {} : { retention: p.retention });
+  async setUp(p: { deliveriesPerSec: number; retention?: number; scenario?: ProcessScenario; processes?: number; spawn?: Partial<SpawnOptions> }): Promise<Prepared> {
+    const server = await this.spawn({ ...(p.retention === undefined ? {} : { retention: p.retention }), ...p.spawn });
     const base = await server.stats({ gc: true });
     this.setPhase('connecting');
     const processes = p.processes ?? planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes;
@@ -607,6 +663,7 @@ export class TransportRun {
       return { transport: this.transport, status, error: reason, wallMs: Date.now() - started, ...partial, ...(await this.pathRecord()) };
     } finally {
       for (const f of this.cleanups) f();
+      this.standby?.kill();
       await this.pool?.close();
       // Outermost last: the proxy (in front of the server) first, the link (its relay and namespace) after the server.
       const linked = this.path !== undefined && 'failed' in this.path;
@@ -629,6 +686,34 @@ export class TransportRun {
     }
     return { path: record };
   }
+}
+
+/**
+ * `server` with its stats continuing `before` (the last snapshot of the process it replaced): counters since start
+ * are added up, the connections `before` held counted as closed (the stop closed them).
+ */
+function continuing(server: ServerProcess, before: StatsSnapshot): ServerProcess {
+  return {
+    ...server,
+    async stats(opts) {
+      const s = await server.stats(opts);
+      return {
+        ...s,
+        connectionsAccepted: s.connectionsAccepted + before.connectionsAccepted,
+        connectionsClosed: s.connectionsClosed + before.connectionsClosed + before.connectionsOpen,
+        requests: s.requests + before.requests,
+        deliveries: s.deliveries + before.deliveries,
+        slowConsumersCut: s.slowConsumersCut + before.slowConsumersCut,
+        connectionsRefused: s.connectionsRefused + before.connectionsRefused,
+        bytesWritten: s.bytesWritten + before.bytesWritten,
+        bytesRead: s.bytesRead + before.bytesRead,
+        cpuUserUs: s.cpuUserUs + before.cpuUserUs,
+        cpuSystemUs: s.cpuSystemUs + before.cpuSystemUs,
+        peakRssBytes: Math.max(s.peakRssBytes, before.peakRssBytes),
+        publisher: { ...s.publisher, spinUs: s.publisher.spinUs + before.publisher.spinUs, spinTotalUs: s.publisher.spinTotalUs + before.publisher.spinTotalUs },
+      };
+    },
+  };
 }
 
 /** Whether a transport's clients hold a connection between events: pollers without keep-alive do not (no RSS per connection then). */

@@ -6,7 +6,7 @@ import { connectionsPerProcess } from './limits.ts';
 import { VIAS, type Via } from '../net/path.ts';
 
 /** Every scenario kind, one runner each. */
-export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer'] as const;
+export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer', 'faults'] as const;
 
 /** One scenario kind. */
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
@@ -110,6 +110,10 @@ export const FIELDS = {
   slowFraction: { type: 'number', min: 0, max: 1, default: 0.1, doc: 'share of the clients that read slowly from the first event until the window closes (rounded, at least one when above 0)', flag: '--slow-fraction' },
   slowReadBytesPerSec: { type: 'int', min: 0, max: 1_073_741_824, default: 0, doc: 'how fast the slow clients read, bytes/s (0: not at all)', flag: '--slow-read-rate' },
   retentionEvents: { type: 'int', min: 0, max: 10_000_000, default: 0, doc: 'events the server keeps for resumption (0: every event the run publishes)', flag: '--retention' },
+  // faults
+  fault: { type: 'enum', values: ['restart', 'reset'], default: 'restart', doc: 'the fault injected a third into the window: restart (the server stops and starts again on its port) or reset (a share of the connections reset at once)', flag: '--fault' },
+  outageMs: { type: 'int', min: 0, max: 600_000, default: 1000, doc: 'restart: time from stopping the server until starting it again', flag: '--outage', unit: 'ms' },
+  resetFraction: { type: 'number', min: 0, above: true, max: 1, default: 0.5, doc: 'reset: share of the open connections reset at once (at least one)', flag: '--reset-fraction' },
   // poll-ceiling
   connections: { type: 'int', min: 1, max: 10_000, default: 100, doc: 'concurrent connections autocannon opens' },
   pipelining: { type: 'int', min: 1, max: 100, default: 1, doc: 'requests in flight per connection' },
@@ -142,6 +146,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), ...PATH_FIELDS, 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining', ...LINK_FIELDS],
   'slow-consumer': [...FANOUT_FIELDS, ...PATH_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
+  faults: [...FANOUT_FIELDS, ...PATH_FIELDS, 'fault', 'outageMs', 'resetFraction', 'retentionEvents'],
 };
 
 /** Transports a kind can run (poll-ceiling measures the polling endpoints only). */
@@ -155,6 +160,7 @@ export const KIND_TRANSPORTS: Record<ScenarioKind, readonly Transport[]> = {
   capacity: TRANSPORTS,
   'poll-ceiling': ['short-poll', 'long-poll'],
   'slow-consumer': TRANSPORTS,
+  faults: TRANSPORTS,
 };
 
 // ---- the typed options -------------------------------------------------------------------------------------
@@ -314,8 +320,26 @@ export interface SlowConsumerParams {
   retentionEvents: number;
 }
 
+/** Where in the measured window the faults scenario injects its fault, as a share of the window. */
+export const FAULT_AT_SHARE = 1 / 3;
+
+/** The faults a faults scenario injects (a proxy cutting idle connections, `idle-cut`, is to come). */
+export type FaultKind = 'restart' | 'reset';
+
+/** faults: a fault on the path a third into the window, and how every transport recovers from it. */
+export interface FaultsParams {
+  kind: 'faults';
+  fault: FaultKind;
+  /** restart: time from stopping the server until starting it again, ms. */
+  outageMs: number;
+  /** reset: share of the open connections reset at once, 0..1 (at least one). */
+  resetFraction: number;
+  /** Events the server keeps for resumption (0: every event the run publishes). */
+  retentionEvents: number;
+}
+
 /** The kind-specific parameters, discriminated by `kind`. */
-export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams | SlowConsumerParams;
+export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams | SlowConsumerParams | FaultsParams;
 
 /** Everything one scenario run uses: the fan-out options, the shared knobs, and the kind's parameters (recorded in the result). */
 export type ScenarioOptions = FanoutOptions & Omit<CommonKnobs, 'kind'> & ScenarioParams;

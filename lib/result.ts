@@ -269,6 +269,40 @@ export interface TransportResult {
    * generated config, and the link (`--link`, `--rtt`, ...) with the round trip the clients measured across it. The server's figures (wire bytes, connections, requests) are then between proxy and server.
    */
   path?: PathRecord;
+  /** Faults scenario: the fault injected and how the transport recovered from it. */
+  faults?: FaultFigures;
+}
+
+/**
+ * Faults: a fault a third into the window (the server restarted, or a share of the connections reset at once), and
+ * how the clients recovered: each reconnects with a bounded backoff and resumes from its cursor. Recovery counts
+ * from the recovery point: the restarted server listening, or the reset. Loss and duplicates are in `delivery`.
+ */
+export interface FaultFigures {
+  fault: 'restart' | 'reset';
+  clients: number;
+  /** restart: the outage asked for, and as it was (from stopping the server until the new process listened), ms. */
+  outageMs?: number;
+  measuredOutageMs?: number;
+  /** reset: the share asked for, the connections reset, and those open then. */
+  resetFraction?: number;
+  connectionsReset?: number;
+  connectionsOpen?: number;
+  /** Events the server keeps for resumption. */
+  retentionEvents: number;
+  /** Time to recover: from the recovery point until every client had an event received after it, ms (absent when one never did). */
+  recoverMs?: number;
+  /** The same per client, µs. */
+  recovery: LatencySummaryUs;
+  /** Clients that had no event after the recovery point by the end of the drain. */
+  unrecovered: number;
+  /** Clients that reconnected at least once, and their reconnections in all. */
+  reconnectedClients: number;
+  reconnects: number;
+  /** Reconnection attempts that failed (refused while the server was down) before one succeeded. */
+  failedAttempts: number;
+  /** Connections and requests the server accepted per 100 ms from the recovery point: the reconnect storm. */
+  storm: { binMs: number; connections: number[]; requests: number[]; peakConnectionsPer100ms: number; peakRequestsPer100ms: number };
 }
 
 /**

@@ -253,6 +253,8 @@ export function loadText(result: RunResult): string {
     const how = slow.readBytesPerSec === 0 ? 'stopped reading' : `reading ${formatBytes(slow.readBytesPerSec)}/s`;
     return `${clients} (${formatCount(slow.slowClients)} slow: ${how}), ${formatRate(o.rate, ' events/s')}`;
   }
+  const fault = ts.find((t) => t.faults)?.faults;
+  if (fault) return `${clients}, ${formatRate(o.rate, ' events/s')}, ${fault.fault === 'restart' ? `server restart (${formatMsShort(fault.outageMs ?? 0)} outage asked)` : `${formatPercent(fault.resetFraction ?? 0)} of the connections reset`}`;
   const burst = ts.find((t) => t.burst)?.burst;
   if (burst) return `${clients}, ${formatCount(burst.bursts)} bursts of ${formatCount(burst.eventsPerBurst)} events`;
   if (ts.some((t) => t.roundTrip)) return `${clients}, ${formatRate(o.rate, ' messages/s')} sent upstream (all clients)`;

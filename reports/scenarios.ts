@@ -1,7 +1,7 @@
 // The per-scenario sections every report shows under its summary: reconnections (churn), chat round trip,
 // bursts, token streams, the polling ceiling and slow consumers. One table of row definitions, like metrics.ts, so
 // the terminal, Markdown and HTML reports agree on labels, units, directions, charts and findings.
-import type { LatencySummaryUs, SlowConsumerFigures, TransportResult } from '../lib/result.ts';
+import type { FaultFigures, LatencySummaryUs, SlowConsumerFigures, TransportResult } from '../lib/result.ts';
 import type { ValueFormat } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatUs } from './format.ts';
 import { visibleMetrics, type Better, type MetricDef } from './metrics.ts';
@@ -22,7 +22,7 @@ export interface SectionChart {
 /** One scenario's section: shown when any transport carries its block. */
 export interface ScenarioSection {
   /** The block of TransportResult it reads ("connect", "roundTrip", ...). */
-  id: 'connect' | 'roundTrip' | 'burst' | 'stream' | 'pollCeiling' | 'slowConsumer';
+  id: 'connect' | 'roundTrip' | 'burst' | 'stream' | 'pollCeiling' | 'slowConsumer' | 'faults';
   title: string;
   /** One sentence: what the section measures. */
   note: string;
@@ -123,6 +123,54 @@ export function slowConsumerFindings(transports: readonly TransportResult[]): st
   }
   const lostHealthy = ts.filter((t) => (slow(t)?.healthyLost ?? 0) > 0);
   if (lostHealthy.length > 0) out.push(`The healthy clients lost events on ${names(lostHealthy)} (${each(lostHealthy, (t) => slow(t)?.healthyLost ?? 0, formatCount)}): a slow reader cost the others data.`);
+  return out;
+}
+
+const faults = (t: TransportResult): FaultFigures | undefined => t.faults;
+
+/** "a 512 ms outage", "5 of 10 connections reset". */
+function faultText(f: FaultFigures): string {
+  if (f.fault === 'restart') return `a ${formatMs(f.measuredOutageMs ?? f.outageMs ?? 0)} outage`;
+  return `${formatCount(f.connectionsReset ?? 0)} of ${formatCount(f.connectionsOpen ?? 0)} connections reset`;
+}
+
+/** What a faults run shows, in sentences: the fault, then one per transport from its figures, then who recovered first. */
+export function faultsFindings(transports: readonly TransportResult[]): string[] {
+  const ts = transports.filter((t) => t.faults !== undefined && t.status === 'ok');
+  const first = ts[0]?.faults;
+  if (!first) return [];
+  const out: string[] = [];
+  if (first.fault === 'restart') {
+    out.push(
+      `A third into the window the server was stopped (SIGTERM: it handed its stream over) and started again on its port ${formatMs(first.outageMs ?? 0)} later (its replacement loaded ahead, so the measured outage adds only the listen). ` +
+        'The publisher went on with the same schedule, so the events due while no server ran went out late on restart: the latency max shows the outage. Recovery counts from the restarted server listening, and includes the wait of the clients\' backoff (the same for every transport, up to 1 s, jittered), so differences within a backoff step are the jitter\'s more than the transport\'s.',
+    );
+  } else {
+    out.push(`A third into the window the server reset ${formatPercent(first.resetFraction ?? 0)} of its open connections at once (TCP RST), chosen evenly. Recovery counts from the reset.`);
+  }
+  for (const t of ts) {
+    const f = t.faults as FaultFigures;
+    const d = t.delivery;
+    const lost = d?.lost ?? 0;
+    const dup = d?.duplicates ?? 0;
+    const recovered =
+      f.recoverMs !== undefined
+        ? `every client had an event again ${formatMs(f.recoverMs)} after it (the median client ${formatUs(f.recovery.p50Us)})`
+        : `${formatCount(f.unrecovered)} of ${formatCount(f.clients)} clients never had an event after it`;
+    const attempts = f.failedAttempts > 0 ? ` after ${formatCount(f.failedAttempts)} failed attempts` : '';
+    const silent = f.fault === 'reset' ? Math.max(0, (f.connectionsReset ?? 0) - f.reconnectedClients) : 0;
+    const unnoticed = silent > 0 ? ` (${formatCount(silent)} reset connection${silent === 1 ? ' was' : 's were'} replaced without an error: the client opened a new one with its next request)` : '';
+    const reconnected = `${formatCount(f.reconnectedClients)} of ${formatCount(f.clients)} clients reconnected${attempts}${unnoticed}`;
+    const loss = lost === 0 ? 'no event was lost' : `${formatCount(lost)} deliveries were lost${(d?.gaps ?? 0) > 0 ? ' to a retention gap' : ''}`;
+    const dups = dup === 0 ? 'none duplicated' : `${formatCount(dup)} duplicated`;
+    out.push(`${t.transport} (${faultText(f)}): ${recovered}; ${reconnected}; ${loss}, ${dups}; the server accepted at most ${formatCount(f.storm.peakConnectionsPer100ms)} connections and ${formatCount(f.storm.peakRequestsPer100ms)} requests per 100 ms after it.`);
+  }
+  const timed = ts.filter((t) => t.faults?.recoverMs !== undefined).sort((a, b) => (a.faults?.recoverMs ?? 0) - (b.faults?.recoverMs ?? 0));
+  const fastest = timed[0];
+  const slowest = timed[timed.length - 1];
+  if (fastest && slowest && timed.length > 1 && fastest !== slowest) {
+    out.push(`Quickest to recover: ${fastest.transport} (${formatMs(fastest.faults?.recoverMs ?? 0)}); slowest: ${slowest.transport} (${formatMs(slowest.faults?.recoverMs ?? 0)}).`);
+  }
   return out;
 }
 
@@ -257,6 +305,44 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
       { id: 'slow-resume', title: 'What the slow clients got back and lost', note: "Events the cut clients got back from retention when they resumed (solid) and events the slow clients lost to the gap (pale).", rows: ['recovered', 'slowLost'], format: 'count' },
     ],
     findings: slowConsumerFindings,
+  },
+  {
+    id: 'faults',
+    title: 'Faults',
+    note:
+      'One fault a third into the window: the server restarted on its port (it hands its stream over, the publisher keeps its schedule) or a share of the connections reset at once. ' +
+      'Every client reconnects with the same bounded, jittered backoff (at once, then 100 ms doubling up to 1 s) and resumes from its cursor (Last-Event-ID on SSE, ?after= on the others).',
+    has: (t) => t.faults !== undefined,
+    rows: [
+      row('faultOutage', 'outage, measured', null, (t) => faults(t)?.measuredOutageMs, formatMs, 'From stopping the server until the new process listened (its replacement is loaded ahead: the outage asked for plus the listen).', {
+        annotate: (t) => (faults(t)?.outageMs === undefined ? undefined : `(${formatMs(faults(t)?.outageMs ?? 0)} asked)`),
+      }),
+      row('faultReset', 'connections reset', null, (t) => faults(t)?.connectionsReset, formatCount, 'Open connections the server reset at once (TCP RST).', {
+        noise: 'exact',
+        annotate: (t) => (faults(t)?.connectionsOpen === undefined ? undefined : `(of ${formatCount(faults(t)?.connectionsOpen ?? 0)} open)`),
+      }),
+      row('recoverMs', 'time to recover', 'lower', (t) => {
+        const ms = faults(t)?.recoverMs;
+        return ms === undefined ? undefined : Math.round(ms * 1000);
+      }, formatUs, 'From the recovery point (the restarted server listening, or the reset) until every client had an event received after it.', {
+        card: 'Quickest recovery from the fault',
+        missing: (t) => (faults(t) && (faults(t)?.unrecovered ?? 0) > 0 ? `${NONE} (${formatCount(faults(t)?.unrecovered ?? 0)} never recovered)` : undefined),
+      }),
+      lat('recoveryP50', 'recovery per client', (t) => faults(t)?.recovery, 'p50Us', 'The same for the median client.'),
+      row('faultLost', 'events lost', 'lower', (t) => (faults(t) ? (t.delivery?.lost ?? 0) : undefined), formatCount, 'Expected deliveries never received.', { noise: 'exact', hint: 'Should be 0 while retention covers the outage.' }),
+      row('faultDuplicates', 'duplicates', 'lower', (t) => (faults(t) ? (t.delivery?.duplicates ?? 0) : undefined), formatCount, 'Events a client received twice (a resumption from the cursor sends none).', { noise: 'exact', hint: 'Should be 0.' }),
+      row('faultReconnected', 'clients reconnected', null, (t) => faults(t)?.reconnectedClients, formatCount, 'Clients whose connection failed and that reconnected (a short poller between polls may not notice a reset: its next poll opens a new connection).', { noise: 'exact' }),
+      row('faultReconnects', 'reconnections', null, (t) => faults(t)?.reconnects, formatCount, 'Successful reconnections in all.', { noise: 'exact' }),
+      row('faultFailedAttempts', 'failed reconnection attempts', null, (t) => faults(t)?.failedAttempts, formatCount, 'Attempts refused while no server listened, before one succeeded.', { noise: 'exact' }),
+      row('stormConnections', 'storm: connections per 100 ms, peak', 'lower', (t) => faults(t)?.storm.peakConnectionsPer100ms, formatCount, 'Most connections the server accepted in one 100 ms after the recovery point (its first 2 s).', { noise: 'exact' }),
+      row('stormRequests', 'storm: requests per 100 ms, peak', 'lower', (t) => faults(t)?.storm.peakRequestsPer100ms, formatCount, 'Most requests (WebSocket upgrades included) the server received in one 100 ms after the recovery point: the pollings add their steady polls.', { noise: 'exact' }),
+      lat('faultLatencyMax', 'latency', (t) => (faults(t) ? t.latency : undefined), 'maxUs', 'Worst latency of the window: after a restart, the events due while no server ran, published late.'),
+    ],
+    charts: [
+      { id: 'fault-recovery', title: 'Time to recover from the fault', note: 'From the recovery point until every client had an event again (solid), and the median client (pale).', hint: 'Lower is better.', rows: ['recoverMs', 'recoveryP50'], format: 'us' },
+      { id: 'fault-storm', title: 'Reconnect storm: peak per 100 ms', note: 'Most connections (solid) and requests (pale) the server accepted in one 100 ms after the recovery point.', rows: ['stormConnections', 'stormRequests'], format: 'count' },
+    ],
+    findings: faultsFindings,
   },
 ];
 

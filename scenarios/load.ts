@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
-import { FIELDS, KIND_FIELDS, KIND_TRANSPORTS, LINK_PROFILES, LINK_VALUE_FIELDS, flagOf, workersFor, type FieldName, type LinkProfileName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
+import { FAULT_AT_SHARE, FIELDS, KIND_FIELDS, KIND_TRANSPORTS, LINK_PROFILES, LINK_VALUE_FIELDS, flagOf, workersFor, type FieldName, type LinkProfileName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { validateScenario, type ScenarioFile } from './schema.ts';
 import { DEFAULT_MAX_STREAM_BYTES, DEFAULT_STREAM_BUDGET_BYTES, streamCostBytes } from '../servers/limits.ts';
 
@@ -107,6 +107,10 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     o.rate = o.tokenIntervalMs > 0 ? Math.round((o.clients * 1000) / o.tokenIntervalMs) : 0;
     checkStreamMemory(o, `${file.source}: profile ${profile}`);
   }
+  if (o.kind === 'faults' && o.fault === 'restart' && o.outageMs >= Math.floor(o.durationMs * (1 - FAULT_AT_SHARE))) {
+    const outage = overrides.outageMs !== undefined ? '--outage' : `${file.source}: profiles.${profile}.outageMs`;
+    throw new UsageError(`${outage} is ${o.outageMs} ms, but the restart comes a third into the ${o.durationMs} ms window and must end inside it; make the outage shorter than ${Math.floor(o.durationMs * (1 - FAULT_AT_SHARE))} ms or the window longer`);
+  }
   checkDrain(o, file, profile, overrides);
   const deliveries = deliveriesOf(o);
   if (deliveries > 2_000_000_000) throw new UsageError(`${file.source}: profile ${profile} asks for ${deliveries} deliveries; keep it under 2 000 000 000`);
@@ -162,6 +166,7 @@ function deliveriesOf(o: ScenarioOptions): number {
     case 'fanout':
     case 'churn':
     case 'slow-consumer':
+    case 'faults':
       return Math.round((o.rate * (o.warmupMs + o.durationMs)) / 1000) * o.clients;
     case 'chat':
       return o.messagesPerClient * o.clients * o.clients;

@@ -4,6 +4,8 @@ import { startServer } from './server.ts';
 import { startPublisher, type Publisher } from './publisher.ts';
 import type { ServerOptions } from './options.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
+import { saveState } from './handover.ts';
+import { nowUs } from '../lib/clock.ts';
 import { CHILD_FAILURE_PREFIX, failWithOneLine, oneSentence } from '../lib/child-failure.ts';
 
 const send = (msg: ServerReply): void => {
@@ -11,12 +13,25 @@ const send = (msg: ServerReply): void => {
 };
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
+  const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number; standby?: boolean };
   failWithOneLine(`${options.transport} server`);
   // Ctrl-C (and a closed terminal's SIGHUP) reaches the whole process group; the parent decides when servers stop.
   if (process.send) {
     process.on('SIGINT', () => {});
     process.on('SIGHUP', () => {});
+  }
+  // A standby process (a restart's replacement) is loaded ahead and starts when told to, so a restart's outage is
+  // what was asked, not a process's start.
+  if (options.standby === true) {
+    await new Promise<void>((resolve) => {
+      const onMessage = (msg: ServerRequest): void => {
+        if (msg.type !== 'take-over') return;
+        process.off('message', onMessage);
+        resolve();
+      };
+      process.on('message', onMessage);
+      send({ type: 'standing-by' });
+    });
   }
   const server = await startServer(options);
   let publisher: Publisher | undefined;
@@ -25,6 +40,14 @@ async function main(): Promise<void> {
   }
   const shutdown = (): void => {
     publisher?.stop();
+    // The stream goes to the state file for the process that takes over (a restart); a failed write is said in one line.
+    if (options.stateFile) {
+      try {
+        saveState(options.stateFile, server.hub);
+      } catch (err) {
+        process.stderr.write(`${CHILD_FAILURE_PREFIX}could not hand the stream over: ${oneSentence(err)}\n`);
+      }
+    }
     void server.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
@@ -51,6 +74,13 @@ async function main(): Promise<void> {
       case 'stop-publisher':
         publisher?.stop();
         send({ type: 'published', id: msg.id, lastSeq: server.hub.publishedSeq, lastDueUs: publisher?.lastDueUs ?? 0 });
+        break;
+      case 'reset-connections':
+        send({ type: 'reset', id: msg.id, ...server.resetConnections(msg.fraction), atUs: nowUs() });
+        break;
+      case 'arrivals':
+        if (!server.arrivals) send({ type: 'error', id: msg.id, error: 'this server does not record arrivals (recordArrivals is off)' });
+        else send({ type: 'arrivals', id: msg.id, counts: server.arrivals.read(msg.fromUs, msg.bins) });
         break;
       case 'stats':
         if (msg.gc && typeof globalThis.gc === 'function') globalThis.gc();

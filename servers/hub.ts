@@ -20,6 +20,13 @@ export interface Backlog {
   gap: boolean;
 }
 
+/** What a server hands over to the process that replaces it (servers/handover.ts): its retained events and the newest seq. */
+export interface HubState {
+  lastSeq: number;
+  /** The retained events, oldest first. */
+  events: HubEvent[];
+}
+
 /** Test knobs that make the server deliberately slower (to prove the CI gate catches regressions). */
 export interface Injection {
   /** Hold each publish tick this long before delivering it, ms. */
@@ -122,6 +129,26 @@ export class Hub {
     const events: HubEvent[] = [];
     for (let seq = from; seq <= to; seq++) events.push(this.ring[seq % this.retention] as HubEvent);
     return { events, gap: after + 1 < this.oldestSeq && this.lastSeq > 0 };
+  }
+
+  /** The retained events and the newest seq, for a process that takes this stream over. */
+  state(): HubState {
+    return { lastSeq: this.lastSeq, events: this.since(0).events };
+  }
+
+  /**
+   * Continues the stream `s` handed over (before anything is published here): its events are retained (the newest
+   * `retention` of them) and the next event appended is `s.lastSeq + 1`.
+   */
+  restore(s: HubState): void {
+    if (this.publishedSeq > 0) throw new Error('restore() after events were published');
+    const kept = s.events.slice(-this.retention);
+    for (const e of kept) {
+      this.ring[e.seq % this.retention] = e;
+      this.retainedBytes += e.json.length;
+    }
+    this.lastSeq = this.publishedSeq = s.lastSeq;
+    this.firstKept = kept[0]?.seq ?? s.lastSeq + 1;
   }
 
   /** Subscribes to publish ticks; returns the unsubscribe function. */

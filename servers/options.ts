@@ -55,6 +55,13 @@ export interface ServerOptions {
    * `connectionsRefused` (0: the process's open-file limit less what it keeps for itself, lib/limits.ts).
    */
   maxConnections: number;
+  /**
+   * Where the stream is handed over across a restart (servers/handover.ts): read back at start when it exists,
+   * written on SIGTERM ('': no hand-over).
+   */
+  stateFile: string;
+  /** Count accepted connections and requests per 100 ms (servers/arrivals.ts; the faults scenario's reconnect storm). */
+  recordArrivals: boolean;
   /** Test knob: hold each publish tick this long, ms. */
   injectDelayMs: number;
   /** Test knob: burn this much CPU per event per subscriber, µs. */
@@ -80,6 +87,8 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
   maxConnections: 0,
+  stateFile: '',
+  recordArrivals: false,
   injectDelayMs: 0,
   injectCpuUs: 0,
 };

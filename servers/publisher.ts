@@ -17,6 +17,12 @@ export interface PublishPlan {
   payloadBytes: number;
   /** When the first event is due, µs of the host's monotonic clock (default: now). */
   startUs?: number;
+  /**
+   * Continue this plan where a stream handed over from a stopped server left it (servers/handover.ts): its first
+   * `hub.publishedSeq` events are already out (the plan's event i is seq i + 1), so the next one published is the
+   * one after them, at its own due time; events that fell due while no server ran go out at once, late.
+   */
+  resume?: boolean;
 }
 
 /** A running publisher. */
@@ -81,7 +87,7 @@ export function startPublisher(hub: Hub, plan: PublishPlan, stats: PublisherStat
   const startUs = plan.startUs ?? nowUs();
   const own = scheduler === undefined;
   const sched = scheduler ?? new Scheduler(stats);
-  let sent = 0;
+  let sent = plan.resume === true ? hub.publishedSeq : 0;
   let endUs = Infinity;
   let lastDueUs = 0;
   let stopped = false;

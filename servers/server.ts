@@ -20,6 +20,8 @@ import { fetchStream } from './fetch-stream.ts';
 import { ws } from './ws.ts';
 import type { Transport } from '../lib/transports.ts';
 import { connectionsPerProcess } from '../lib/limits.ts';
+import { loadState } from './handover.ts';
+import { ArrivalBins } from './arrivals.ts';
 
 /** The transport modules, by name. */
 export const TRANSPORT_MODULES: Record<Transport, TransportModule> = {
@@ -39,6 +41,15 @@ export interface RtServer {
   /** The one precise scheduler of this server's publishers (the shared stream's and every private stream's). */
   readonly scheduler: Scheduler;
   readonly http: Server;
+  /** Connections and requests per 100 ms, when `recordArrivals` is on. */
+  readonly arrivals: ArrivalBins | undefined;
+  /** Events restored from the state file at start (0: a fresh stream). */
+  readonly restoredEvents: number;
+  /**
+   * Resets `fraction` of the open connections at once (TCP RST), chosen evenly in the order they were accepted
+   * (at least one when the fraction is above 0 and any is open); returns how many were reset, of how many open.
+   */
+  resetConnections(fraction: number): { reset: number; open: number };
   /** Ends every subscription and stops listening. */
   close(): Promise<void>;
 }
@@ -47,6 +58,8 @@ export interface RtServer {
 export async function startServer(partial: Partial<ServerOptions> & Pick<ServerOptions, 'transport'>): Promise<RtServer> {
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...partial };
   const hub = new Hub(options.retention, { delayMs: options.injectDelayMs, cpuUs: options.injectCpuUs }, options.retentionBytes);
+  const restoredEvents = options.stateFile === '' ? 0 : loadState(options.stateFile, hub);
+  const arrivals = options.recordArrivals ? new ArrivalBins() : undefined;
   const slow = new SlowConsumerPolicy(options.maxQueuedBytes);
   const held = new HeldPolls(options.maxHeldPolls);
   const transport: TransportHandler = TRANSPORT_MODULES[options.transport]({ hub, options, slow, held });
@@ -66,11 +79,13 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     },
     (req, res) => {
       stats.requests++;
+      arrivals?.request();
       handle(req, res).catch((err: unknown) => sendError(res, 500, err instanceof Error ? err.message : String(err)));
     },
   );
   http.maxHeadersCount = MAX_HEADERS;
   stats.track(http);
+  if (arrivals) http.on('connection', () => arrivals.connection());
   // Past the connections this process can hold (its open-file limit), a new connection is closed at once and
   // counted, instead of an accept or a /proc read failing with EMFILE and taking the server down.
   const maxConnections = options.maxConnections > 0 ? options.maxConnections : connectionsPerProcess();
@@ -164,6 +179,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     stats.requests++;
+    arrivals?.request();
     if ((req.url?.length ?? 0) > MAX_URL_BYTES) return rejectUpgrade(socket, 414, `request target over ${MAX_URL_BYTES} bytes`);
     let url: URL | undefined;
     try {
@@ -207,6 +223,21 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     stats,
     scheduler,
     http,
+    arrivals,
+    restoredEvents,
+    resetConnections(fraction) {
+      const open = stats.sockets();
+      const n = open.length;
+      const k = fraction <= 0 || n === 0 ? 0 : Math.min(n, Math.max(1, Math.round(n * fraction)));
+      let reset = 0;
+      for (const [i, socket] of open.entries()) {
+        if (Math.floor(((i + 1) * k) / n) > Math.floor((i * k) / n)) {
+          socket.resetAndDestroy();
+          reset++;
+        }
+      }
+      return { reset, open: n };
+    },
     async close() {
       transport.close();
       streams.close();

@@ -5,6 +5,7 @@ import type { ServerOptions } from './options.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
 import type { StatsSnapshot } from './stats.ts';
 import type { PublishPlan } from './publisher.ts';
+import type { ArrivalCounts } from './arrivals.ts';
 import type { Transport } from '../lib/transports.ts';
 
 /** A reference server running in its own process. */
@@ -28,6 +29,10 @@ export interface ServerProcess {
   window(startUs: number, endUs?: number): Promise<void>;
   /** The server's /stats snapshot; `reset` restarts its peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded publisher lateness. */
   stats(opts?: { reset?: boolean; gc?: boolean; histograms?: boolean }): Promise<StatsSnapshot>;
+  /** Resets `fraction` of the server's open connections at once (TCP RST): how many, of how many open, and when (µs). */
+  resetConnections(fraction: number): Promise<{ reset: number; open: number; atUs: number }>;
+  /** Connections and requests the server accepted per 100 ms, `bins` bins from the one holding `fromUs` (needs recordArrivals). */
+  arrivals(fromUs: number, bins: number): Promise<ArrivalCounts>;
   /** Resolves when the process exits; rejects never. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>;
   /** Stops the process (SIGTERM, then SIGKILL after `graceMs`). */
@@ -37,38 +42,77 @@ export interface ServerProcess {
 /** Options of a spawned server: ServerOptions plus an optional continuous publisher (for `rtbench serve`). */
 export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number; /** Network namespace to run the server in (net/netns.ts). */ netns?: string };
 
-/** Starts a reference server process and resolves once it listens. */
-export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
+/** The exit of a server process. */
+type Exit = { code: number | null; signal: NodeJS.Signals | null; reason?: string };
+
+/** Forks a server process (`standby`: loaded, listening only when told to take over) and the promise of its exit. */
+function fork(options: SpawnOptions, standby: boolean): { child: ChildProcess; exited: Promise<Exit> } {
   const { netns, ...serverOptions } = options;
-  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(serverOptions)], ['--expose-gc'], netns === undefined ? {} : { netns });
+  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(standby ? { ...serverOptions, standby } : serverOptions)], ['--expose-gc'], netns === undefined ? {} : { netns });
   // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>((resolve) =>
+  const exited = new Promise<Exit>((resolve) =>
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       const reason = childFailure(child);
       resolve({ code, signal, ...(reason === undefined ? {} : { reason }) });
     }),
   );
-  return new Promise<ServerProcess>((resolve, reject) => {
+  return { child, exited };
+}
+
+/** Resolves once `child` reports `awaited` (killing it when that takes over `timeoutMs`), with that message. */
+function until<T extends ServerReply['type']>(child: ChildProcess, exited: Promise<Exit>, transport: Transport, awaited: T, timeoutMs: number): Promise<Extract<ServerReply, { type: T }>> {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${options.transport} server did not report ready within ${startTimeoutMs} ms`));
-    }, startTimeoutMs);
+      reject(new Error(`${transport} server did not report ${awaited} within ${timeoutMs} ms`));
+    }, timeoutMs);
     const onMessage = (msg: ServerReply): void => {
-      if (msg.type === 'ready') {
+      if (msg.type === awaited) {
         clearTimeout(timer);
         child.off('message', onMessage);
-        resolve(wrap(child, options.transport, options.host ?? '127.0.0.1', msg.port, exited));
+        resolve(msg as Extract<ServerReply, { type: T }>);
       } else if (msg.type === 'failed') {
         clearTimeout(timer);
-        reject(new Error(`${options.transport} server failed to start: ${msg.error}`));
+        reject(new Error(`${transport} server failed to start: ${msg.error}`));
       }
     };
     child.on('message', onMessage);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`${options.transport} server exited before it was ready${exitAccount(child, code, signal)}`));
+      reject(new Error(`${transport} server exited before it was ready${exitAccount(child, code, signal)}`));
     });
   });
+}
+
+/** Starts a reference server process and resolves once it listens. */
+export async function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
+  const { child, exited } = fork(options, false);
+  const ready = await until(child, exited, options.transport, 'ready', startTimeoutMs);
+  return wrap(child, options.transport, options.host ?? '127.0.0.1', ready.port, exited);
+}
+
+/** A server process started ahead of time (a restart's replacement): loaded, not yet listening. */
+export interface StandbyServer {
+  /** Starts the server (it reads its state file first) and resolves once it listens. */
+  takeOver(): Promise<ServerProcess>;
+  /** Ends it without taking over. */
+  kill(): void;
+}
+
+/** Starts a server process that loads everything and waits, listening only once takeOver() is called. */
+export async function spawnStandby(options: SpawnOptions, startTimeoutMs = 20_000): Promise<StandbyServer> {
+  const { child, exited } = fork(options, true);
+  await until(child, exited, options.transport, 'standing-by', startTimeoutMs);
+  return {
+    async takeOver() {
+      child.send({ type: 'take-over' } satisfies ServerRequest);
+      const ready = await until(child, exited, options.transport, 'ready', startTimeoutMs);
+      return wrap(child, options.transport, options.host ?? '127.0.0.1', ready.port, exited);
+    },
+    kill() {
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 /** Omit distributed over a union. */
@@ -129,6 +173,16 @@ function wrap(child: ChildProcess, transport: Transport, host: string, port: num
       const reply = await request({ type: 'stats', reset: opts.reset, gc: opts.gc, histograms: opts.histograms });
       if (reply.type !== 'stats') throw new Error(`${transport} server answered ${reply.type} to a stats request`);
       return reply.stats;
+    },
+    async resetConnections(fraction) {
+      const reply = await request({ type: 'reset-connections', fraction });
+      if (reply.type !== 'reset') throw new Error(`${transport} server answered ${reply.type === 'error' ? reply.error : reply.type} to a reset request`);
+      return { reset: reply.reset, open: reply.open, atUs: reply.atUs };
+    },
+    async arrivals(fromUs, bins) {
+      const reply = await request({ type: 'arrivals', fromUs, bins });
+      if (reply.type !== 'arrivals') throw new Error(`${transport} server answered ${reply.type === 'error' ? reply.error : reply.type} to an arrivals request`);
+      return reply.counts;
     },
     async stop(graceMs = 3000) {
       if (gone) return;

@@ -110,6 +110,11 @@ export class ServerStats {
     });
   }
 
+  /** The open sockets, oldest first. */
+  sockets(): Socket[] {
+    return [...this.open];
+  }
+
   /** A snapshot; `reset` then restarts the peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded lateness histogram. */
   snapshot(reset = false, histograms = false): StatsSnapshot {
     let bytesWritten = this.closedBytesWritten;

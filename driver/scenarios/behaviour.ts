@@ -1,5 +1,5 @@
 // The contract between a client process and a scenario's client behaviour (churn, chat, burst, stream,
-// slow-consumer): what the driver tells the behaviour, what comes back, and what a behaviour must do. Each
+// slow-consumer, faults): what the driver tells the behaviour, what comes back, and what a behaviour must do. Each
 // scenario's folder holds its runner (run.ts) and its behaviour (client.ts); this file is the shared type both
 // sides import.
 import type { Client, ClientOptions, EventSink } from '../../clients/client.ts';
@@ -18,7 +18,9 @@ export type ProcessScenario =
   /** Each client opens its own stream of `tokens` tokens, one every `tokenIntervalMs`, `tokenBytes` each; one unmeasured stream per process first warms the client path. */
   | { kind: 'stream'; tokens: number; tokenIntervalMs: number; tokenBytes: number }
   /** `slowClients` of all the clients (spread evenly by index) read at `readBytesPerSec` (0: not at all) from 'slow' to 'recover'; cut ones resume with their cursor. */
-  | { kind: 'slow-consumer'; slowClients: number; readBytesPerSec: number };
+  | { kind: 'slow-consumer'; slowClients: number; readBytesPerSec: number }
+  /** Every client reconnects when its connection fails, with a bounded backoff, from its cursor; it gives up after `giveUpMs` without success. */
+  | { kind: 'faults'; giveUpMs: number };
 
 /** Driver -> client process: a scenario step. */
 export type ScenarioCommand =
@@ -31,7 +33,11 @@ export type ScenarioCommand =
   /** slow-consumer: publishing is about to start: the slow clients read slowly from now on. */
   | { type: 'scenario'; action: 'slow' }
   /** slow-consumer: the window closed: the slow clients read at full speed again. */
-  | { type: 'scenario'; action: 'recover' };
+  | { type: 'scenario'; action: 'recover' }
+  /** faults: the fault is about to happen: note when each client's fresh deliveries arrive from now on. */
+  | { type: 'scenario'; action: 'arm' }
+  /** faults: the recovery point (µs): each client's recovery is its first fresh delivery received at or after it. */
+  | { type: 'scenario'; action: 'measure-recovery'; sinceUs: number };
 
 /** Client process -> driver: a step is done; `values` are its figures. */
 export interface ScenarioReply {

@@ -3,6 +3,7 @@ import type { Behaviour, ProcessScenario } from './behaviour.ts';
 import { burstBehaviour } from './burst/client.ts';
 import { chatBehaviour } from './chat/client.ts';
 import { churnBehaviour } from './churn/client.ts';
+import { faultsBehaviour } from './faults/client.ts';
 import { slowConsumerBehaviour } from './slow-consumer/client.ts';
 import { streamBehaviour } from './stream/client.ts';
 
@@ -19,5 +20,7 @@ export function createBehaviour(scenario: ProcessScenario, clientTotal: number):
       return churnBehaviour(scenario, clientTotal);
     case 'slow-consumer':
       return slowConsumerBehaviour(scenario, clientTotal);
+    case 'faults':
+      return faultsBehaviour(scenario, clientTotal);
   }
 }

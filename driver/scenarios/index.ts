@@ -6,6 +6,7 @@ import { runCapacity } from './capacity/run.ts';
 import { runChat } from './chat/run.ts';
 import { runChurn } from './churn/run.ts';
 import { runFanout } from './fanout/run.ts';
+import { runFaults } from './faults/run.ts';
 import { runIdle } from './idle/run.ts';
 import { runPollCeiling } from './poll-ceiling/run.ts';
 import { runSlowConsumer } from './slow-consumer/run.ts';
@@ -23,6 +24,7 @@ export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: Run
   capacity: runCapacity,
   'poll-ceiling': runPollCeiling,
   'slow-consumer': runSlowConsumer,
+  faults: runFaults,
 };
 
 /**
