@@ -10,6 +10,7 @@ import { mergeEncoded } from '../lib/histogram.ts';
 import { hostCpuBetween, readHostCpu, type HostCpuReading } from '../lib/host-cpu.ts';
 import { summarizeLoopDelay } from '../lib/loop-delay.ts';
 import type { ScenarioOptions } from '../lib/options.ts';
+import { certificateOfRun } from '../lib/tls.ts';
 import {
   SCHEMA_VERSION,
   rssPerConnection,
@@ -103,6 +104,8 @@ export class TransportRun {
   private from: StatsSnapshot | undefined;
   private hostFrom: HostCpuReading | undefined;
   private probed: ProbeResult | undefined;
+  /** The run's certificate, which the clients trust, when the server speaks TLS. */
+  private ca: string | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -148,8 +151,12 @@ export class TransportRun {
   /** Spawns the transport's server with the scenario's knobs; a later exit of it stops the run. */
   async spawn(extra: Partial<SpawnOptions> = {}): Promise<ServerProcess> {
     const o = this.o;
+    // Over TLS every server of the run serves the run's one certificate, which the clients trust as their CA.
+    const tls = o.tls === true || o.http2 === true ? await certificateOfRun() : undefined;
+    this.ca = tls?.cert;
     const server = await spawnServer({
       transport: this.transport,
+      ...(tls === undefined ? {} : { tls, http2: o.http2 === true }),
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,
       maxQueuedBytes: o.maxQueuedBytes,
@@ -224,6 +231,7 @@ export class TransportRun {
       longPollWaitMs: o.longPollWaitMs,
       wsCompression: o.wsCompression,
       keepAlive: o.keepAlive,
+      ...(this.ca === undefined ? {} : { ca: this.ca, http2: o.http2 === true }),
       ...extra,
     });
     this.pool = pool;
@@ -487,7 +495,12 @@ export class TransportRun {
         httpRequests: requests,
         requestsPerEvent: r.windowDeliveries > 0 ? requests / r.windowDeliveries : 0,
       },
-      wire: { serverBytesWritten: written, serverBytesRead: x.end.bytesRead - x.s0.bytesRead, bytesPerEvent: r.received > 0 ? written / r.received : 0 },
+      wire: {
+        serverBytesWritten: written,
+        serverBytesRead: x.end.bytesRead - x.s0.bytesRead,
+        bytesPerEvent: r.received > 0 ? written / r.received : 0,
+        ...(x.end.tls === undefined ? {} : { tls: x.end.tls }),
+      },
       server,
       driver,
       invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),

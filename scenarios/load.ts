@@ -77,6 +77,8 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     sseRetryMs: num('sseRetryMs', 0),
     keepAlive: v.keepAlive !== false,
     wsCompression: v.wsCompression === true,
+    tls: v.tls === true,
+    http2: v.http2 === true,
     drainMs: num('drainMs', 5000),
     maxQueuedBytes: num('maxQueuedBytes', FIELDS.maxQueuedBytes.default),
     injectDelayMs: num('injectDelayMs', 0),
@@ -88,6 +90,8 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     transports: [...(transports ?? file.transports)],
     workers: workersFor(clients, num('workers', 0)),
   } as ScenarioOptions;
+  // HTTP/2 is spoken only over TLS (ALPN h2).
+  if (o.http2) o.tls = true;
   // Figures a kind derives from its own parameters, so reports read the same fields for every kind.
   if (o.kind === 'chat') {
     o.rate = o.clients * o.sendRatePerClient;

@@ -6,13 +6,14 @@ import type { ServerReply, ServerRequest } from './ipc.ts';
 import type { StatsSnapshot } from './stats.ts';
 import type { PublishPlan } from './publisher.ts';
 import type { Transport } from '../lib/transports.ts';
+import { TLS_ENV } from '../lib/tls.ts';
 
 /** A reference server running in its own process. */
 export interface ServerProcess {
   readonly transport: Transport;
   readonly port: number;
   readonly pid: number;
-  /** e.g. http://127.0.0.1:43210 */
+  /** e.g. http://127.0.0.1:43210 (https:// over TLS) */
   readonly url: string;
   /** Publishes per `plan`; resolves with the last seq when done. */
   publish(plan: PublishPlan): Promise<number>;
@@ -37,7 +38,10 @@ export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transpo
 
 /** Starts a reference server process and resolves once it listens. */
 export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
-  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(options)], ['--expose-gc']);
+  const { tls, ...rest } = options;
+  const env = tls === undefined ? {} : { env: { ...process.env, [TLS_ENV]: JSON.stringify(tls) } };
+  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(rest)], ['--expose-gc'], env);
+  const scheme = tls === undefined ? 'http' : 'https';
   // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>((resolve) =>
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
@@ -54,7 +58,7 @@ export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Pro
       if (msg.type === 'ready') {
         clearTimeout(timer);
         child.off('message', onMessage);
-        resolve(wrap(child, options.transport, msg.port, exited));
+        resolve(wrap(child, options.transport, `${scheme}://127.0.0.1:${msg.port}`, msg.port, exited));
       } else if (msg.type === 'failed') {
         clearTimeout(timer);
         reject(new Error(`${options.transport} server failed to start: ${msg.error}`));
@@ -71,7 +75,7 @@ export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Pro
 /** Omit distributed over a union. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-function wrap(child: ChildProcess, transport: Transport, port: number, exited: ServerProcess['exited']): ServerProcess {
+function wrap(child: ChildProcess, transport: Transport, url: string, port: number, exited: ServerProcess['exited']): ServerProcess {
   let nextId = 1;
   const pending = new Map<number, { resolve: (msg: ServerReply) => void; reject: (err: Error) => void }>();
   child.on('message', (msg: ServerReply) => {
@@ -101,7 +105,7 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
     transport,
     port,
     pid: child.pid ?? 0,
-    url: `http://127.0.0.1:${port}`,
+    url,
     exited,
     async publish(plan) {
       const reply = await request({ type: 'publish', plan });
