@@ -3,7 +3,7 @@
 // over chunk by chunk with one receive time per chunk, and `send()` as `POST /publish` on a second keep-alive
 // connection of the same agent. Over HTTP/2 the client opens its own session (one TCP connection) with node:http2:
 // the GET is one stream of it and each `send()` another.
-import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent, request as httpRequest, type ClientRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect as http2Connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -37,8 +37,9 @@ export abstract class HttpStreamClient extends BaseClient {
   /** Receive time of the chunk being parsed, µs: taken once per chunk, as it arrives. */
   protected chunkNowUs = 0;
   /** This client's own connections: the stream, and `send()` on a second one. No timeouts. */
-  private readonly agent = this.options.ca === undefined ? new Agent({ keepAlive: true }) : new HttpsAgent({ keepAlive: true, ca: this.options.ca });
-  private readonly request = this.options.ca === undefined ? httpRequest : httpsRequest;
+  private readonly secure = this.options.baseUrl.startsWith('https:');
+  private readonly agent = this.secure ? new HttpsAgent({ keepAlive: true, ...(this.options.ca === undefined ? {} : { ca: this.options.ca }) }) : new Agent({ keepAlive: true });
+  private readonly request = this.secure ? httpsRequest : httpRequest;
   /** Every socket this client's requests were given (the agent reuses one for several sends). */
   private readonly sockets = new Set<Socket>();
   private stream: ClientRequest | undefined;
