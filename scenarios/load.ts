@@ -90,8 +90,11 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     transports: [...(transports ?? file.transports)],
     workers: workersFor(clients, num('workers', 0)),
   } as ScenarioOptions;
-  // HTTP/2 is spoken only over TLS (ALPN h2).
+  // HTTP/2 is spoken only over TLS (ALPN h2), and has no `connection: close` for a poll to ask for.
   if (o.http2) o.tls = true;
+  if (o.http2 && !o.keepAlive && KIND_FIELDS[o.kind].includes('keepAlive')) {
+    throw new UsageError('--http2 cannot be combined with --no-keep-alive: HTTP/2 has no "connection: close" for a poll to ask for; drop one of them');
+  }
   // Figures a kind derives from its own parameters, so reports read the same fields for every kind.
   if (o.kind === 'chat') {
     o.rate = o.clients * o.sendRatePerClient;
