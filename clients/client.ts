@@ -44,6 +44,16 @@ export interface ClientOptions {
    * paused, a poller polls later. The default clients of every transport honour it.
    */
   throttle?: ReadThrottle;
+  /**
+   * An https:// `baseUrl`: the certificate (PEM) to trust as the only CA, the run's own (lib/tls.ts); verification
+   * stays on.
+   */
+  ca?: string;
+  /**
+   * Speak HTTP/2 (ALPN h2) to an https:// server: each client opens its own HTTP/2 connection (session) and
+   * multiplexes its requests on it, as one browser tab does. WebSocket ignores it (it stays on HTTP/1.1).
+   */
+  http2?: boolean;
   /** Called when the connection fails after connect() resolved (the client then stops). */
   onError?: (err: Error) => void;
 }

@@ -13,7 +13,7 @@ const STREAM = { stream: true };
 class FetchStreamWebClient extends BaseClient {
   readonly transport = 'fetch-stream' as const;
   /** This client's own connections (the stream, and `send()` on a second one); no body timeout. */
-  private readonly agent: Agent = streamingAgent();
+  private readonly agent: Agent = streamingAgent(this.options);
   private readonly abort = new AbortController();
   private readonly decoder = new TextDecoder();
   private readonly lines = new NdjsonSplitter((text, start, end) => this.deliverText(text, this.chunkNowUs, start, end));

@@ -1,9 +1,15 @@
 // HTTP helpers shared by the HTTP transports' clients (undici).
 import { Agent, request, type Dispatcher } from 'undici';
+import type { ClientOptions } from './client.ts';
+
+/** undici connection options for a client's `ca` (the run's certificate trusted) and `http2` (ALPN h2 offered). */
+export function undiciWire(options: Pick<ClientOptions, 'ca' | 'http2'>): { connect?: { ca: string }; allowH2?: boolean } {
+  return { ...(options.ca === undefined ? {} : { connect: { ca: options.ca } }), ...(options.http2 === true ? { allowH2: true } : {}) };
+}
 
 /** An undici Agent for one streaming client: its own connections, and no timeout on long-lived bodies. */
-export function streamingAgent(): Agent {
-  return new Agent({ bodyTimeout: 0, headersTimeout: 0 });
+export function streamingAgent(options: Pick<ClientOptions, 'ca' | 'http2'>): Agent {
+  return new Agent({ bodyTimeout: 0, headersTimeout: 0, ...undiciWire(options) });
 }
 
 /** `POST /publish {"data":...}` through `dispatcher` (`keepAlive` false: `connection: close`); rejects unless the server answers 200. */

@@ -2,7 +2,7 @@
 import { Client as UndiciClient } from 'undici';
 import { afterQuery, withQuery } from './base.ts';
 import type { ClientFactory, ClientOptions } from './client.ts';
-import { originOf, publish } from './http.ts';
+import { originOf, publish, undiciWire } from './http.ts';
 import { PollingClient } from './poll.ts';
 
 class LongPollClient extends PollingClient {
@@ -49,7 +49,7 @@ class LongPollClient extends PollingClient {
   }
 
   send(data: string): Promise<void> {
-    this.upstream ??= new UndiciClient(originOf(this.options.baseUrl), { pipelining: 1 });
+    this.upstream ??= new UndiciClient(originOf(this.options.baseUrl), { pipelining: 1, ...undiciWire(this.options) });
     return publish(this.upstream, this.options.baseUrl, data, this.keepAlive);
   }
 

@@ -2,7 +2,7 @@
 import { Client as UndiciClient } from 'undici';
 import { BaseClient, type PollAnswer, type WireMessage } from './base.ts';
 import { nowUs, type ClientOptions } from './client.ts';
-import { originOf } from './http.ts';
+import { originOf, undiciWire } from './http.ts';
 
 /**
  * A polling client: one undici Client (one TCP connection, pipelining 1) and a cursor that follows `next`.
@@ -20,7 +20,7 @@ export abstract class PollingClient extends BaseClient {
     super(options);
     this.cursor = options.after;
     this.keepAlive = options.keepAlive !== false;
-    this.http = new UndiciClient(originOf(options.baseUrl), { pipelining: 1, ...http });
+    this.http = new UndiciClient(originOf(options.baseUrl), { pipelining: 1, ...undiciWire(options), ...http });
     options.throttle?.attach(this.flow);
   }
 

@@ -10,7 +10,7 @@ import { publish, streamingAgent } from './http.ts';
 class EventSourceClient extends BaseClient {
   readonly transport = 'sse' as const;
   /** This client's own connections (the stream, and `send()` on a second one); no body timeout. */
-  private readonly agent: Agent = streamingAgent();
+  private readonly agent: Agent = streamingAgent(this.options);
   private source: EventSource | undefined;
   /** Receive time of the chunk being parsed, µs. */
   private chunkNowUs = 0;

@@ -11,7 +11,8 @@ class WsClient extends BaseClient {
   /** Resolves on the socket's 'open' (the server has accepted the upgrade and subscribed us). */
   protected open(): Promise<void> {
     const url = `${this.options.baseUrl.replace(/^http/, 'ws')}/ws${withQuery(afterQuery(this.options.after), this.options.query)}`;
-    const socket = new WebSocket(url, { perMessageDeflate: this.options.wsCompression === true });
+    const ca = this.options.ca;
+    const socket = new WebSocket(url, { perMessageDeflate: this.options.wsCompression === true, ...(ca === undefined ? {} : { ca }) });
     this.socket = socket;
     socket.on('message', this.onMessage);
     return new Promise<void>((resolve, reject) => {

@@ -105,6 +105,8 @@ export class ClientPool {
           wsCompression: this.o.wsCompression,
           connectConcurrency: this.o.connectConcurrency ?? 200,
           ...(this.o.keepAlive === undefined ? {} : { keepAlive: this.o.keepAlive }),
+          ...(this.o.ca === undefined ? {} : { ca: this.o.ca }),
+          ...(this.o.http2 === true ? { http2: true } : {}),
           ...(this.o.scenario ? { scenario: this.o.scenario } : {}),
         };
         return this.request(child, { type: 'start', config }, (m) => {

@@ -2,6 +2,7 @@
 // delivery and latency, reports once a second (aligned to the driver's clock), measures its own CPU and event-loop
 // delay over exactly the measured window, and exits when its parent goes away.
 import { Client as UndiciClient } from 'undici';
+import { undiciWire } from '../clients/http.ts';
 import type { Histogram } from 'hdr-histogram-js';
 import { CLIENT_PROBE_INTERVAL_MS, LoopDelay } from '../lib/loop-delay.ts';
 import { nowUs } from '../lib/clock.ts';
@@ -169,6 +170,8 @@ function clientOptions(c: ClientProcessConfig, index: number, onError: (err: Err
     longPollWaitMs: c.longPollWaitMs,
     wsCompression: c.wsCompression,
     ...(c.keepAlive === undefined ? {} : { keepAlive: c.keepAlive }),
+    ...(c.ca === undefined ? {} : { ca: c.ca }),
+    ...(c.http2 === true ? { http2: true } : {}),
     onError,
   };
 }
@@ -221,7 +224,8 @@ async function probe(count: number): Promise<ProbeResult> {
   const rttUs: number[] = [];
   let clockOffsetUs = 0;
   if (config) {
-    const http = new UndiciClient(new URL(config.baseUrl).origin, { pipelining: 1 });
+    // Over the same wire as the subscribers: TLS with the run's CA, HTTP/2 when they speak it.
+    const http = new UndiciClient(new URL(config.baseUrl).origin, { pipelining: 1, ...undiciWire(config) });
     try {
       let best = Infinity;
       // The first exchange opens the connection; it is not a round trip of the kept-alive path.

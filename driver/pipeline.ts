@@ -10,6 +10,7 @@ import { mergeEncoded } from '../lib/histogram.ts';
 import { hostCpuBetween, readHostCpu, type HostCpuReading } from '../lib/host-cpu.ts';
 import { summarizeLoopDelay } from '../lib/loop-delay.ts';
 import type { ScenarioOptions } from '../lib/options.ts';
+import { certificateOfRun } from '../lib/tls.ts';
 import {
   SCHEMA_VERSION,
   rssPerConnection,
@@ -116,6 +117,10 @@ export class TransportRun {
   private readonly retired = new Set<ServerProcess>();
   /** The replacement a restart takes over with, loaded ahead by prepareRestart(). */
   private standby: StandbyServer | undefined;
+  /** The run's certificate, which the clients trust, when the server speaks TLS. */
+  private ca: string | undefined;
+  /** The certificate and protocol every server of the run serves with, over TLS. */
+  private tlsSpawn: Partial<SpawnOptions> = {};
 
   constructor(
     readonly transport: Transport,
@@ -164,6 +169,10 @@ export class TransportRun {
    * clients -> link relay -> [shaped veth] -> proxy -> server. A later exit of any of them stops the run.
    */
   async spawn(extra: Partial<SpawnOptions> = {}): Promise<ServerProcess> {
+    // Over TLS every server of the run serves the run's one certificate, which the clients trust as their CA.
+    const tls = this.o.tls === true || this.o.http2 === true ? await certificateOfRun() : undefined;
+    this.ca = tls?.cert;
+    this.tlsSpawn = tls === undefined ? {} : { tls, http2: this.o.http2 === true };
     const link = linkSpecOf(this.o);
     if (link === undefined) return this.spawnServer(extra);
     const via = this.o.via ?? 'direct';
@@ -178,7 +187,8 @@ export class TransportRun {
       return { host: u.hostname, port: Number(u.port) };
     });
     if (this.proxyHop) Object.assign(path.record, { ...this.proxyHop.record, link: path.record.link });
-    this.path = path;
+    // The relay carries bytes, not HTTP: over TLS the clients speak https to it (the certificate names 127.0.0.1).
+    this.path = tls === undefined ? path : { ...path, url: path.url.replace(/^http:/, 'https:') };
     void path.failed.then((why) => {
       this.failure ??= `${why} mid-run`;
       this.stopNow();
@@ -198,6 +208,7 @@ export class TransportRun {
   private spawnOptions(extra: Partial<SpawnOptions>): SpawnOptions {
     const o = this.o;
     return {
+      ...this.tlsSpawn,
       transport: this.transport,
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,
@@ -226,7 +237,8 @@ export class TransportRun {
   private async openPath(server: ServerProcess): Promise<void> {
     if (this.path) return;
     // Not guarded: a proxy that comes up after an interrupt must still be known, to be stopped.
-    this.path = await openPath({ via: this.o.via ?? 'direct' }, { host: server.host, port: server.port });
+    const via = this.o.via ?? 'direct';
+    this.path = via === 'direct' ? { url: server.url, record: { via }, stop: () => Promise.resolve() } : await openPath({ via }, { host: server.host, port: server.port });
     this.watchPath(this.path);
   }
 
@@ -342,6 +354,7 @@ export class TransportRun {
       longPollWaitMs: o.longPollWaitMs,
       wsCompression: o.wsCompression,
       keepAlive: o.keepAlive,
+      ...(this.ca === undefined ? {} : { ca: this.ca, http2: o.http2 === true }),
       ...extra,
     });
     this.pool = pool;
@@ -613,7 +626,12 @@ export class TransportRun {
         httpRequests: requests,
         requestsPerEvent: r.windowDeliveries > 0 ? requests / r.windowDeliveries : 0,
       },
-      wire: { serverBytesWritten: written, serverBytesRead: x.end.bytesRead - x.s0.bytesRead, bytesPerEvent: r.received > 0 ? written / r.received : 0 },
+      wire: {
+        serverBytesWritten: written,
+        serverBytesRead: x.end.bytesRead - x.s0.bytesRead,
+        bytesPerEvent: r.received > 0 ? written / r.received : 0,
+        ...(x.end.tls === undefined ? {} : { tls: x.end.tls }),
+      },
       server,
       driver,
       invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),

@@ -20,6 +20,10 @@ export interface ClientProcessConfig {
   connectConcurrency: number;
   /** Polling clients keep their TCP connection alive across requests (default true). */
   keepAlive?: boolean;
+  /** An https:// server: its certificate (PEM), the one CA the clients trust (the run's, lib/tls.ts). */
+  ca?: string;
+  /** The HTTP transports speak HTTP/2, one session per client. */
+  http2?: boolean;
   /** What the subscribers do beyond subscribing (churn, chat, burst, stream, slow-consumer scenarios); absent: fan-out. */
   scenario?: ProcessScenario;
 }

@@ -64,6 +64,8 @@ export const FIELDS = {
   sseRetryMs: { type: 'int', min: 0, max: 3_600_000, default: 0, doc: 'SSE retry: field the server sends (0: none)', flag: '--sse-retry', unit: 'ms' },
   keepAlive: { type: 'boolean', default: true, doc: 'polling clients reuse their TCP connection (false: one connection per request)', flag: '--no-keep-alive' },
   wsCompression: { type: 'boolean', default: false, doc: 'WebSocket per-message deflate', flag: '--ws-compression' },
+  tls: { type: 'boolean', default: false, doc: 'every transport over TLS (https, wss), with a certificate made for the run', flag: '--tls' },
+  http2: { type: 'boolean', default: false, doc: 'SSE, fetch-stream and both pollings over HTTP/2 (TLS, ALPN h2; one connection per client), WebSocket over TLS on HTTP/1.1; implies --tls', flag: '--http2' },
   drainMs: { type: 'int', min: 0, max: MAX_DRAIN_MS, default: 5000, doc: 'longest wait for stragglers after publishing stops', flag: '--drain', unit: 'ms' },
   warmupMaxMs: { type: 'int', min: 0, max: 3_600_000, default: 0, doc: 'longest warm-up: it ends when two consecutive seconds\' p99 agree within 20% or at this cap (0: 3 x the warm-up)', flag: '--warmup-max', unit: 'ms' },
   workers: { type: 'int', min: 0, max: 64, default: 0, doc: 'client processes (0: sized from the offered load and each transport\'s measured client cost, at least 1 per 15 000 clients)', flag: '--workers' },
@@ -125,13 +127,13 @@ export type FieldName = keyof typeof FIELDS;
 /** The options of a fan-out, which every kind shares (a kind that does not take one still records a value). */
 export const FANOUT_FIELDS = [
   'clients', 'rate', 'payloadBytes', 'warmupMs', 'warmupMaxMs', 'durationMs', 'pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive',
-  'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs',
+  'wsCompression', 'tls', 'http2', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs',
 ] as const satisfies readonly FieldName[];
 /** The link's options, which every kind takes. */
 export const LINK_FIELDS = ['link', ...LINK_VALUE_FIELDS] as const satisfies readonly FieldName[];
 /** The options of the network path between clients and server (a proxy, a link); every kind whose clients talk to one server takes them. */
 export const PATH_FIELDS = ['via', ...LINK_FIELDS] as const satisfies readonly FieldName[];
-const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
+const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keepAlive', 'wsCompression', 'tls', 'http2', 'drainMs', 'workers', 'maxQueuedBytes', 'injectDelayMs', 'injectCpuUs'] as const satisfies readonly FieldName[];
 
 /** The options a profile of each kind may hold (anything else is an unknown field). */
 export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
@@ -142,7 +144,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   stream: ['clients', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'tokens', 'tokenIntervalMs', 'tokenBytes'],
   // idle measures what the server holds per connection and poll-ceiling drives the server with autocannon: both
   // measure the server itself, so neither takes a proxy (a link, yes).
-  idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'workers', 'sweep', 'heartbeatMs', 'settleMs', ...LINK_FIELDS],
+  idle: ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'wsCompression', 'tls', 'http2', 'workers', 'sweep', 'heartbeatMs', 'settleMs', ...LINK_FIELDS],
   capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), ...PATH_FIELDS, 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining', ...LINK_FIELDS],
   'slow-consumer': [...FANOUT_FIELDS, ...PATH_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
@@ -189,6 +191,10 @@ export interface FanoutOptions {
   workers: number;
   /** Per-message deflate for WebSocket. */
   wsCompression: boolean;
+  /** Every transport over TLS (https, wss) with the run's own certificate (always true with `http2`; absent in results before it existed: false). */
+  tls?: boolean;
+  /** SSE, fetch-stream and both pollings over HTTP/2 (ALPN h2), one connection per client; WebSocket stays on HTTP/1.1 (absent: false). */
+  http2?: boolean;
   /** Longest wait for stragglers after the publisher stops, ms. */
   drainMs: number;
   /** Bytes one streaming subscriber may have queued at the server before it is cut as a slow consumer (0: no bound). */
@@ -384,6 +390,8 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   sseRetryMs: FIELDS.sseRetryMs.default,
   keepAlive: FIELDS.keepAlive.default,
   wsCompression: FIELDS.wsCompression.default,
+  tls: FIELDS.tls.default,
+  http2: FIELDS.http2.default,
   drainMs: FIELDS.drainMs.default,
   workers: FIELDS.workers.default,
   maxQueuedBytes: FIELDS.maxQueuedBytes.default,

@@ -218,6 +218,11 @@ export interface WireFigures {
   serverBytesRead: number;
   /** serverBytesWritten / delivered events. */
   bytesPerEvent: number;
+  /**
+   * Over TLS (the bytes above are then the encrypted ones, records and handshakes included): the protocol and
+   * cipher negotiated, and the connections per ALPN protocol ("h2", "http/1.1", "none").
+   */
+  tls?: { protocol: string; cipher: string; alpn: Record<string, number> };
 }
 
 /** Outcome of one transport. */

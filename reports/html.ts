@@ -11,7 +11,7 @@ import { NONE, formatBytes, formatCount, formatMs, formatRate, formatSig, format
 import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
 import { floorText } from './floor.ts';
 import { linkText } from './link.ts';
-import { BOUND_EXPLAIN, VALID_EXPLAIN, boundOf, boundText, cellText, explainText, hasHealth, loadText, metric, orderedTransports, pathNote, pathText, processesText, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
+import { BOUND_EXPLAIN, VALID_EXPLAIN, boundOf, boundText, cellText, explainText, hasHealth, loadText, metric, orderedTransports, pathNote, pathText, processesText, statusText, validText, visibleMetrics, wireText, type MetricDef } from './metrics.ts';
 import { JOINT_TEXT, TOO_FEW_TEXT, isComparable, listText, rankMetric, secondsNeededText, verdicts } from './ranking.ts';
 import { allRows, sectionsFor } from './scenarios.ts';
 import { warningsFor, type Warning } from './warnings.ts';
@@ -345,6 +345,7 @@ function renderSettings(result: RunResult): string {
     ['long-poll wait', `${formatCount(o.longPollWaitMs)} ms`],
     ['client processes', o.workers > 0 ? formatCount(o.workers) : processesText(result)],
     ['ws compression', o.wsCompression ? 'on' : 'off'],
+    ['wire', wireText(result) || 'plain HTTP/1.1'],
   ];
   if (pathText(result)) rows.push(['path', `${pathText(result).trim()}. ${pathNote(result)}`]);
   if (o.injectDelayMs > 0) rows.push(['injected server delay', `${formatCount(o.injectDelayMs)} ms per tick`]);

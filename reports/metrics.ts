@@ -2,6 +2,7 @@
 // noise. One table of definitions so the terminal, Markdown and HTML reports agree on labels, units and winners.
 import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, type RunResult, type TimelinePoint, type TransportResult } from '../lib/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
+import { wireModeLabel } from '../lib/tls.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatSeconds, formatUs } from './format.ts';
 
 /** Cell text for RSS per connection below MIN_CLIENTS_FOR_RSS_PER_CONNECTION clients: not measured, not zero. */
@@ -281,6 +282,17 @@ export function processesText(result: RunResult): string {
   return `${lo === hi ? formatCount(lo) : `${formatCount(lo)}–${formatCount(hi)}`} client process${hi === 1 ? '' : 'es'} per transport (sized from the load)`;
 }
 
+/**
+ * How the run's transports travelled: "over TLS 1.3, HTTP/2 (ws: HTTP/1.1)", "over TLS 1.3", or "" for plain HTTP/1.1;
+ * the TLS version is the one the servers negotiated.
+ */
+export function wireText(result: RunResult): string {
+  const o = result.options;
+  const tlsVersion = result.transports.find((t) => t.wire?.tls)?.wire?.tls?.protocol;
+  const label = wireModeLabel({ tls: o.tls === true, http2: o.http2 === true, ...(tlsVersion ? { tlsVersion } : {}) });
+  return o.http2 === true && o.transports.includes('ws') ? `${label} (ws: HTTP/1.1)` : label;
+}
+
 /** One-line description of a run's settings ("200 clients per transport, 100 events/s, 256 B payload, ..."). */
 export function settingsLine(result: RunResult): string {
   const o = result.options;
@@ -295,6 +307,8 @@ export function settingsLine(result: RunResult): string {
         `short-poll every ${formatCount(o.pollIntervalMs)} ms`,
         processesText(result),
       ];
+  const wire = wireText(result);
+  if (wire !== '') parts.push(wire);
   if (o.wsCompression) parts.push('ws compression on');
   if (o.injectDelayMs > 0) parts.push(`injected delay ${formatCount(o.injectDelayMs)} ms`);
   if (o.injectCpuUs > 0) parts.push(`injected CPU ${formatCount(o.injectCpuUs)} µs/event/subscriber`);

@@ -78,6 +78,8 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     sseRetryMs: num('sseRetryMs', 0),
     keepAlive: v.keepAlive !== false,
     wsCompression: v.wsCompression === true,
+    tls: v.tls === true,
+    http2: v.http2 === true,
     drainMs: num('drainMs', 5000),
     maxQueuedBytes: num('maxQueuedBytes', FIELDS.maxQueuedBytes.default),
     injectDelayMs: num('injectDelayMs', 0),
@@ -90,6 +92,15 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
     transports: [...(transports ?? file.transports)],
     workers: workersFor(clients, num('workers', 0)),
   } as ScenarioOptions;
+  // HTTP/2 is spoken only over TLS (ALPN h2), and has no `connection: close` for a poll to ask for.
+  if (o.http2) o.tls = true;
+  if (o.http2 && !o.keepAlive && KIND_FIELDS[o.kind].includes('keepAlive')) {
+    throw new UsageError('--http2 cannot be combined with --no-keep-alive: HTTP/2 has no "connection: close" for a poll to ask for; drop one of them');
+  }
+  const via = (o as { via?: string }).via;
+  if (o.tls && via !== undefined && via !== 'direct') {
+    throw new UsageError(`--via ${via} cannot be combined with --tls or --http2 yet: the generated proxy configs speak plain HTTP to the server; drop one of them`);
+  }
   // Figures a kind derives from its own parameters, so reports read the same fields for every kind.
   if (o.kind === 'chat') {
     o.rate = o.clients * o.sendRatePerClient;

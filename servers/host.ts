@@ -3,6 +3,7 @@
 import { startServer } from './server.ts';
 import { startPublisher, type Publisher } from './publisher.ts';
 import type { ServerOptions } from './options.ts';
+import { TLS_ENV, type TlsMaterial } from '../lib/tls.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
 import { saveState } from './handover.ts';
 import { nowUs } from '../lib/clock.ts';
@@ -15,6 +16,11 @@ const send = (msg: ServerReply): void => {
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number; standby?: boolean };
   failWithOneLine(`${options.transport} server`);
+  const tls = process.env[TLS_ENV];
+  if (tls !== undefined) {
+    options.tls = JSON.parse(tls) as TlsMaterial;
+    delete process.env[TLS_ENV];
+  }
   // Ctrl-C (and a closed terminal's SIGHUP) reaches the whole process group; the parent decides when servers stop.
   if (process.send) {
     process.on('SIGINT', () => {});

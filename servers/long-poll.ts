@@ -72,6 +72,8 @@ export const longPoll: TransportModule = ({ hub, options, held }) => {
         hub.charge(a.events);
         return sendJson(res, a.body);
       }
+      // Over HTTP/2 `req.socket` stands for this request's stream, so there the rule is one held poll per stream:
+      // a connection multiplexes several, as a browser's does.
       held.take(req.socket);
       const w: Waiter = {
         res,

@@ -1,5 +1,6 @@
 // Options of one reference server process.
 import type { Transport } from '../lib/transports.ts';
+import type { TlsMaterial } from '../lib/tls.ts';
 import { DEFAULT_MAX_QUEUED_BYTES } from './slow-consumer.ts';
 import {
   DEFAULT_HEADERS_TIMEOUT_MS,
@@ -22,6 +23,13 @@ export interface ServerOptions {
   host: string;
   /** Listen port (0: an ephemeral port). */
   port: number;
+  /** Serve over TLS (https, wss) with this key and certificate (undefined: plain HTTP/1.1). */
+  tls: TlsMaterial | undefined;
+  /**
+   * Serve HTTP/2 over TLS (ALPN h2, node:http2) and HTTP/1.1 on the same port (ALPN http/1.1, which WebSocket
+   * uses); needs `tls`.
+   */
+  http2: boolean;
   /** Events kept for resumption. */
   retention: number;
   /** Most bytes of event JSON kept for resumption (the oldest events go first past it). */
@@ -72,6 +80,8 @@ export interface ServerOptions {
 export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   host: '127.0.0.1',
   port: 0,
+  tls: undefined,
+  http2: false,
   retention: 10_000,
   retentionBytes: DEFAULT_RETENTION_BYTES,
   heartbeatMs: 15_000,

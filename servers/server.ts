@@ -1,6 +1,7 @@
-// One reference server: the shared control endpoints plus one transport's endpoint, on node:http.
+// One reference server: the shared control endpoints plus one transport's endpoint, on node:http, or over TLS on
+// node:https or node:http2 (listener.ts).
 // Every cap on what a request can make it hold is in limits.ts (and docs/protocol.md#limits).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { Hub } from './hub.ts';
@@ -8,7 +9,8 @@ import { ServerStats } from './stats.ts';
 import { monotonicUs } from './clock.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.ts';
 import { CORS_HEADERS, HttpError, JSON_HEADERS, rejectUpgrade, sendError, sendJson } from './http-util.ts';
-import { answerClientError, MAX_DISCARDED_BODY_BYTES, MAX_HEADER_BYTES, MAX_HEADERS, MAX_URL_BYTES } from './limits.ts';
+import { answerClientError, MAX_DISCARDED_BODY_BYTES, MAX_URL_BYTES } from './limits.ts';
+import { createListener, isHttp2 } from './listener.ts';
 import type { TransportHandler, TransportModule } from './transport.ts';
 import { createStreams } from './streams.ts';
 import { Scheduler } from './scheduler.ts';
@@ -68,22 +70,12 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   // `?stream=ID`: a private token stream of the same transport (the stream scenario).
   const streams = createStreams(TRANSPORT_MODULES[options.transport], { options, slow, held }, scheduler, stats.publisher);
 
-  const http = createServer(
-    {
-      keepAliveTimeout: 65_000,
-      maxHeaderSize: MAX_HEADER_BYTES,
-      headersTimeout: options.headersTimeoutMs,
-      requestTimeout: options.requestTimeoutMs,
-      // How often node looks for requests past those timeouts (its default, 30 s, would stretch a 10 s timeout to 40 s).
-      connectionsCheckingInterval: Math.min(1000, Math.max(10, Math.floor(options.headersTimeoutMs / 10))),
-    },
-    (req, res) => {
-      stats.requests++;
-      arrivals?.request();
-      handle(req, res).catch((err: unknown) => sendError(res, 500, err instanceof Error ? err.message : String(err)));
-    },
-  );
-  http.maxHeadersCount = MAX_HEADERS;
+  const listener = createListener(options, (req, res) => {
+    stats.requests++;
+    arrivals?.request();
+    handle(req, res).catch((err: unknown) => sendError(res, 500, err instanceof Error ? err.message : String(err)));
+  });
+  const http = listener.server;
   stats.track(http);
   if (arrivals) http.on('connection', () => arrivals.connection());
   // Past the connections this process can hold (its open-file limit), a new connection is closed at once and
@@ -149,12 +141,15 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
    */
   function bodyTooLarge(req: IncomingMessage, res: ServerResponse): void {
     if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes + MAX_DISCARDED_BODY_BYTES) {
-      res.setHeader('connection', 'close');
+      // HTTP/2 has no `connection` header: there the stream is reset once the answer is out instead.
+      if (isHttp2(req)) res.once('finish', () => req.destroy());
+      else res.setHeader('connection', 'close');
     } else {
       let dropped = 0;
       req.on('data', (chunk: Buffer) => {
         dropped += chunk.length;
-        if (dropped > MAX_DISCARDED_BODY_BYTES) req.socket.destroy();
+        // Over HTTP/2 only this request's stream goes (its connection carries others).
+        if (dropped > MAX_DISCARDED_BODY_BYTES) (isHttp2(req) ? req : req.socket).destroy();
       });
       req.resume();
     }
@@ -218,7 +213,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   const port = typeof address === 'object' && address ? address.port : options.port;
   return {
     port,
-    url: `http://${options.host}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${options.host}:${port}`,
     hub,
     stats,
     scheduler,
@@ -244,7 +239,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
       scheduler.close();
       hub.close();
       stats.close();
-      http.closeAllConnections();
+      listener.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };

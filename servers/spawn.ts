@@ -7,6 +7,7 @@ import type { StatsSnapshot } from './stats.ts';
 import type { PublishPlan } from './publisher.ts';
 import type { ArrivalCounts } from './arrivals.ts';
 import type { Transport } from '../lib/transports.ts';
+import { TLS_ENV } from '../lib/tls.ts';
 
 /** A reference server running in its own process. */
 export interface ServerProcess {
@@ -15,7 +16,7 @@ export interface ServerProcess {
   readonly host: string;
   readonly port: number;
   readonly pid: number;
-  /** e.g. http://127.0.0.1:43210 */
+  /** e.g. http://127.0.0.1:43210 (https:// over TLS) */
   readonly url: string;
   /** Publishes per `plan`; resolves with the last seq when done. */
   publish(plan: PublishPlan): Promise<number>;
@@ -47,8 +48,9 @@ type Exit = { code: number | null; signal: NodeJS.Signals | null; reason?: strin
 
 /** Forks a server process (`standby`: loaded, listening only when told to take over) and the promise of its exit. */
 function fork(options: SpawnOptions, standby: boolean): { child: ChildProcess; exited: Promise<Exit> } {
-  const { netns, ...serverOptions } = options;
-  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(standby ? { ...serverOptions, standby } : serverOptions)], ['--expose-gc'], netns === undefined ? {} : { netns });
+  const { netns, tls, ...serverOptions } = options;
+  const env = tls === undefined ? {} : { env: { ...process.env, [TLS_ENV]: JSON.stringify(tls) } };
+  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(standby ? { ...serverOptions, standby } : serverOptions)], ['--expose-gc'], { ...env, ...(netns === undefined ? {} : { netns }) });
   // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
   const exited = new Promise<Exit>((resolve) =>
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
@@ -88,7 +90,7 @@ function until<T extends ServerReply['type']>(child: ChildProcess, exited: Promi
 export async function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
   const { child, exited } = fork(options, false);
   const ready = await until(child, exited, options.transport, 'ready', startTimeoutMs);
-  return wrap(child, options.transport, options.host ?? '127.0.0.1', ready.port, exited);
+  return wrap(child, options.transport, options.host ?? '127.0.0.1', ready.port, exited, options.tls === undefined ? 'http' : 'https');
 }
 
 /** A server process started ahead of time (a restart's replacement): loaded, not yet listening. */
@@ -107,7 +109,7 @@ export async function spawnStandby(options: SpawnOptions, startTimeoutMs = 20_00
     async takeOver() {
       child.send({ type: 'take-over' } satisfies ServerRequest);
       const ready = await until(child, exited, options.transport, 'ready', startTimeoutMs);
-      return wrap(child, options.transport, options.host ?? '127.0.0.1', ready.port, exited);
+      return wrap(child, options.transport, options.host ?? '127.0.0.1', ready.port, exited, options.tls === undefined ? 'http' : 'https');
     },
     kill() {
       child.kill('SIGKILL');
@@ -118,7 +120,7 @@ export async function spawnStandby(options: SpawnOptions, startTimeoutMs = 20_00
 /** Omit distributed over a union. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-function wrap(child: ChildProcess, transport: Transport, host: string, port: number, exited: ServerProcess['exited']): ServerProcess {
+function wrap(child: ChildProcess, transport: Transport, host: string, port: number, exited: ServerProcess['exited'], scheme = 'http'): ServerProcess {
   let nextId = 1;
   const pending = new Map<number, { resolve: (msg: ServerReply) => void; reject: (err: Error) => void }>();
   child.on('message', (msg: ServerReply) => {
@@ -149,7 +151,7 @@ function wrap(child: ChildProcess, transport: Transport, host: string, port: num
     host,
     port,
     pid: child.pid ?? 0,
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     exited,
     async publish(plan) {
       const reply = await request({ type: 'publish', plan });

@@ -3,6 +3,7 @@ import type { TransportModule } from './transport.ts';
 import { StreamedResponses } from './slow-consumer.ts';
 import type { HubEvent } from './hub.ts';
 import { CORS_HEADERS, cursorOf, gapMessage } from './http-util.ts';
+import { forHttp2, isHttp2 } from './listener.ts';
 
 const HEADERS = {
   ...CORS_HEADERS,
@@ -11,6 +12,7 @@ const HEADERS = {
   connection: 'keep-alive',
   'x-accel-buffering': 'no',
 };
+const HTTP2_HEADERS = forHttp2(HEADERS);
 
 /** One SSE frame per event. */
 export function sseFrames(events: readonly HubEvent[]): string {
@@ -43,7 +45,7 @@ export const sse: TransportModule = ({ hub, options, slow }) => {
     request(req, res, url) {
       const cursor = cursorOf(req, url, true);
       const after = cursor ?? hub.lastSeq;
-      res.writeHead(200, HEADERS);
+      res.writeHead(200, isHttp2(req) ? HTTP2_HEADERS : HEADERS);
       let head = options.sseRetryMs > 0 ? `retry: ${options.sseRetryMs}\n\n` : '';
       const backlog = hub.since(after);
       if (backlog.gap) head += `event: gap\ndata: ${gapMessage(after, hub.oldestSeq)}\n\n`;

@@ -1,6 +1,7 @@
 // Server-side counters: connections, requests, bytes on the wire, memory, CPU, event-loop delay.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { LoopDelay } from '../lib/loop-delay.ts';
 import { nowUs } from '../lib/clock.ts';
 import { encodeHistogram } from '../lib/histogram.ts';
@@ -26,7 +27,12 @@ export interface StatsSnapshot {
   slowConsumersCut: number;
   /** Connections closed at once because the server held its most (its open-file limit), since start. */
   connectionsRefused: number;
-  /** Bytes written to / read from every socket, including closed ones. */
+  /**
+   * TLS servers: the protocol and cipher of the last TLS handshake, and the connections accepted per ALPN protocol
+   * ("h2", "http/1.1", or "none" when the client offered none).
+   */
+  tls?: { protocol: string; cipher: string; alpn: Record<string, number> };
+  /** Bytes written to / read from every TCP socket, including closed ones (over TLS: the encrypted bytes, records and handshakes included). */
   bytesWritten: number;
   bytesRead: number;
   rssBytes: number;
@@ -65,6 +71,7 @@ export class ServerStats {
   private closedBytesWritten = 0;
   private closedBytesRead = 0;
   private readonly open = new Set<Socket>();
+  private tls: StatsSnapshot['tls'];
   private lastMemory = process.memoryUsage();
   private peakRss = this.lastMemory.rss;
   private readonly eld = new LoopDelay();
@@ -96,8 +103,18 @@ export class ServerStats {
     return this.lastMemory;
   }
 
-  /** Starts counting the sockets of `server`. */
+  /**
+   * Starts counting the sockets of `server`. 'connection' hands over the TCP socket also on a TLS server, so the
+   * bytes counted are those on the wire: a TLS socket's own counters would count the plaintext.
+   */
   track(server: Server): void {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const alpn = socket.alpnProtocol === false || socket.alpnProtocol === null ? 'none' : socket.alpnProtocol;
+      this.tls ??= { protocol: '', cipher: '', alpn: {} };
+      this.tls.protocol = socket.getProtocol() ?? '';
+      this.tls.cipher = socket.getCipher().standardName;
+      this.tls.alpn[alpn] = (this.tls.alpn[alpn] ?? 0) + 1;
+    });
     server.on('connection', (socket: Socket) => {
       this.accepted++;
       this.open.add(socket);
@@ -141,6 +158,7 @@ export class ServerStats {
       deliveries,
       slowConsumersCut,
       connectionsRefused: this.connectionsRefused,
+      ...(this.tls === undefined ? {} : { tls: { ...this.tls, alpn: { ...this.tls.alpn } } }),
       bytesWritten,
       bytesRead,
       rssBytes: mem.rss,

@@ -10,6 +10,7 @@ import type { TransportModule } from './transport.ts';
 import { gapMessage, intParam, rejectUpgrade } from './http-util.ts';
 import { monotonicUs } from './clock.ts';
 import { CUT_GRACE_MS } from './slow-consumer.ts';
+import { isHttp2 } from './listener.ts';
 
 interface Subscriber {
   ws: WebSocket;
@@ -68,8 +69,9 @@ export const ws: TransportModule = ({ hub, options, slow }) => {
 
   return {
     path: '/ws',
-    request(_req, res) {
-      res.setHeader('upgrade', 'websocket');
+    request(req, res) {
+      // HTTP/2 has no Upgrade (RFC 9113 8.6): there the 426 says it in its body only.
+      if (!isHttp2(req)) res.setHeader('upgrade', 'websocket');
       res.writeHead(426, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
       res.end('{"error":"this endpoint needs a WebSocket upgrade"}\n');
     },

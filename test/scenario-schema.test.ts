@@ -11,7 +11,7 @@ import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { RUNNERS } from '../driver/scenarios/index.ts';
 import { runCli, rtbenchChildren } from './helpers/cli.ts';
 
-const FANOUT_FIELDS = 'clients, rate, payloadBytes, warmupMs, warmupMaxMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via';
+const FANOUT_FIELDS = 'clients, rate, payloadBytes, warmupMs, warmupMaxMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, tls, http2, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via';
 const KINDS = 'fanout, churn, chat, idle, burst, stream, capacity, poll-ceiling, slow-consumer, faults';
 
 /** A valid file of `kind` whose smoke profile is `smoke` (ci and full empty: all defaults). */
@@ -40,7 +40,7 @@ describe('the built-in scenarios', () => {
     const burst = validateScenario(file('burst'), 'b.json');
     assert.deepEqual(
       { ...burst.profiles.ci },
-      { clients: 100, payloadBytes: 100, pollIntervalMs: 1000, longPollWaitMs: 30_000, sseRetryMs: 0, keepAlive: true, wsCompression: false, drainMs: 5000, workers: 0, maxQueuedBytes: 4194304, injectDelayMs: 0, injectCpuUs: 0, via: 'direct', link: 'loopback', rttMs: 0, jitterMs: 0, bandwidthKbit: 0, burstEvents: 1000, bursts: 3, burstMs: 5, quietMs: 2000 },
+      { clients: 100, payloadBytes: 100, pollIntervalMs: 1000, longPollWaitMs: 30_000, sseRetryMs: 0, keepAlive: true, wsCompression: false, tls: false, http2: false, drainMs: 5000, workers: 0, maxQueuedBytes: 4194304, injectDelayMs: 0, injectCpuUs: 0, via: 'direct', link: 'loopback', rttMs: 0, jitterMs: 0, bandwidthKbit: 0, burstEvents: 1000, bursts: 3, burstMs: 5, quietMs: 2000 },
     );
     const chat = resolveOptions(validateScenario(file('chat', { clients: 4, sendRatePerClient: 5, messagesPerClient: 10 }), 'c.json'), 'smoke', { keepAlive: false }, ['ws']);
     assert.deepEqual([chat.rate, chat.durationMs, chat.keepAlive, chat.transports], [20, 2000, false, ['ws']]);
@@ -76,7 +76,7 @@ describe('the built-in scenarios', () => {
 
   it('refuses a flag that does not apply to the kind, and transports the kind cannot run', () => {
     assert.throws(() => resolveOptions(loadBuiltin('chat'), 'ci', { rate: 5 }), {
-      message: '--rate does not apply to chat scenarios; their parameters are: clients, payloadBytes, warmupMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via, link, rttMs, jitterMs, bandwidthKbit, messagesPerClient, sendRatePerClient',
+      message: '--rate does not apply to chat scenarios; their parameters are: clients, payloadBytes, warmupMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, tls, http2, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via, link, rttMs, jitterMs, bandwidthKbit, messagesPerClient, sendRatePerClient',
     });
     assert.throws(() => resolveOptions(loadBuiltin('poll-ceiling'), 'ci', {}, ['ws']), { message: '--transports names "ws", but poll-ceiling scenarios run on short-poll and long-poll only' });
   });
@@ -128,7 +128,7 @@ describe('rtbench run with a bad file: exit 2, one sentence, nothing started', (
   };
 
   const cases: [string, unknown, (path: string) => string][] = [
-    ['unknown field', file('burst', { rat: 5 }), (p) => `${p}: unknown field "rat" in profiles.smoke; expected one of: clients, payloadBytes, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via, link, rttMs, jitterMs, bandwidthKbit, burstEvents, bursts, burstMs, quietMs`],
+    ['unknown field', file('burst', { rat: 5 }), (p) => `${p}: unknown field "rat" in profiles.smoke; expected one of: clients, payloadBytes, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, tls, http2, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via, link, rttMs, jitterMs, bandwidthKbit, burstEvents, bursts, burstMs, quietMs`],
     ['wrong type', file('churn', { clients: 'ten' }), (p) => `${p}: profiles.smoke.clients must be an integer between 1 and 100000, got "ten"`],
     ['negative rate', file('fanout', { rate: -5 }), (p) => `${p}: profiles.smoke.rate must be a number between 1 and 1000000, got -5`],
     ['unknown kind', file('firehose'), (p) => `${p}: kind must be one of: ${KINDS}; got "firehose"`],
