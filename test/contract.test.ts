@@ -2,7 +2,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request, Agent } from 'node:http';
-import { TRANSPORTS, type Transport } from '../lib/transports.ts';
+import { TRANSPORTS, isSocketIo, type Transport } from '../lib/transports.ts';
+import { io } from 'socket.io-client';
+import { SOCKETIO_PATH } from '../lib/socketio.ts';
 import { startServer, type RtServer } from '../servers/server.ts';
 import { createClient } from '../clients/index.ts';
 import type { Client, EventSink } from '../clients/client.ts';
@@ -57,7 +59,22 @@ const ENDPOINT: Record<Transport, string> = {
   ws: '/ws',
   sse: '/sse',
   'fetch-stream': '/stream',
+  socketio: SOCKETIO_PATH,
+  'socketio-ws': SOCKETIO_PATH,
 };
+
+/** A Socket.IO connection's CONNECT_ERROR message (the server refused its CONNECT packet's auth). */
+function socketIoRefusal(port: number, transport: 'socketio' | 'socketio-ws', auth: Record<string, unknown>): Promise<string> {
+  const socket = io(`http://127.0.0.1:${port}`, { path: SOCKETIO_PATH, transports: transport === 'socketio' ? ['polling', 'websocket'] : ['websocket'], forceNew: true, reconnection: false, auth });
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no connect_error within 5 s')), 5000);
+    socket.once('connect', () => reject(new Error('the server accepted a malformed cursor')));
+    socket.once('connect_error', (err) => {
+      clearTimeout(timer);
+      resolve(err.message);
+    });
+  }).finally(() => socket.close());
+}
 
 for (const transport of TRANSPORTS) {
   describe(`contract: ${transport}`, () => {
@@ -118,6 +135,14 @@ for (const transport of TRANSPORTS) {
     });
 
     it('answers a malformed cursor with a 4xx JSON error and keeps serving', async () => {
+      if (isSocketIo(transport)) {
+        // Socket.IO's cursor is in the CONNECT packet's auth; a bad one is refused with a CONNECT_ERROR packet.
+        assert.equal(await socketIoRefusal(server.port, transport, { after: 'abc' }), 'auth.after must be an integer >= 0, got "abc"');
+        assert.equal(await socketIoRefusal(server.port, transport, { after: -1 }), 'auth.after must be an integer >= 0, got -1');
+        const health = await http(agent, server.port, 'GET', '/healthz');
+        assert.equal(health.body, 'ok');
+        return;
+      }
       const bad = await http(agent, server.port, 'GET', `${ENDPOINT[transport]}?after=abc`);
       assert.equal(bad.status, transport === 'ws' ? 426 : 400);
       assert.equal(typeof (JSON.parse(bad.body) as { error: unknown }).error, 'string');
