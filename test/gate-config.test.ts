@@ -121,7 +121,7 @@ test('every error is one sentence naming the field', () => {
   rejects({ correction: 'bonferroni' }, 'rtbench.config.json: "correction" must be one of: holm, none, got "bonferroni"');
   rejects({ strict: 'yes' }, 'rtbench.config.json: "strict" must be true or false, got "yes"');
   rejects({ round: 10 }, 'rtbench.config.json: unknown field "round"; expected one of: $schema, rounds, alpha, correction, strict, transports, profiles, scenarios, metrics');
-  rejects({ transports: ['websocket'] }, 'rtbench.config.json: unknown transport "websocket" in "transports"; expected one of: short-poll, long-poll, ws, sse, fetch-stream');
+  rejects({ transports: ['websocket'] }, 'rtbench.config.json: unknown transport "websocket" in "transports"; expected one of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws');
   rejects({ transports: [] }, 'rtbench.config.json: "transports" must be "all" or a non-empty array of transport names, got []');
   rejects({ scenarios: [] }, 'rtbench.config.json: "scenarios" must be a non-empty array, got []');
   rejects({ scenarios: [{ name: 'a b' }] }, 'rtbench.config.json: "scenarios[0].name" must be a name of 1 to 64 letters, digits, ".", "_" or "-", got "a b"');
@@ -142,7 +142,7 @@ test('every error is one sentence naming the field', () => {
   rejects({ metrics: { 'latency.p99Us': { floorPercent: -1 } } }, 'rtbench.config.json: "metrics.latency.p99Us.floorPercent" must be a number between 0 and 1000, got -1');
   rejects({ metrics: { 'latency.maxUs': {} } }, 'rtbench.config.json: "metrics.latency.maxUs.gate" must be one of: statistical, exact, zero, got nothing');
   rejects({ metrics: { 'latency.p99Us': { direction: 'up' } } }, 'rtbench.config.json: "metrics.latency.p99Us.direction" must be one of: higher-is-worse, lower-is-worse, got "up"');
-  rejects({ metrics: { 'wire.bytesPerEvent': { tolerancePercent: { websocket: 1 } } } }, 'rtbench.config.json: unknown transport "websocket" in "metrics.wire.bytesPerEvent.tolerancePercent"; expected one of: short-poll, long-poll, ws, sse, fetch-stream');
+  rejects({ metrics: { 'wire.bytesPerEvent': { tolerancePercent: { websocket: 1 } } } }, 'rtbench.config.json: unknown transport "websocket" in "metrics.wire.bytesPerEvent.tolerancePercent"; expected one of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws');
   rejects({ metrics: { 'wire.bytesPerEvent': { tolerancePercent: { ws: '1%' } } } }, 'rtbench.config.json: "metrics.wire.bytesPerEvent.tolerancePercent.ws" must be a number between 0 and 1000, got "1%"');
 });
 

@@ -1,0 +1,261 @@
+// Socket.IO as a transport, beyond the contract suite (which runs over it too): the exact bytes of its framing on
+// WebSocket and on Engine.IO long-polling, and resumption after a dropped connection, counted with the pipeline's
+// own loss and duplicate counters: the app-level cursor loses nothing; Socket.IO's reconnection alone loses what
+// was published while it was away.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Socket as NetSocket } from 'node:net';
+import { io, type Socket } from 'socket.io-client';
+import { startServer, type RtServer } from '../servers/server.ts';
+import { createClient } from '../clients/index.ts';
+import type { Client, EventSink } from '../clients/client.ts';
+import { SequenceTracker } from '../clients/recorder.ts';
+import { SOCKETIO_EVENT, SOCKETIO_PATH } from '../lib/socketio.ts';
+import { RawConnection, until, wsFrame } from './helpers/raw.ts';
+
+const bytes = (s: string): number => Buffer.byteLength(s);
+/** A server WebSocket frame header (unmasked): 2 bytes below 126 payload bytes, 4 up to 65 535, 10 above. */
+const wsHeader = (payload: number): number => (payload < 126 ? 2 : payload <= 0xffff ? 4 : 10);
+/** The Socket.IO packet of one rtbench event: EVENT (4) of the Engine.IO MESSAGE (2) packet type, then the args. */
+const eventPacket = (json: string): string => `42["${SOCKETIO_EVENT}",${json}]`;
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** A sink that feeds the pipeline's SequenceTracker and keeps the seqs in arrival order. */
+class Tracked implements EventSink {
+  readonly tracker = new SequenceTracker(1);
+  readonly seqs: number[] = [];
+  event(seq: number): void {
+    this.seqs.push(seq);
+    this.tracker.record(seq);
+  }
+  gap(): void {
+    this.tracker.gap();
+  }
+}
+
+describe('socketio framing: bytes on the wire per event', () => {
+  for (const transport of ['socketio', 'socketio-ws'] as const) {
+    it(`${transport}: one delivery over WebSocket is the frame header plus 42["event",<event JSON>], to the byte`, async () => {
+      const server = await startServer({ transport });
+      const sink = new Tracked();
+      const client = createClient(transport, { baseUrl: server.url, after: 0, sink });
+      try {
+        await client.connect();
+        if (transport === 'socketio') {
+          // The default configuration starts on polling; wait until the upgrade to WebSocket is done.
+          const socket = (client as unknown as { socket: Socket }).socket;
+          await until(() => socket.io.engine.transport.name === 'websocket', 'the upgrade to WebSocket');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        // data of 10, 200 and 70 000 bytes: payloads under 126, under 65 536 and over (2-, 4- and 10-byte headers).
+        for (const [i, size] of [10, 200, 70_000].entries()) {
+          const seq = i + 1;
+          const before = server.stats.snapshot().bytesWritten;
+          const event = server.hub.publish('x'.repeat(size), 1_000_000 + seq);
+          await until(() => sink.seqs.includes(seq), `event ${seq}`);
+          const packet = eventPacket(event.json);
+          assert.equal(server.stats.snapshot().bytesWritten - before, wsHeader(bytes(packet)) + bytes(packet), `event of ${size} data bytes`);
+        }
+        assert.deepEqual(sink.seqs, [1, 2, 3]);
+      } finally {
+        await client.close();
+        await server.close();
+      }
+    });
+  }
+
+  it('socketio-ws: the frame payload is exactly 42["event",<the event JSON of every other transport>]', async () => {
+    const server = await startServer({ transport: 'socketio-ws' });
+    const c = await RawConnection.websocket(server.port, `${SOCKETIO_PATH}?EIO=4&transport=websocket`);
+    try {
+      await until(() => c.frames.length >= 1, 'the Engine.IO open packet');
+      assert.match(c.frames[0]?.payload.toString() ?? '', /^0\{"sid":"[^"]+","upgrades":\[\],"pingInterval":25000,"pingTimeout":20000,"maxPayload":65536\}$/);
+      c.write(wsFrame(0x1, '40{"after":0}'));
+      await until(() => c.frames.length >= 2, 'the CONNECT answer');
+      assert.match(c.frames[1]?.payload.toString() ?? '', /^40\{"sid":"[^"]+"\}$/);
+      const event = server.hub.publish('hello', 42);
+      await until(() => c.frames.length >= 3, 'the event frame');
+      assert.equal(c.frames[2]?.opcode, 0x1);
+      assert.equal(c.frames[2]?.payload.toString(), `42["event",{"seq":1,"ts":42,"data":"hello"}]`);
+      assert.equal(c.frames[2]?.payload.toString(), eventPacket(event.json));
+    } finally {
+      c.destroy();
+      await server.close();
+    }
+  });
+
+  it('socketio: a long-poll answer is one HTTP response whose body holds the packets joined by \\x1e, to the byte', async () => {
+    const server = await startServer({ transport: 'socketio' });
+    const c = await RawConnection.open(server.port);
+    const get = (sid?: string): void =>
+      c.write(`GET ${SOCKETIO_PATH}?EIO=4&transport=polling${sid === undefined ? '' : `&sid=${sid}`} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    try {
+      get();
+      const [open] = await c.waitResponses(1);
+      const sid = (JSON.parse(open?.body.slice(1) ?? '{}') as { sid: string }).sid;
+      const connect = '40{"after":0}';
+      c.write(`POST ${SOCKETIO_PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${connect.length}\r\n\r\n${connect}`);
+      get(sid);
+      await c.waitResponses(3);
+      assert.equal(c.responses[1]?.body, 'ok');
+      assert.match(c.responses[2]?.body ?? '', /^40\{"sid":"[^"]+"\}$/);
+      // A poll held by the server; three events in one publish tick. The first emit answers the held poll at once;
+      // the next two wait in Engine.IO's buffer for the next poll, which takes both in one body.
+      get(sid);
+      await until(() => server.stats.snapshot().requests >= 4, 'the held poll');
+      const before = server.stats.snapshot().bytesWritten;
+      const events = ['a', 'bb', 'ccc'].map((d, i) => server.hub.append(d, 10 + i));
+      server.hub.flush();
+      await c.waitResponses(4);
+      get(sid);
+      await c.waitResponses(5);
+      const [json1, json2, json3] = events.map((e) => e.json) as [string, string, string];
+      assert.equal(c.responses[3]?.body, eventPacket(json1));
+      assert.equal(c.responses[4]?.body, `${eventPacket(json2)}\x1e${eventPacket(json3)}`);
+      // The head as node:http writes Engine.IO's headers (Date is always 29 characters: IMF-fixdate).
+      const head = (length: number): number =>
+        bytes(
+          'HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=UTF-8\r\n' +
+            `Content-Length: ${length}\r\ncache-control: no-store\r\naccess-control-allow-origin: *\r\n` +
+            `Date: ${'D'.repeat(29)}\r\nConnection: keep-alive\r\nKeep-Alive: timeout=65\r\n\r\n`,
+        );
+      const answer = (body: string): number => head(bytes(body)) + bytes(body);
+      const expected = answer(eventPacket(json1)) + answer(`${eventPacket(json2)}\x1e${eventPacket(json3)}`);
+      assert.equal(server.stats.snapshot().bytesWritten - before, expected);
+    } finally {
+      c.destroy();
+      await server.close();
+    }
+  });
+});
+
+describe('socketio resume: counted with the pipeline\'s loss and duplicate counters', () => {
+  for (const transport of ['socketio', 'socketio-ws'] as const) {
+    describe(transport, () => {
+      let server: RtServer;
+      // Every TCP connection the server accepted (upgraded ones included), to drop them all at once.
+      const sockets = new Set<NetSocket>();
+      const dropAll = (): void => {
+        for (const s of sockets) s.destroy();
+        sockets.clear();
+      };
+      before(async () => {
+        server = await startServer({ transport });
+        server.http.on('connection', (s: NetSocket) => sockets.add(s));
+      });
+      after(async () => {
+        await server.close();
+      });
+
+      it('a dropped connection resumed by a new client from lastSeq: 1..M exactly once, in order', async () => {
+        const base = server.hub.lastSeq;
+        const sink = new Tracked();
+        let dropped!: () => void;
+        const failed = new Promise<void>((resolve) => (dropped = resolve));
+        const first = createClient(transport, { baseUrl: server.url, after: base, sink, onError: () => dropped() });
+        let second: Client | undefined;
+        try {
+          await first.connect();
+          for (let i = 0; i < 10; i++) server.hub.publish('before', 0);
+          await until(() => first.lastSeq === base + 10, 'the first 10 events');
+          // The server's end of every connection goes away; events go on being published meanwhile.
+          dropAll();
+          for (let i = 0; i < 10; i++) server.hub.publish('while away', 0);
+          await failed;
+          second = createClient(transport, { baseUrl: server.url, after: first.lastSeq, sink });
+          await second.connect();
+          for (let i = 0; i < 10; i++) server.hub.publish('after', 0);
+          await until(() => second?.lastSeq === base + 30, 'every event');
+          assert.deepEqual(sink.seqs, range(base + 1, base + 30));
+          assert.equal(sink.tracker.lost(base + 1, base + 30), 0);
+          assert.equal(sink.tracker.duplicates, 0);
+          assert.equal(sink.tracker.outOfOrder, 0);
+        } finally {
+          await first.close();
+          await second?.close();
+        }
+      });
+
+      /** socket.io-client with its own reconnection (no delay jitter), `auth` giving the cursor or nothing. */
+      const reconnecting = (auth: (cb: (data: object) => void) => void, sink: Tracked): Socket => {
+        const socket = io(server.url, {
+          path: SOCKETIO_PATH,
+          transports: transport === 'socketio' ? ['polling', 'websocket'] : ['websocket'],
+          forceNew: true,
+          reconnectionDelay: 100,
+          randomizationFactor: 0,
+          auth,
+        });
+        socket.on(SOCKETIO_EVENT, (e: { seq: number }) => sink.event(e.seq));
+        return socket;
+      };
+
+      /** Connects, takes 5 events, loses the connection, 5 events are published, reconnects, 5 more: the sink. */
+      const dropAndReconnect = async (withCursor: boolean): Promise<{ sink: Tracked; base: number }> => {
+        const base = server.hub.lastSeq;
+        const sink = new Tracked();
+        let last = base;
+        const socket = reconnecting((cb) => cb(withCursor ? { after: last } : {}), sink);
+        socket.on(SOCKETIO_EVENT, (e: { seq: number }) => (last = e.seq));
+        let connects = 0;
+        socket.on('connect', () => connects++);
+        try {
+          await until(() => connects === 1, 'the first connect');
+          for (let i = 0; i < 5; i++) server.hub.publish('before', 0);
+          await until(() => last === base + 5, 'the first 5 events');
+          dropAll();
+          // Published before the reconnection can happen (it waits 100 ms at least).
+          for (let i = 0; i < 5; i++) server.hub.publish('while away', 0);
+          await until(() => connects === 2, 'socket.io-client reconnecting by itself', 10_000);
+          for (let i = 0; i < 5; i++) server.hub.publish('after', 0);
+          await until(() => last === base + 15, 'the last event');
+          await new Promise((r) => setTimeout(r, 50));
+          return { sink, base };
+        } finally {
+          socket.close();
+        }
+      };
+
+      it("socket.io-client's own reconnection with the cursor in auth: nothing lost, nothing twice", async () => {
+        const { sink, base } = await dropAndReconnect(true);
+        assert.deepEqual(sink.seqs, range(base + 1, base + 15));
+        assert.equal(sink.tracker.lost(base + 1, base + 15), 0);
+        assert.equal(sink.tracker.duplicates, 0);
+      });
+
+      it("socket.io-client's own reconnection without a cursor (no state recovery): the events published while away are lost", async () => {
+        const { sink, base } = await dropAndReconnect(false);
+        assert.deepEqual(sink.seqs, [...range(base + 1, base + 5), ...range(base + 11, base + 15)]);
+        assert.equal(sink.tracker.lost(base + 1, base + 15), 5);
+        assert.equal(sink.tracker.duplicates, 0);
+      });
+    });
+  }
+});
+
+describe('socketio upstream', () => {
+  it('a publish event is published like POST /publish; a malformed one ends that socket and the server goes on', async () => {
+    const server = await startServer({ transport: 'socketio-ws' });
+    const open = (): Socket => io(server.url, { path: SOCKETIO_PATH, transports: ['websocket'], forceNew: true, reconnection: false, auth: { after: 0 } });
+    const bad = open();
+    const good = open();
+    const got: number[] = [];
+    good.on(SOCKETIO_EVENT, (e: { seq: number }) => got.push(e.seq));
+    let badReason = '';
+    bad.on('disconnect', (reason) => (badReason = reason));
+    try {
+      await until(() => bad.connected && good.connected, 'both sockets');
+      bad.emit('publish', { data: 42 });
+      await until(() => badReason !== '', 'the malformed publisher to be disconnected');
+      assert.equal(badReason, 'io server disconnect');
+      good.emit('publish', { data: 'fine' });
+      await until(() => got.length === 1, 'the published event');
+      assert.deepEqual(got, [1]);
+      assert.equal(server.hub.lastSeq, 1);
+    } finally {
+      bad.close();
+      good.close();
+      await server.close();
+    }
+  });
+});
