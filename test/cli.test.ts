@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli, rtbenchChildren, waitForProcs } from './helpers/cli.ts';
 import type { RunResult } from '../lib/result.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { DEFAULT_TRANSPORTS } from '../lib/transports.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rtbench-test-'));
 
@@ -70,7 +70,7 @@ describe('rtbench compare on a tiny profile', () => {
       );
       assert.equal(result.environment.node, process.version);
       assert.ok(result.environment.cpus >= 1);
-      assert.deepEqual(result.transports.map((t) => t.transport), [...TRANSPORTS]);
+      assert.deepEqual(result.transports.map((t) => t.transport), [...DEFAULT_TRANSPORTS], 'compare runs the five plain transports by default');
       for (const t of result.transports) {
         assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
         // Every event published (warm-up, then the 1 s window) reached each of the 3 clients exactly once.
