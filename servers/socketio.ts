@@ -13,7 +13,7 @@ import { monotonicUs } from './clock.ts';
 import { SOCKETIO_EVENT, SOCKETIO_GAP_EVENT, SOCKETIO_PATH, SOCKETIO_PING_INTERVAL_MS, SOCKETIO_PUBLISH_EVENT } from '../lib/socketio.ts';
 
 /** The cursor in a CONNECT packet's auth: undefined (start at the newest event), a seq, or an error sentence. */
-export function cursorOfAuth(auth: unknown): number | undefined | string {
+function cursorOfAuth(auth: unknown): number | undefined | string {
   const after = (auth as { after?: unknown } | undefined)?.after;
   if (after === undefined || after === null) return undefined;
   if (typeof after === 'number' && Number.isSafeInteger(after) && after >= 0) return after;
