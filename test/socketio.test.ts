@@ -1,10 +1,13 @@
 // Socket.IO as a transport, beyond the contract suite (which runs over it too): the exact bytes of its framing on
 // WebSocket and on Engine.IO long-polling, and resumption after a dropped connection, counted with the pipeline's
 // own loss and duplicate counters: the app-level cursor loses nothing; Socket.IO's reconnection alone loses what
-// was published while it was away.
+// was published while it was away; Socket.IO's own connection state recovery (on a bare socket.io server) restores
+// a dropped session but not a new one.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Socket as NetSocket } from 'node:net';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import { createServer, type Server as HttpServer } from 'node:http';
+import { Server as SocketIoServer } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 import { startServer, type RtServer } from '../servers/server.ts';
 import { createClient } from '../clients/index.ts';
@@ -231,6 +234,91 @@ describe('socketio resume: counted with the pipeline\'s loss and duplicate count
       });
     });
   }
+});
+
+describe("Socket.IO's connection state recovery (a bare socket.io server, not rtbench's), with the same counters", () => {
+  let http: HttpServer;
+  let sio: SocketIoServer;
+  let url = '';
+  const sockets = new Set<NetSocket>();
+  let seq = 0;
+  /** Broadcasts the next numbered event, as rtbench's server does. */
+  const publish = (n: number): void => {
+    for (let i = 0; i < n; i++) sio.emit(SOCKETIO_EVENT, { seq: ++seq });
+  };
+  before(async () => {
+    http = createServer();
+    http.on('connection', (s: NetSocket) => sockets.add(s));
+    sio = new SocketIoServer(http, { transports: ['websocket'], connectionStateRecovery: { maxDisconnectionDuration: 60_000 } });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await sio.close();
+  });
+
+  /** A socket.io-client with its reconnection (100 ms, no jitter) feeding `sink`; resolves once connected. */
+  const connect = async (sink: Tracked): Promise<Socket> => {
+    const socket = io(url, { transports: ['websocket'], forceNew: true, reconnectionDelay: 100, randomizationFactor: 0 });
+    socket.on(SOCKETIO_EVENT, (e: { seq: number }) => sink.event(e.seq));
+    await until(() => socket.connected, 'connect');
+    return socket;
+  };
+
+  it('appends its offset to every broadcast packet, 42["event",{...},"<offset>"], and tells the client its pid', async () => {
+    const port = (http.address() as AddressInfo).port;
+    const c = await RawConnection.websocket(port, '/socket.io/?EIO=4&transport=websocket');
+    try {
+      c.write(wsFrame(0x1, '40'));
+      await until(() => c.frames.length >= 2, 'the CONNECT answer');
+      assert.match(c.frames[1]?.payload.toString() ?? '', /^40\{"sid":"[^"]+","pid":"[^"]+"\}$/);
+      publish(1);
+      await until(() => c.frames.length >= 3, 'the event frame');
+      assert.match(c.frames[2]?.payload.toString() ?? '', new RegExp(`^42\\["event",\\{"seq":${seq}\\},"[^"]+"\\]$`));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('a dropped connection of one session is recovered: nothing lost, nothing twice', async () => {
+    const sink = new Tracked();
+    const socket = await connect(sink);
+    const first = seq + 1;
+    try {
+      publish(5);
+      await until(() => sink.seqs.length === 5, 'the first 5 events');
+      for (const s of sockets) s.destroy();
+      publish(5);
+      await until(() => socket.connected && socket.recovered, 'the recovered reconnection', 10_000);
+      publish(5);
+      await until(() => sink.seqs.length >= 15, 'every event');
+      assert.deepEqual(sink.seqs, range(first, first + 14));
+      assert.equal(sink.tracker.lost(first, first + 14), 0);
+      assert.equal(sink.tracker.duplicates, 0);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('a new session (a reload, a new client) cannot resume: what was published in between is lost', async () => {
+    const sink = new Tracked();
+    const socket = await connect(sink);
+    const first = seq + 1;
+    publish(5);
+    await until(() => sink.seqs.length === 5, 'the first 5 events');
+    socket.close();
+    publish(5);
+    const again = await connect(sink);
+    try {
+      assert.equal(again.recovered, false);
+      publish(5);
+      await until(() => sink.seqs.length >= 10, 'the last 5 events');
+      assert.deepEqual(sink.seqs, [...range(first, first + 4), ...range(first + 10, first + 14)]);
+      assert.equal(sink.tracker.lost(first, first + 14), 5);
+    } finally {
+      again.close();
+    }
+  });
 });
 
 describe('socketio upstream', () => {
