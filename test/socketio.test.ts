@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo, Socket as NetSocket } from 'node:net';
 import { createServer, type Server as HttpServer } from 'node:http';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Server as SocketIoServer } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 import { startServer, type RtServer } from '../servers/server.ts';
@@ -15,6 +18,8 @@ import type { Client, EventSink } from '../clients/client.ts';
 import { SequenceTracker } from '../clients/recorder.ts';
 import { SOCKETIO_EVENT, SOCKETIO_PATH } from '../lib/socketio.ts';
 import { RawConnection, until, wsFrame } from './helpers/raw.ts';
+import { runCli } from './helpers/cli.ts';
+import type { RunResult } from '../lib/result.ts';
 
 const bytes = (s: string): number => Buffer.byteLength(s);
 /** A server WebSocket frame header (unmasked): 2 bytes below 126 payload bytes, 4 up to 65 535, 10 above. */
@@ -344,6 +349,28 @@ describe('socketio upstream', () => {
       bad.close();
       good.close();
       await server.close();
+    }
+  });
+});
+
+describe('rtbench compare --transports ws,socketio,socketio-ws', () => {
+  it('runs the fan-out over ws and both Socket.IO configurations, every event delivered once, and says what sets Socket.IO apart', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'rtbench-socketio-'));
+    try {
+      const r = await runCli(['compare', '--transports', 'ws,socketio,socketio-ws', '--profile', 'smoke', '--out', out, '--quiet', '--no-html']);
+      assert.equal(r.code, 0, r.stderr);
+      const file = readdirSync(out).find((f) => f.endsWith('.json'));
+      const result = JSON.parse(readFileSync(join(out, file ?? ''), 'utf8')) as RunResult;
+      assert.deepEqual(result.transports.map((t) => t.transport), ['ws', 'socketio', 'socketio-ws']);
+      for (const t of result.transports) {
+        assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
+        const d = t.delivery;
+        assert.ok(d && d.publishedEvents > 0, t.transport);
+        assert.deepEqual([d.deliveredEvents, d.lost, d.duplicates, d.outOfOrder, d.failedClients], [d.publishedEvents * result.options.clients, 0, 0, 0, 0], t.transport);
+      }
+      for (const name of ['socketio', 'socketio-ws']) assert.match(r.stdout, new RegExp(`NOTE ${name} is the socket\\.io library`));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });
