@@ -326,6 +326,25 @@ describe("Socket.IO's connection state recovery (a bare socket.io server, not rt
   });
 });
 
+describe('socketio bad input', () => {
+  it("answers a malformed Engine.IO request with Engine.IO's own 400 JSON, another method with 405, and keeps serving", async () => {
+    const server = await startServer({ transport: 'socketio' });
+    const get = async (path: string, method = 'GET'): Promise<[number, string]> => {
+      const r = await fetch(`${server.url}${path}`, { method });
+      return [r.status, await r.text()];
+    };
+    try {
+      assert.deepEqual(await get(SOCKETIO_PATH), [400, '{"code":0,"message":"Transport unknown"}']);
+      assert.deepEqual(await get(`${SOCKETIO_PATH}?EIO=3&transport=polling`), [400, '{"code":5,"message":"Unsupported protocol version"}']);
+      assert.deepEqual(await get(`${SOCKETIO_PATH}?EIO=4&transport=polling&sid=nope`), [400, '{"code":1,"message":"Session ID unknown"}']);
+      assert.deepEqual(await get(`${SOCKETIO_PATH}?EIO=4&transport=polling`, 'DELETE'), [405, '{"error":"method DELETE not allowed here; use GET, POST"}\n']);
+      assert.deepEqual(await get('/healthz'), [200, 'ok']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('socketio upstream', () => {
   it('a publish event is published like POST /publish; a malformed one ends that socket and the server goes on', async () => {
     const server = await startServer({ transport: 'socketio-ws' });
