@@ -41,7 +41,7 @@ export interface ClientOptions {
   query?: string;
   /**
    * Reads through this throttle once subscribed (the slow-consumer scenario's slow clients): a stream or socket is
-   * paused, a poller polls later. The default clients of every transport honour it.
+   * paused, a poller polls later. The default clients of every plain transport honour it (the Socket.IO clients refuse it).
    */
   throttle?: ReadThrottle;
   /**

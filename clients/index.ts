@@ -9,6 +9,7 @@ import { createShortPollClient } from './short-poll.ts';
 import { createSseClient } from './sse.ts';
 import { createEventSourceClient } from './sse-eventsource.ts';
 import { createWsClient } from './ws.ts';
+import { createSocketIoClient, createSocketIoWsClient } from './socketio.ts';
 
 /** The default client factory of each transport. */
 export const CLIENTS: Record<Transport, ClientFactory> = {
@@ -17,6 +18,8 @@ export const CLIENTS: Record<Transport, ClientFactory> = {
   ws: createWsClient,
   sse: createSseClient,
   'fetch-stream': createFetchStreamClient,
+  socketio: createSocketIoClient,
+  'socketio-ws': createSocketIoWsClient,
 };
 
 /** One client implementation: the transport it speaks and its factory. */
@@ -38,6 +41,8 @@ export const CLIENT_IMPLEMENTATIONS = {
   'sse-eventsource': { transport: 'sse', create: createEventSourceClient },
   'fetch-stream': { transport: 'fetch-stream', create: createFetchStreamClient },
   'fetch-stream-web': { transport: 'fetch-stream', create: createFetchStreamWebClient },
+  socketio: { transport: 'socketio', create: createSocketIoClient },
+  'socketio-ws': { transport: 'socketio-ws', create: createSocketIoWsClient },
 } as const satisfies Record<string, ClientImplementation>;
 
 /** The name of a client implementation. */

@@ -24,6 +24,8 @@ const ENDPOINT: Record<Transport, string> = {
   ws: '/ws?after=0',
   sse: '/sse',
   'fetch-stream': '/stream',
+  socketio: '/socket.io/ (Socket.IO: polling, then WebSocket)',
+  'socketio-ws': '/socket.io/ (Socket.IO: WebSocket only)',
 };
 
 /** Registers `rtbench serve`. */

@@ -22,6 +22,11 @@ export const CLIENT_COST_US_PER_DELIVERY: Record<Transport, { at100: number; at1
   ws: { at100: 13.9, at1000: 7.89 },
   sse: { at100: 15.4, at1000: 9.53 },
   'fetch-stream': { at100: 15.4, at1000: 9.49 },
+  // Not measured yet (`npm run bench:client-cost -- --implementations socketio,socketio-ws` measures them): assumed
+  // twice ws's, as socket.io-client decodes each packet (Engine.IO, then Socket.IO's parser, then JSON.parse)
+  // where the ws client reads seq and ts from the bytes. Too high a figure only starts more client processes.
+  socketio: { at100: 2 * 13.9, at1000: 2 * 7.89 },
+  'socketio-ws': { at100: 2 * 13.9, at1000: 2 * 7.89 },
 };
 
 /** Client CPU per delivery at `ratePerConnection` events/s, µs: log-linear between the two measured rates, flat outside. */

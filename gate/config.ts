@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../lib/errors.ts';
-import { TRANSPORTS, isTransport, type Transport } from '../lib/transports.ts';
+import { DEFAULT_TRANSPORTS, TRANSPORTS, isTransport, type Transport } from '../lib/transports.ts';
 import { DEFAULT_FANOUT, FANOUT_FIELDS, FIELDS, checkField, workersFor, type FieldSpec, type OptionsOf, type ProfileValues } from '../lib/options.ts';
 import { DEFAULT_RULES, METRIC_PATHS, defaultDirection, isMetricPath, uniformTolerance, type Direction, type GateKind, type MetricRule } from './metrics.ts';
 import { minRoundsFor } from './stats.ts';
@@ -85,7 +85,7 @@ export function parseConfig(data: unknown, source = CONFIG_FILE): GateConfig {
   const strict = data.strict === undefined ? false : data.strict;
   if (typeof strict !== 'boolean') throw fail('strict', 'true or false', data.strict);
 
-  const transports = data.transports === undefined ? [...TRANSPORTS] : parseTransportList(data.transports, 'transports', source);
+  const transports = data.transports === undefined ? [...DEFAULT_TRANSPORTS] : parseTransportList(data.transports, 'transports', source);
   const profiles = data.profiles === undefined ? {} : data.profiles;
   if (!isObject(profiles)) throw fail('profiles', 'an object of named option sets', data.profiles);
   const profileOptions = new Map<string, ProfileValues>();

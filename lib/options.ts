@@ -1,7 +1,7 @@
 // Every option a run takes, in one place: its type, range, default, meaning and command-line flag. Scenario files
 // (scenarios/schema.ts), the command-line flags (commands/run.ts) and the gate config (gate/config.ts) are all
 // derived from FIELDS, so a range or default is written once.
-import { TRANSPORTS, type Transport } from './transports.ts';
+import { DEFAULT_TRANSPORTS, PLAIN_TRANSPORTS, TRANSPORTS, type Transport } from './transports.ts';
 import { connectionsPerProcess } from './limits.ts';
 import { VIAS, type Via } from '../net/path.ts';
 
@@ -151,7 +151,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   faults: [...FANOUT_FIELDS, ...PATH_FIELDS, 'fault', 'outageMs', 'resetFraction', 'retentionEvents'],
 };
 
-/** Transports a kind can run (poll-ceiling measures the polling endpoints only). */
+/** Transports a kind can run (poll-ceiling measures the polling endpoints only; see KIND_EXCLUSIONS). */
 export const KIND_TRANSPORTS: Record<ScenarioKind, readonly Transport[]> = {
   fanout: TRANSPORTS,
   churn: TRANSPORTS,
@@ -161,9 +161,34 @@ export const KIND_TRANSPORTS: Record<ScenarioKind, readonly Transport[]> = {
   stream: TRANSPORTS,
   capacity: TRANSPORTS,
   'poll-ceiling': ['short-poll', 'long-poll'],
-  'slow-consumer': TRANSPORTS,
-  faults: TRANSPORTS,
+  'slow-consumer': PLAIN_TRANSPORTS,
+  faults: PLAIN_TRANSPORTS,
 };
+
+/** Why a kind does not run a transport, where that needs saying (added to the refusal). */
+export const KIND_EXCLUSIONS: Partial<Record<ScenarioKind, Partial<Record<Transport, string>>>> = {
+  'slow-consumer': {
+    socketio: 'socket.io-client reads every packet as it arrives (no paced reading), and the socket.io server queues without bound (no slow-consumer cut)',
+    'socketio-ws': 'socket.io-client reads every packet as it arrives (no paced reading), and the socket.io server queues without bound (no slow-consumer cut)',
+  },
+  faults: {
+    socketio: "the faults scenario's reconnect-and-resume client is not built for Socket.IO yet, and its server does not hand its stream over on a restart",
+    'socketio-ws': "the faults scenario's reconnect-and-resume client is not built for Socket.IO yet, and its server does not hand its stream over on a restart",
+  },
+};
+
+/** The transports a kind runs when none is named: its runnable ones among DEFAULT_TRANSPORTS. */
+export function defaultTransportsOf(kind: ScenarioKind): Transport[] {
+  return KIND_TRANSPORTS[kind].filter((t) => DEFAULT_TRANSPORTS.includes(t));
+}
+
+/** The sentence refusing `transport` for `kind` (`who` names where it was asked for), or undefined when it runs. */
+export function refusalOf(kind: ScenarioKind, transport: Transport, who: string): string | undefined {
+  const runnable = KIND_TRANSPORTS[kind];
+  if (runnable.includes(transport)) return undefined;
+  const why = KIND_EXCLUSIONS[kind]?.[transport];
+  return `${who} "${transport}", but ${kind} scenarios run on ${runnable.join(runnable.length === 2 ? ' and ' : ', ')} only${why === undefined ? '' : `: ${why}`}`;
+}
 
 // ---- the typed options -------------------------------------------------------------------------------------
 
@@ -373,12 +398,12 @@ export function warmupCapMs(o: Pick<FanoutOptions, 'warmupMs' | 'warmupMaxMs'>):
   return Math.max(o.warmupMs, o.warmupMaxMs > 0 ? o.warmupMaxMs : 3 * o.warmupMs);
 }
 
-/** The defaults of every fan-out option (FIELDS' defaults, all transports): what `rtbench compare` runs. */
+/** The defaults of every fan-out option (FIELDS' defaults, the default transports): what `rtbench compare` runs. */
 export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   scenario: 'fanout',
   kind: 'fanout',
   profile: 'ci',
-  transports: [...TRANSPORTS],
+  transports: [...DEFAULT_TRANSPORTS],
   clients: FIELDS.clients.default,
   rate: FIELDS.rate.default,
   payloadBytes: FIELDS.payloadBytes.default,

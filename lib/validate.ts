@@ -1,6 +1,6 @@
 // Parsing of user-supplied values into numbers and lists, with one clear sentence on failure.
 import { UsageError } from './errors.ts';
-import { TRANSPORTS, isTransport, type Transport } from './transports.ts';
+import { DEFAULT_TRANSPORTS, TRANSPORTS, isTransport, type Transport } from './transports.ts';
 
 /** Parses `raw` as an integer in [min, max]; `field` names it in the error (e.g. "--clients"). */
 export function parseIntIn(field: string, raw: string | number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -49,8 +49,9 @@ export function parseBandwidthKbit(field: string, raw: string | number, minKbit:
 }
 
 /**
- * Parses a comma-separated transport list ("ws,sse", or "all"). A given list must name at least one transport: an
- * empty or blank one ("", " , ") is refused. Only an absent list (no positional names) means every transport.
+ * Parses a comma-separated transport list ("ws,sse", or "all" for every transport, Socket.IO's included). A given
+ * list must name at least one transport: an empty or blank one ("", " , ") is refused. Only an absent list (no
+ * positional names) means the default transports (the five plain ones).
  */
 export function parseTransports(field: string, raw: string | string[] | undefined): Transport[] {
   const given = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
@@ -61,7 +62,8 @@ export function parseTransports(field: string, raw: string | string[] | undefine
   if (given.length > 0 && items.length === 0) {
     throw new UsageError(`${field} must name at least one transport (or "all"), got ${JSON.stringify(given.join(','))}; expected some of: ${TRANSPORTS.join(', ')}`);
   }
-  if (items.length === 0 || (items.length === 1 && items[0] === 'all')) return [...TRANSPORTS];
+  if (items.length === 0) return [...DEFAULT_TRANSPORTS];
+  if (items.length === 1 && items[0] === 'all') return [...TRANSPORTS];
   const out: Transport[] = [];
   for (const item of items) {
     if (!isTransport(item)) throw new UsageError(`unknown transport "${item}" in ${field}; expected one of: ${TRANSPORTS.join(', ')}`);

@@ -16,6 +16,8 @@ export const TRANSPORT_COLORS: Record<Transport, string> = {
   ws: '#4c78a8',
   sse: '#54a24b',
   'fetch-stream': '#b279a2',
+  socketio: '#72b7b2',
+  'socketio-ws': '#9d755d',
 };
 
 /** How the page formats an axis tick or tooltip value. */

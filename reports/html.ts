@@ -325,6 +325,8 @@ function renderHow(result: RunResult, names: readonly Transport[]): string {
     ws: 'upgrades one TCP connection and sends each event as a frame with 2–14 bytes of framing. No per-event request or headers: the least overhead per event, and the channel runs both ways.',
     sse: `keeps one HTTP response open and writes each event as an "id:" and "data:" text frame. Little per-event overhead; browsers reconnect and resume with Last-Event-ID on their own. Upstream messages go over separate POST requests.`,
     'fetch-stream': 'keeps one chunked HTTP response open and writes one JSON line per event, read with fetch() and a stream reader. Like SSE without the built-in reconnect: the client resumes itself.',
+    socketio: 'is the socket.io library in its default configuration: each client connects with HTTP long-polling (a handshake and a few requests), then upgrades to a WebSocket. Each event is a Socket.IO packet 42["event",{...}] (12 bytes more than the plain event), one WebSocket frame once upgraded; the library adds a ping every 25 s and its own reconnection (off here: rtbench resumes with the cursor).',
+    'socketio-ws': 'is the socket.io library with WebSocket only: no polling handshake, one WebSocket from the start, then the same 42["event",{...}] packet per event, 12 bytes over plain ws, and the library\'s decoding on both sides.',
   };
   const items = names.map((n) => `<li>${swatch(n)}<strong>${esc(n)}</strong> (${esc(TRANSPORT_LABELS[n])}) ${esc(how[n])}</li>`);
   return `<ul class="how">\n${items.join('\n')}\n</ul>`;

@@ -2,7 +2,7 @@
 // invalid figures (a generator- or host-bound run, failed or straggling clients, negative latencies), a
 // server-bound run (valid: a note), loss and disorder. Pure.
 import type { RunResult } from '../lib/result.ts';
-import type { Transport } from '../lib/transports.ts';
+import { isSocketIo, type Transport } from '../lib/transports.ts';
 import { formatCount, formatPercent, formatRate, formatSig } from './format.ts';
 import { boundOf, invalidReasonsOf, orderedTransports } from './metrics.ts';
 
@@ -69,8 +69,21 @@ export function warningsFor(result: RunResult): Warning[] {
     if (d && (d.duplicates > 0 || d.outOfOrder > 0)) {
       out.push({ level: 'warning', transport: name, message: `${name} delivered ${formatCount(d.duplicates)} duplicate and ${formatCount(d.outOfOrder)} out-of-order events.` });
     }
+    if (isSocketIo(name) && t.status === 'ok') out.push({ level: 'note', transport: name, message: socketIoNote(name, result) });
   }
   return out;
+}
+
+/** What sets a Socket.IO transport apart from plain ws, with this run's bytes per event of both when it has them. */
+function socketIoNote(name: 'socketio' | 'socketio-ws', result: RunResult): string {
+  const own = result.transports.find((t) => t.transport === name)?.wire?.bytesPerEvent;
+  const ws = result.transports.find((t) => t.transport === 'ws')?.wire?.bytesPerEvent;
+  const bytes = own !== undefined && ws !== undefined ? ` (here ${formatSig(own)} B per event against ws's ${formatSig(ws)} B)` : '';
+  const how =
+    name === 'socketio'
+      ? 'in its default configuration each client connects over HTTP long-polling (a handshake and a few requests before the window) and then upgrades to a WebSocket'
+      : 'with WebSocket only, each client opens one WebSocket at once';
+  return `${name} is the socket.io library: ${how}; every event is a Socket.IO packet 42["event",{...}], 12 bytes more than ws's frame${bytes}, and both sides run the library's encoding and decoding (see docs/protocol.md#socketio).`;
 }
 
 /** Names of the transports whose figures cannot be trusted, with what bound them when it was the generator or host. */

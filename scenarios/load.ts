@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
-import { FAULT_AT_SHARE, FIELDS, KIND_FIELDS, KIND_TRANSPORTS, LINK_PROFILES, LINK_VALUE_FIELDS, flagOf, workersFor, type FieldName, type LinkProfileName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
+import { FAULT_AT_SHARE, FIELDS, KIND_FIELDS, LINK_PROFILES, LINK_VALUE_FIELDS, flagOf, refusalOf, workersFor, type FieldName, type LinkProfileName, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { validateScenario, type ScenarioFile } from './schema.ts';
 import { DEFAULT_MAX_STREAM_BYTES, DEFAULT_STREAM_BUDGET_BYTES, streamCostBytes } from '../servers/limits.ts';
 
@@ -57,9 +57,9 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
   for (const key of Object.keys(overrides)) {
     if (!allowed.includes(key)) throw new UsageError(`${flagOf(key as FieldName)} does not apply to ${file.kind} scenarios; their parameters are: ${allowed.join(', ')}`);
   }
-  const runnable = KIND_TRANSPORTS[file.kind];
   for (const t of transports ?? []) {
-    if (!runnable.includes(t)) throw new UsageError(`--transports names "${t}", but ${file.kind} scenarios run on ${runnable.join(' and ')} only`);
+    const refusal = refusalOf(file.kind, t, '--transports names');
+    if (refusal !== undefined) throw new UsageError(refusal);
   }
   const v = { ...base, ...overrides } as Record<string, unknown>;
   applyLinkProfile(v, base, overrides);

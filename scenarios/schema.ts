@@ -2,7 +2,7 @@
 // profiles holding the kind's parameters. Validation fills defaults and names the offending field in one sentence.
 import { UsageError } from '../lib/errors.ts';
 import { TRANSPORTS, isTransport, type Transport } from '../lib/transports.ts';
-import { FIELDS, KIND_FIELDS, KIND_TRANSPORTS, PROFILES, SCENARIO_KINDS, checkField, show, type FieldSpec, type ProfileName, type ProfileValues, type ScenarioKind } from '../lib/options.ts';
+import { FIELDS, KIND_FIELDS, PROFILES, SCENARIO_KINDS, checkField, defaultTransportsOf, refusalOf, show, type FieldSpec, type ProfileName, type ProfileValues, type ScenarioKind } from '../lib/options.ts';
 
 export { PROFILES, SCENARIO_KINDS, type ProfileName, type ScenarioKind } from '../lib/options.ts';
 
@@ -67,14 +67,14 @@ export function validateScenario(raw: unknown, source: string): ScenarioFile {
     throw new UsageError(`${source}: kind must be one of: ${SCENARIO_KINDS.join(', ')}; got ${show(kind)}`);
   }
   const k = kind as ScenarioKind;
-  const runnable = KIND_TRANSPORTS[k];
-  let list: Transport[] = [...runnable];
+  let list: Transport[] = defaultTransportsOf(k);
   if (transports !== undefined) {
     if (!Array.isArray(transports) || transports.length === 0) throw new UsageError(`${source}: transports must be a non-empty list of transport names, got ${show(transports)}`);
     list = [];
     for (const [i, t] of transports.entries()) {
       if (typeof t !== 'string' || !isTransport(t)) throw new UsageError(`${source}: transports[${i}] must be one of: ${TRANSPORTS.join(', ')}; got ${show(t)}`);
-      if (!runnable.includes(t)) throw new UsageError(`${source}: transports[${i}] is "${t}", but ${k} scenarios run on ${runnable.join(' and ')} only`);
+      const refusal = refusalOf(k, t, `${source}: transports[${i}] is`);
+      if (refusal !== undefined) throw new UsageError(refusal);
       if (!list.includes(t)) list.push(t);
     }
   }

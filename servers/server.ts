@@ -20,6 +20,7 @@ import { HeldPolls, longPoll } from './long-poll.ts';
 import { sse } from './sse.ts';
 import { fetchStream } from './fetch-stream.ts';
 import { ws } from './ws.ts';
+import { socketio, socketioWs } from './socketio.ts';
 import type { Transport } from '../lib/transports.ts';
 import { connectionsPerProcess } from '../lib/limits.ts';
 import { loadState } from './handover.ts';
@@ -32,6 +33,8 @@ export const TRANSPORT_MODULES: Record<Transport, TransportModule> = {
   ws,
   sse,
   'fetch-stream': fetchStream,
+  socketio,
+  'socketio-ws': socketioWs,
 };
 
 /** A listening reference server. */
@@ -104,7 +107,8 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     }
     try {
       if (path === transport.path) {
-        if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET');
+        const methods = transport.methods ?? ['GET'];
+        if (!methods.includes(req.method ?? '')) return methodNotAllowed(req, res, methods.join(', '));
         if (url.searchParams.has('stream')) return streams.handlerFor(req, url).request(req, res, url);
         return transport.request(req, res, url);
       }

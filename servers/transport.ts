@@ -19,9 +19,11 @@ export interface TransportContext {
 export interface TransportHandler {
   /** The path it serves, e.g. "/sse". */
   readonly path: string;
-  /** Handles a GET to `path`; `url` is already parsed. */
+  /** The methods `request` takes (default GET only; Socket.IO's polling also POSTs). */
+  readonly methods?: readonly string[];
+  /** Handles a request to `path` with one of `methods`; `url` is already parsed. */
   request(req: IncomingMessage, res: ServerResponse, url: URL): void;
-  /** Handles an Upgrade request to `path` (WebSocket only). */
+  /** Handles an Upgrade request to `path` (WebSocket and Socket.IO only). */
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void;
   /** Subscribers currently attached. */
   subscribers(): number;

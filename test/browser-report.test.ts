@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from './helpers/chromium.ts';
 import type { RunResult } from '../lib/result.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { PLAIN_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { TRANSPORT_COLORS } from '../reports/charts.ts';
 import { renderHtml } from '../reports/html.ts';
 

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, startCli, rtbenchChildren, waitForProcs } from './helpers/cli.ts';
 import type { RunResult } from '../lib/result.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { DEFAULT_TRANSPORTS } from '../lib/transports.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rtbench-test-'));
 
 describe('bad input: one sentence, exit 2, nothing started', () => {
   const cases: [string[], RegExp][] = [
-    [['compare', '--transports', 'websockets'], /^rtbench: unknown transport "websockets" in --transports; expected one of: short-poll, long-poll, ws, sse, fetch-stream\n$/],
+    [['compare', '--transports', 'websockets'], /^rtbench: unknown transport "websockets" in --transports; expected one of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws\n$/],
     [['compare', '--clients', '0'], /^rtbench: --clients must be an integer between 1 and 100000, got "0"\n$/],
     [['compare', '--clients', 'ten'], /^rtbench: --clients must be an integer between 1 and 100000, got "ten"\n$/],
     [['compare', '--rate', '-5'], /^rtbench: --rate must be a number between 1 and 1000000, got "-5"\n$/],
@@ -26,7 +26,7 @@ describe('bad input: one sentence, exit 2, nothing started', () => {
     [['serve', 'websocket'], /^rtbench: unknown transport "websocket" in transports; expected one of/],
     [['serve', '--rate', 'x'], /^rtbench: --rate must be an integer between 0 and 100000, got "x"\n$/],
     // An empty or blank list is refused, not taken to mean every transport.
-    [['compare', '--transports', ''], /^rtbench: --transports must name at least one transport \(or "all"\), got ""; expected some of: short-poll, long-poll, ws, sse, fetch-stream\n$/],
+    [['compare', '--transports', ''], /^rtbench: --transports must name at least one transport \(or "all"\), got ""; expected some of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws\n$/],
     [['compare', '--transports', ' , '], /^rtbench: --transports must name at least one transport \(or "all"\), got " , "/],
     [['serve', ''], /^rtbench: transports must name at least one transport/],
     // One server from port 65535 is valid; two would need 65536.
@@ -72,7 +72,7 @@ describe('rtbench compare on a tiny profile', () => {
       );
       assert.equal(result.environment.node, process.version);
       assert.ok(result.environment.cpus >= 1);
-      assert.deepEqual(result.transports.map((t) => t.transport), [...TRANSPORTS]);
+      assert.deepEqual(result.transports.map((t) => t.transport), [...DEFAULT_TRANSPORTS], 'compare runs the five plain transports by default');
       for (const t of result.transports) {
         assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
         // Every event published (warm-up, then the 1 s window) reached each of the 3 clients exactly once.

@@ -66,6 +66,8 @@ const ENDPOINT: Record<Transport, string> = {
   ws: '/ws',
   sse: '/sse',
   'fetch-stream': '/stream',
+  socketio: '/socket.io/',
+  'socketio-ws': '/socket.io/',
 };
 
 // What each test opened, closed after it even when it fails.

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../lib/errors.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { DEFAULT_TRANSPORTS, TRANSPORTS } from '../lib/transports.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { DEFAULT_GATE_OPTIONS, checkRounds, defaultConfig, familySize, findConfig, loadConfig, parseConfig, toRawConfig } from '../gate/config.ts';
 import { DEFAULT_RULES, DEFAULT_TOLERANCE_PERCENT, METRIC_PATHS, metricValue } from '../gate/metrics.ts';
@@ -27,7 +27,7 @@ function rejects(data: unknown, message: string): void {
 test('defaults: rtbench compare\'s scenario, 10 rounds, alpha 0.01 with Holm, every default metric', () => {
   const c = defaultConfig();
   // compare's defaults with 20 clients: rounds a small CI runner measures validly (docs/gate.md, "The default scenario").
-  assert.deepEqual(c.scenarios, [{ name: 'fanout', options: { ...DEFAULT_FANOUT, clients: 20, transports: [...TRANSPORTS] } }]);
+  assert.deepEqual(c.scenarios, [{ name: 'fanout', options: { ...DEFAULT_FANOUT, clients: 20, transports: [...DEFAULT_TRANSPORTS] } }]);
   assert.deepEqual(DEFAULT_GATE_OPTIONS, { ...DEFAULT_FANOUT, clients: 20 });
   assert.equal(c.rounds, 10);
   assert.equal(c.alpha, 0.01);
@@ -44,7 +44,7 @@ test('defaults: rtbench compare\'s scenario, 10 rounds, alpha 0.01 with Holm, ev
       ['server.rssPerConnectionBytes', 'higher-is-worse', 10],
     ],
   );
-  assert.deepEqual(DEFAULT_TOLERANCE_PERCENT, { 'short-poll': 10, 'long-poll': 20, ws: 1, sse: 1, 'fetch-stream': 1 });
+  assert.deepEqual(DEFAULT_TOLERANCE_PERCENT, { 'short-poll': 10, 'long-poll': 20, ws: 1, sse: 1, 'fetch-stream': 1, socketio: 5, 'socketio-ws': 1 });
   assert.equal(familySize(c), 25);
 });
 
@@ -64,7 +64,8 @@ test('profiles, scenario options and transports merge in that order', () => {
   assert.equal(b?.options.clients, 30_000);
   assert.equal(b?.options.workers, 2, 'one client process per 15 000 clients, as rtbench compare does');
   assert.equal(b?.options.durationMs, 3000);
-  assert.equal(familySize(c), 2 * 5 + 5 * 5);
+  // "all": every transport, Socket.IO's two included.
+  assert.equal(familySize(c), 2 * 5 + 7 * 5);
 });
 
 test('option ranges are the ones scenario files and flags use (lib/options.ts): a 2 h window is allowed, as in a scenario file', () => {
@@ -89,9 +90,9 @@ test('metric overrides: floors, tolerances per transport or for all, extra metri
   const rule = (m: string) => c.rules.find((r) => r.metric === m);
   assert.equal(rule('latency.p99Us')?.floorPercent, 15);
   assert.deepEqual(rule('wire.bytesPerEvent')?.tolerancePercent, { ...DEFAULT_TOLERANCE_PERCENT, 'long-poll': 30 });
-  assert.deepEqual(rule('churn.requestsPerEvent')?.tolerancePercent, { 'short-poll': 5, 'long-poll': 5, ws: 5, sse: 5, 'fetch-stream': 5 });
+  assert.deepEqual(rule('churn.requestsPerEvent')?.tolerancePercent, { 'short-poll': 5, 'long-poll': 5, ws: 5, sse: 5, 'fetch-stream': 5, socketio: 5, 'socketio-ws': 5 });
   assert.equal(rule('server.rssPerConnectionBytes'), undefined);
-  assert.deepEqual(rule('latency.p999Us'), { metric: 'latency.p999Us', gate: 'statistical', direction: 'higher-is-worse', floorPercent: 20, tolerancePercent: { 'short-poll': 0, 'long-poll': 0, ws: 0, sse: 0, 'fetch-stream': 0 } });
+  assert.deepEqual(rule('latency.p999Us'), { metric: 'latency.p999Us', gate: 'statistical', direction: 'higher-is-worse', floorPercent: 20, tolerancePercent: { 'short-poll': 0, 'long-poll': 0, ws: 0, sse: 0, 'fetch-stream': 0, socketio: 0, 'socketio-ws': 0 } });
   assert.equal(rule('server.eventLoopDelayP99Us')?.floorPercent, 10);
   assert.deepEqual(c.rules.map((r) => r.metric).slice(-2), ['latency.p999Us', 'server.eventLoopDelayP99Us']);
 });
@@ -121,7 +122,7 @@ test('every error is one sentence naming the field', () => {
   rejects({ correction: 'bonferroni' }, 'rtbench.config.json: "correction" must be one of: holm, none, got "bonferroni"');
   rejects({ strict: 'yes' }, 'rtbench.config.json: "strict" must be true or false, got "yes"');
   rejects({ round: 10 }, 'rtbench.config.json: unknown field "round"; expected one of: $schema, rounds, alpha, correction, strict, transports, profiles, scenarios, metrics');
-  rejects({ transports: ['websocket'] }, 'rtbench.config.json: unknown transport "websocket" in "transports"; expected one of: short-poll, long-poll, ws, sse, fetch-stream');
+  rejects({ transports: ['websocket'] }, 'rtbench.config.json: unknown transport "websocket" in "transports"; expected one of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws');
   rejects({ transports: [] }, 'rtbench.config.json: "transports" must be "all" or a non-empty array of transport names, got []');
   rejects({ scenarios: [] }, 'rtbench.config.json: "scenarios" must be a non-empty array, got []');
   rejects({ scenarios: [{ name: 'a b' }] }, 'rtbench.config.json: "scenarios[0].name" must be a name of 1 to 64 letters, digits, ".", "_" or "-", got "a b"');
@@ -142,7 +143,7 @@ test('every error is one sentence naming the field', () => {
   rejects({ metrics: { 'latency.p99Us': { floorPercent: -1 } } }, 'rtbench.config.json: "metrics.latency.p99Us.floorPercent" must be a number between 0 and 1000, got -1');
   rejects({ metrics: { 'latency.maxUs': {} } }, 'rtbench.config.json: "metrics.latency.maxUs.gate" must be one of: statistical, exact, zero, got nothing');
   rejects({ metrics: { 'latency.p99Us': { direction: 'up' } } }, 'rtbench.config.json: "metrics.latency.p99Us.direction" must be one of: higher-is-worse, lower-is-worse, got "up"');
-  rejects({ metrics: { 'wire.bytesPerEvent': { tolerancePercent: { websocket: 1 } } } }, 'rtbench.config.json: unknown transport "websocket" in "metrics.wire.bytesPerEvent.tolerancePercent"; expected one of: short-poll, long-poll, ws, sse, fetch-stream');
+  rejects({ metrics: { 'wire.bytesPerEvent': { tolerancePercent: { websocket: 1 } } } }, 'rtbench.config.json: unknown transport "websocket" in "metrics.wire.bytesPerEvent.tolerancePercent"; expected one of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws');
   rejects({ metrics: { 'wire.bytesPerEvent': { tolerancePercent: { ws: '1%' } } } }, 'rtbench.config.json: "metrics.wire.bytesPerEvent.tolerancePercent.ws" must be a number between 0 and 1000, got "1%"');
 });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { RunResult } from '../lib/result.ts';
 import type { OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
-import type { Transport } from '../lib/transports.ts';
+import type { PlainTransport, Transport } from '../lib/transports.ts';
 import { defaultConfig, parseConfig, type GateScenario } from '../gate/config.ts';
 import {
   RTBENCH_BIN,
@@ -31,7 +31,7 @@ import { SYNTHETIC_TYPICAL, syntheticRun } from './helpers/synthetic.ts';
 function fakeRun(log: string[]): (o: OptionsOf<'fanout'>) => Promise<RunResult> {
   return async (o) => {
     log.push(`run ${o.clients} ${o.transports.join(',')}`);
-    const figures = Object.fromEntries(o.transports.map((t) => [t, SYNTHETIC_TYPICAL[t]])) as Record<Transport, (typeof SYNTHETIC_TYPICAL)[Transport]>;
+    const figures = Object.fromEntries(o.transports.map((t) => [t, SYNTHETIC_TYPICAL[t as PlainTransport]])) as Record<PlainTransport, (typeof SYNTHETIC_TYPICAL)[PlainTransport]>;
     return syntheticRun(figures, { ...o });
   };
 }

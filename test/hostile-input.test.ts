@@ -11,7 +11,7 @@ import { startServer, type RtServer } from '../servers/server.ts';
 import { spawnServer } from '../servers/spawn.ts';
 import { createClient } from '../clients/index.ts';
 import type { Client } from '../clients/client.ts';
-import { TRANSPORTS, type Transport } from '../lib/transports.ts';
+import { PLAIN_TRANSPORTS as TRANSPORTS, type PlainTransport as Transport } from '../lib/transports.ts';
 import { MAX_HEADER_BYTES, MAX_URL_BYTES } from '../servers/limits.ts';
 import type { ServerOptions } from '../servers/options.ts';
 import { closePayload, RawConnection, until, upgradeRequest, wsFrame, type RawResponse } from './helpers/raw.ts';

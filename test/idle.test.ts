@@ -85,8 +85,16 @@ describe('idle: a real sweep', () => {
       assert.equal(idle.points[0]?.kernelSocketBytes, 0, 'the kernel figure is a delta against 0 connections');
       for (const slope of [idle.rssBytesPerConnection, idle.heapBytesPerConnection, idle.kernelBytesPerConnection]) assert.ok(Number.isFinite(slope));
       assert.equal(typeof idle.keepAlive, 'string');
-      assert.equal(t.churn?.connectionsOpened, 50, `${t.transport}: connections were only ever added`);
-      assert.equal(t.churn?.connectionsClosed, 0);
+      if (t.transport === 'socketio') {
+        // socket.io-client's long-polling in Node (xmlhttprequest-ssl) opens a TCP connection per request and closes
+        // it after the answer: the handshake, CONNECT and polls before the upgrade come and go; one WebSocket stays.
+        const opened = t.churn?.connectionsOpened ?? 0;
+        assert.ok(opened > 50, `socketio: ${opened} connections opened`);
+        assert.equal(opened - (t.churn?.connectionsClosed ?? 0), 50, 'socketio: one connection per client stays');
+      } else {
+        assert.equal(t.churn?.connectionsOpened, 50, `${t.transport}: connections were only ever added`);
+        assert.equal(t.churn?.connectionsClosed, 0);
+      }
       if (t.transport === 'short-poll') assert.ok(idle.points.every((p) => Number.isFinite(p.wastedRequestsPerSec) && Number.isFinite(p.wastedBytesPerSec)));
       else assert.ok(idle.points.every((p) => p.wastedRequestsPerSec === undefined));
     }

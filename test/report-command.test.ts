@@ -58,7 +58,7 @@ test('a result with a malformed transport entry is rejected by field', () => {
   data.transports[2].transport = 'websockets';
   assert.equal(
     usageMessage(() => parseResult(JSON.stringify(data), 'r.json')),
-    'result file "r.json" is not an rtbench result: "transports[2].transport" is "websockets"; expected one of: short-poll, long-poll, ws, sse, fetch-stream',
+    'result file "r.json" is not an rtbench result: "transports[2].transport" is "websockets"; expected one of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws',
   );
   data.transports[2].transport = 'ws';
   delete data.options.clients;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunResult, TransportResult } from '../lib/result.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { DEFAULT_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { runCli, rtbenchChildren } from './helpers/cli.ts';
 
 let dir: string;

@@ -79,6 +79,15 @@ describe('the built-in scenarios', () => {
       message: '--rate does not apply to chat scenarios; their parameters are: clients, payloadBytes, warmupMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, tls, http2, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via, link, rttMs, jitterMs, bandwidthKbit, messagesPerClient, sendRatePerClient',
     });
     assert.throws(() => resolveOptions(loadBuiltin('poll-ceiling'), 'ci', {}, ['ws']), { message: '--transports names "ws", but poll-ceiling scenarios run on short-poll and long-poll only' });
+    assert.throws(() => resolveOptions(loadBuiltin('slow-consumer'), 'ci', {}, ['socketio']), {
+      message:
+        '--transports names "socketio", but slow-consumer scenarios run on short-poll, long-poll, ws, sse, fetch-stream only: socket.io-client reads every packet as it arrives (no paced reading), and the socket.io server queues without bound (no slow-consumer cut)',
+    });
+  });
+
+  it('runs the five plain transports when none is named, and Socket.IO when named', () => {
+    assert.deepEqual(resolveOptions(loadBuiltin('fanout'), 'ci').transports, ['short-poll', 'long-poll', 'ws', 'sse', 'fetch-stream']);
+    assert.deepEqual(resolveOptions(loadBuiltin('idle'), 'ci', {}, ['ws', 'socketio', 'socketio-ws']).transports, ['ws', 'socketio', 'socketio-ws']);
   });
 });
 
@@ -100,7 +109,7 @@ describe('a scenario file with a mistake: one sentence naming the field', () => 
     ['unknown profile', { name: 'x', kind: 'burst', profiles: { smoke: {}, ci: {}, full: {}, fast: {} } }, 'unknown field "fast" in profiles; expected one of: smoke, ci, full'],
     ['unknown top-level field', file('burst', {}, { profile: 'smoke' }), 'unknown field "profile"; expected one of: name, description, kind, transports, profiles'],
     ['bad name', file('burst', {}, { name: '../x' }), 'name must be 1 to 64 letters, digits, ".", "_" or "-" (it names the result files), got "../x"'],
-    ['unknown transport', file('burst', {}, { transports: ['ws', 'websockets'] }), 'transports[1] must be one of: short-poll, long-poll, ws, sse, fetch-stream; got "websockets"'],
+    ['unknown transport', file('burst', {}, { transports: ['ws', 'websockets'] }), 'transports[1] must be one of: short-poll, long-poll, ws, sse, fetch-stream, socketio, socketio-ws; got "websockets"'],
     ['a profile that is not an object', { name: 'x', kind: 'burst', profiles: { smoke: [], ci: {}, full: {} } }, 'profiles.smoke must be an object of burst parameters, got []'],
   ];
   for (const [what, raw, sentence] of cases) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { launchChromium } from './helpers/chromium.ts';
 import { startCli, rtbenchChildren, type CliRun } from './helpers/cli.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { DEFAULT_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 
 
 let run: ReturnType<typeof startCli>;

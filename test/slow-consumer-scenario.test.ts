@@ -13,7 +13,7 @@ import { ReadThrottle, type Flow } from '../clients/throttle.ts';
 import { isSlow } from '../driver/scenarios/slow-consumer/client.ts';
 import { slowClientsOf } from '../driver/scenarios/slow-consumer/run.ts';
 import type { RunResult, TransportResult } from '../lib/result.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { DEFAULT_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { validateScenario } from '../scenarios/schema.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { startServer } from '../servers/server.ts';

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect as http2Connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { TRANSPORTS, type Transport } from '../../lib/transports.ts';
+import { PLAIN_TRANSPORTS, TRANSPORTS, isSocketIo, type Transport } from '../../lib/transports.ts';
+import { io } from 'socket.io-client';
+import { SOCKETIO_PATH } from '../../lib/socketio.ts';
 import type { TlsMaterial } from '../../lib/tls.ts';
 import { startServer, type RtServer } from '../../servers/server.ts';
 import type { ServerOptions } from '../../servers/options.ts';
@@ -107,7 +109,22 @@ const ENDPOINT: Record<Transport, string> = {
   ws: '/ws',
   sse: '/sse',
   'fetch-stream': '/stream',
+  socketio: SOCKETIO_PATH,
+  'socketio-ws': SOCKETIO_PATH,
 };
+
+/** A Socket.IO connection's CONNECT_ERROR message (the server refused its CONNECT packet's auth). */
+function socketIoRefusal(port: number, transport: 'socketio' | 'socketio-ws', auth: Record<string, unknown>): Promise<string> {
+  const socket = io(`http://127.0.0.1:${port}`, { path: SOCKETIO_PATH, transports: transport === 'socketio' ? ['polling', 'websocket'] : ['websocket'], forceNew: true, reconnection: false, auth });
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no connect_error within 5 s')), 5000);
+    socket.once('connect', () => reject(new Error('the server accepted a malformed cursor')));
+    socket.once('connect_error', (err) => {
+      clearTimeout(timer);
+      resolve(err.message);
+    });
+  }).finally(() => socket.close());
+}
 
 /**
  * Registers the contract cases of every transport over `mode`; `material` gives the TLS key and certificate
@@ -127,7 +144,8 @@ export function contractSuite(mode: ContractMode, material: () => TlsMaterial | 
     return http1Requester(port, mode === 'plain' ? undefined : tls);
   };
 
-  for (const transport of TRANSPORTS) {
+  // Socket.IO is checked over plain HTTP/1.1 (its TLS and HTTP/2 are not rtbench's to measure yet).
+  for (const transport of mode === 'plain' ? TRANSPORTS : PLAIN_TRANSPORTS) {
     describe(`contract${label}: ${transport}`, () => {
       let server: RtServer;
       let http: Requester;
@@ -196,6 +214,14 @@ export function contractSuite(mode: ContractMode, material: () => TlsMaterial | 
       });
 
       it('answers a malformed cursor with a 4xx JSON error and keeps serving', async () => {
+        if (isSocketIo(transport)) {
+          // Socket.IO's cursor is in the CONNECT packet's auth; a bad one is refused with a CONNECT_ERROR packet.
+          assert.equal(await socketIoRefusal(server.port, transport, { after: 'abc' }), 'auth.after must be an integer >= 0, got "abc"');
+          assert.equal(await socketIoRefusal(server.port, transport, { after: -1 }), 'auth.after must be an integer >= 0, got -1');
+          const health = await http.send('GET', '/healthz');
+          assert.equal(health.body, 'ok');
+          return;
+        }
         const bad = await http.send('GET', `${ENDPOINT[transport]}?after=abc`);
         assert.equal(bad.status, transport === 'ws' ? 426 : 400);
         assert.equal(typeof (JSON.parse(bad.body) as { error: unknown }).error, 'string');

@@ -2,7 +2,7 @@
 // without running servers. Not used by the gate itself.
 import { SCHEMA_VERSION, type RunResult, type TransportResult } from '../../lib/result.ts';
 import type { OptionsOf } from '../../lib/options.ts';
-import { TRANSPORTS, type Transport } from '../../lib/transports.ts';
+import { PLAIN_TRANSPORTS as TRANSPORTS, type PlainTransport as Transport } from '../../lib/transports.ts';
 import { DEFAULT_FANOUT } from '../../lib/options.ts';
 
 /** The figures of one transport in one synthetic round. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Transport } from '../../../lib/transports.ts';
 import { UsageError } from '../../../lib/errors.ts';
+import { SOCKETIO_PING_INTERVAL_MS } from '../../../lib/socketio.ts';
 import { SOCKETS_PER_CLIENT_PROCESS, type OptionsOf } from '../../../lib/options.ts';
 import type { IdlePoint, IdleSweep, RunHooks, RunResult } from '../../../lib/result.ts';
 import type { ServerProcess } from '../../../servers/spawn.ts';
@@ -90,6 +91,9 @@ export function keepAliveOf(transport: Transport, o: Pick<IdleOptions, 'heartbea
       return o.heartbeatMs > 0 ? `an empty ping every ${o.heartbeatMs} ms (2 bytes), answered by a masked pong (6 bytes)` : 'nothing (ping off)';
     case 'fetch-stream':
       return 'nothing: the NDJSON stream has no heartbeat (an idle proxy may cut it)';
+    case 'socketio':
+    case 'socketio-ws':
+      return `Engine.IO's own ping every ${SOCKETIO_PING_INTERVAL_MS} ms (a "2" packet, 3 bytes as a WebSocket frame) answered by "3" (7 bytes masked); the heartbeat setting does not apply`;
   }
 }
 
