@@ -74,6 +74,11 @@ export function overridesFrom(f: ScenarioFlags, cmd: Command): { overrides: Prof
     if (cmd.getOptionValueSource(attribute) !== 'cli') continue;
     const raw = f[attribute];
     if (spec.type === 'boolean') o[name] = raw === true;
+    else if (spec.type === 'enum') {
+      if (typeof raw !== 'string') continue;
+      if (!spec.values.includes(raw)) throw new UsageError(`${flag} must be one of: ${spec.values.join(', ')}; got "${raw}"`);
+      o[name] = raw;
+    }
     else if (spec.type === 'int' || spec.type === 'number') {
       if (typeof raw !== 'string') continue;
       if ('unit' in spec && spec.unit === 'ms') o[name] = parseDurationMs(flag, raw, spec.min, spec.max);

@@ -13,6 +13,7 @@ import type { ClientMessage, ClientProcessConfig, ClientReport, DriverMessage, P
 import type { Behaviour } from './scenarios/behaviour.ts';
 import { createBehaviour } from './scenarios/behaviours.ts';
 import { failWithOneLine } from '../lib/child-failure.ts';
+import { BrowserHost } from '../clients/browser/host.ts';
 
 const send = (msg: ClientMessage): void => {
   if (process.connected) process.send?.(msg, undefined, undefined, () => undefined);
@@ -65,6 +66,8 @@ let firstError: string | undefined;
 let config: ClientProcessConfig | undefined;
 /** The scenario behaviour (churn, chat, burst, stream, slow-consumer), when the config names one. */
 let behaviour: Behaviour | undefined;
+/** The headless Chromium the subscribers run in, when the config says so. */
+let browser: BrowserHost | undefined;
 const eld = new LoopDelay(CLIENT_PROBE_INTERVAL_MS);
 
 // ---- the per-second clock ----------------------------------------------------------------------------------
@@ -155,6 +158,10 @@ function closeWindow(): void {
 async function start(c: ClientProcessConfig): Promise<void> {
   config = c;
   behaviour = c.scenario ? createBehaviour(c.scenario, c.clientTotal) : undefined;
+  if (c.clientsIn === 'chromium') {
+    if (behaviour) throw new Error('a scenario behaviour cannot run in browser clients');
+    browser = await BrowserHost.launch();
+  }
   if (behaviour?.warmUp) await behaviour.warmUp(c.transport, clientOptions(c, 0, () => undefined));
   send({ type: 'ready' });
 }
@@ -188,7 +195,8 @@ async function add(c: ClientProcessConfig, count: number): Promise<void> {
       }),
       sink,
     };
-    clients.push(behaviour ? behaviour.client(c.transport, c.clientOffset + index, options) : createClient(c.transport, options));
+    if (browser) clients.push(await browser.client(c.transport, options));
+    else clients.push(behaviour ? behaviour.client(c.transport, c.clientOffset + index, options) : createClient(c.transport, options));
   }
   // Connect in bounded batches so the server's accept backlog is never overrun.
   let next = from;
@@ -256,7 +264,11 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
   if (clockTimer) clearTimeout(clockTimer);
   for (const t of windowTimers) clearTimeout(t);
   behaviour?.stop();
+  // The pages' clocks aligned again: how far they moved over the run.
+  await browser?.realign().catch(() => undefined);
   await Promise.all(clients.map((cl) => cl.close()));
+  const browserClock = browser?.clock();
+  await browser?.close();
   const first = (config?.after ?? 0) + 1;
   const report: ClientReport = {
     type: 'report',
@@ -279,6 +291,7 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     windowUs,
     windowLateUs,
     ...(behaviour ? { scenario: behaviour.report(lastSeq) } : {}),
+    ...(browserClock ? { browser: browserClock } : {}),
   };
   for (const s of sinks) {
     report.received += s.tracker.received;

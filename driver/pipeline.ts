@@ -34,6 +34,7 @@ import { judgeHealth } from './health.ts';
 import type { ProbeResult, WindowSpec } from './protocol.ts';
 import type { ProcessScenario } from './scenarios/behaviour.ts';
 import { planGenerator } from './sizing.ts';
+import { SUBSCRIBERS_PER_BROWSER } from '../clients/browser/host.ts';
 
 /** What a scenario body returns: the figures of its transport. */
 export type Figures = Omit<TransportResult, 'transport' | 'status' | 'wallMs'>;
@@ -177,7 +178,7 @@ export class TransportRun {
     const server = await this.spawn(p.retention === undefined ? {} : { retention: p.retention });
     const base = await server.stats({ gc: true });
     this.setPhase('connecting');
-    const processes = p.processes ?? planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes;
+    const processes = p.processes ?? (this.o.clientsIn === 'chromium' ? browserProcesses(this.o.clients) : planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes);
     const pool = await this.connect({ workers: processes, ...(p.scenario ? { scenario: p.scenario } : {}) });
     await this.waitForSubscribers();
     const connected = await server.stats({ gc: true });
@@ -224,6 +225,7 @@ export class TransportRun {
       longPollWaitMs: o.longPollWaitMs,
       wsCompression: o.wsCompression,
       keepAlive: o.keepAlive,
+      ...(o.clientsIn === undefined ? {} : { clientsIn: o.clientsIn }),
       ...extra,
     });
     this.pool = pool;
@@ -491,6 +493,7 @@ export class TransportRun {
       server,
       driver,
       invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),
+      ...(r.browser ? { browser: r.browser } : {}),
     };
   }
 
@@ -541,6 +544,11 @@ export class TransportRun {
       await this.server?.stop();
     }
   }
+}
+
+/** Client processes (each one Chromium) for `clients` browser subscribers: SUBSCRIBERS_PER_BROWSER each at most. */
+export function browserProcesses(clients: number): number {
+  return Math.max(1, Math.ceil(clients / SUBSCRIBERS_PER_BROWSER));
 }
 
 /** Whether a transport's clients hold a connection between events: pollers without keep-alive do not (no RSS per connection then). */

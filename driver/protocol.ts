@@ -1,4 +1,5 @@
 // Messages between the driver and its client processes.
+import type { BrowserClock } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import type { ProcessScenario, ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
@@ -20,6 +21,8 @@ export interface ClientProcessConfig {
   connectConcurrency: number;
   /** Polling clients keep their TCP connection alive across requests (default true). */
   keepAlive?: boolean;
+  /** Where the subscribers run: Node clients (default) or pages of a headless Chromium this process drives. */
+  clientsIn?: 'node' | 'chromium';
   /** What the subscribers do beyond subscribing (churn, chat, burst, stream, slow-consumer scenarios); absent: fan-out. */
   scenario?: ProcessScenario;
 }
@@ -112,6 +115,8 @@ export interface ClientReport {
   windowLateUs: number;
   /** What the scenario behaviour measured, when there is one. */
   scenario?: ScenarioReport;
+  /** Browser clients: how the pages' clocks were aligned with the host's. */
+  browser?: BrowserClock;
 }
 
 /** Client process -> driver. */

@@ -10,6 +10,12 @@ export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stre
 /** One scenario kind. */
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
 
+/** Where subscribers can run: rtbench's Node clients, or pages of a headless Chromium (clients/browser/). */
+export const CLIENTS_IN = ['node', 'chromium'] as const;
+
+/** Where the subscribers run. */
+export type ClientsIn = (typeof CLIENTS_IN)[number];
+
 /** The three profiles every scenario file defines. */
 export const PROFILES = ['smoke', 'ci', 'full'] as const;
 
@@ -51,6 +57,7 @@ export const FIELDS = {
   maxQueuedBytes: { type: 'int', min: 0, max: 1_073_741_824, default: 4_194_304, doc: 'bytes one streaming subscriber may have queued at the server before it is cut as a slow consumer (0: no bound)', flag: '--max-queued-bytes' },
   injectDelayMs: { type: 'int', min: 0, max: 60_000, default: 0, doc: 'test knob: the server delays every publish tick', flag: '--inject-delay-ms' },
   injectCpuUs: { type: 'int', min: 0, max: 1_000_000, default: 0, doc: 'test knob: the server burns CPU per event per subscriber', flag: '--inject-cpu-us' },
+  clientsIn: { type: 'enum', values: CLIENTS_IN, default: 'node', doc: "where the subscribers run: node (rtbench's Node clients) or chromium (the browser's own EventSource, WebSocket and fetch in headless Chromium)", flag: '--clients-in' },
   // churn
   eventsPerConnection: { type: 'int', min: 1, max: 1_000_000, default: 10, doc: 'events a connection receives before it reconnects (k)' },
   connectRate: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'most reconnections per second, all clients together' },
@@ -101,7 +108,7 @@ const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keep
 
 /** The options a profile of each kind may hold (anything else is an unknown field). */
 export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
-  fanout: FANOUT_FIELDS,
+  fanout: [...FANOUT_FIELDS, 'clientsIn'],
   churn: [...FANOUT_FIELDS, 'eventsPerConnection', 'connectRate', 'stormClients'],
   chat: ['clients', 'payloadBytes', 'warmupMs', ...TRANSPORT_KNOBS, 'messagesPerClient', 'sendRatePerClient'],
   burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, 'burstEvents', 'bursts', 'burstMs', 'quietMs'],
@@ -159,6 +166,8 @@ export interface FanoutOptions {
   injectDelayMs: number;
   /** Test knob: CPU the server burns per event per subscriber, µs (0 = off). */
   injectCpuUs: number;
+  /** Where the subscribers run (absent: node); chromium for the fan-out scenario only. */
+  clientsIn?: ClientsIn;
 }
 
 /** Knobs every scenario shares beyond the fan-out options; recorded in results. */
