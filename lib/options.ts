@@ -5,7 +5,7 @@ import { TRANSPORTS, type Transport } from './transports.ts';
 import { connectionsPerProcess } from './limits.ts';
 
 /** Every scenario kind, one runner each. */
-export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer'] as const;
+export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer', 'browser-limits'] as const;
 
 /** One scenario kind. */
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
@@ -91,6 +91,8 @@ export const FIELDS = {
   slowFraction: { type: 'number', min: 0, max: 1, default: 0.1, doc: 'share of the clients that read slowly from the first event until the window closes (rounded, at least one when above 0)', flag: '--slow-fraction' },
   slowReadBytesPerSec: { type: 'int', min: 0, max: 1_073_741_824, default: 0, doc: 'how fast the slow clients read, bytes/s (0: not at all)', flag: '--slow-read-rate' },
   retentionEvents: { type: 'int', min: 0, max: 10_000_000, default: 0, doc: 'events the server keeps for resumption (0: every event the run publishes)', flag: '--retention' },
+  // browser-limits
+  holdMs: { type: 'int', min: 100, max: 60_000, default: 2000, doc: "how long one page's subscriptions are left to connect before the first ones are closed" },
   // poll-ceiling
   connections: { type: 'int', min: 1, max: 10_000, default: 100, doc: 'concurrent connections autocannon opens' },
   pipelining: { type: 'int', min: 1, max: 100, default: 1, doc: 'requests in flight per connection' },
@@ -117,6 +119,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining'],
   'slow-consumer': [...FANOUT_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
+  'browser-limits': ['clients', 'payloadBytes', 'pollIntervalMs', 'holdMs'],
 };
 
 /** Transports a kind can run (poll-ceiling measures the polling endpoints only). */
@@ -130,6 +133,7 @@ export const KIND_TRANSPORTS: Record<ScenarioKind, readonly Transport[]> = {
   capacity: TRANSPORTS,
   'poll-ceiling': ['short-poll', 'long-poll'],
   'slow-consumer': TRANSPORTS,
+  'browser-limits': TRANSPORTS,
 };
 
 // ---- the typed options -------------------------------------------------------------------------------------
@@ -281,8 +285,18 @@ export interface SlowConsumerParams {
   retentionEvents: number;
 }
 
+/**
+ * browser-limits: one Chromium page opens `clients` subscriptions to one origin at once (HTTP/1.1), holds them
+ * `holdMs`, closes the first ones until six remain, then publishes a few events: which connected, which stalled.
+ */
+export interface BrowserLimitsParams {
+  kind: 'browser-limits';
+  /** How long the subscriptions are left to connect before the first ones are closed, ms. */
+  holdMs: number;
+}
+
 /** The kind-specific parameters, discriminated by `kind`. */
-export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams | SlowConsumerParams;
+export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams | SlowConsumerParams | BrowserLimitsParams;
 
 /** Everything one scenario run uses: the fan-out options, the shared knobs, and the kind's parameters (recorded in the result). */
 export type ScenarioOptions = FanoutOptions & Omit<CommonKnobs, 'kind'> & ScenarioParams;

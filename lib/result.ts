@@ -169,7 +169,7 @@ export interface BrowserLimitsFigures {
   limitApplies: boolean;
   /** How long every subscription was left to connect before the first ones were closed, ms. */
   holdMs: number;
-  /** Subscribers (held requests, streams, sockets) the server had at the end of the hold. */
+  /** Subscribers (held long polls, streams, sockets) the server had 70% into the hold. */
   serverSubscribers: number;
   /** Subscriptions connected during the hold, and those that stalled. */
   connected: number;

@@ -282,6 +282,7 @@ export function processesText(result: RunResult): string {
 /** One-line description of a run's settings ("200 clients per transport, 100 events/s, 256 B payload, ..."). */
 export function settingsLine(result: RunResult): string {
   const o = result.options;
+  if (o.kind === 'browser-limits') return `${formatCount(o.clients)} subscriptions from one Chromium page to one origin per transport, held ${formatSeconds(o.holdMs / 1000)}, ${formatBytes(o.payloadBytes)} payload, short-poll every ${formatCount(o.pollIntervalMs)} ms`;
   const pollCeiling = result.transports.some((t) => t.pollCeiling);
   const parts = pollCeiling
     ? [loadText(result), `poll interval ${formatCount(o.pollIntervalMs)} ms`]
@@ -293,6 +294,7 @@ export function settingsLine(result: RunResult): string {
         `short-poll every ${formatCount(o.pollIntervalMs)} ms`,
         processesText(result),
       ];
+  if (o.clientsIn === 'chromium') parts.push('clients in headless Chromium');
   if (o.wsCompression) parts.push('ws compression on');
   if (o.injectDelayMs > 0) parts.push(`injected delay ${formatCount(o.injectDelayMs)} ms`);
   if (o.injectCpuUs > 0) parts.push(`injected CPU ${formatCount(o.injectCpuUs)} µs/event/subscriber`);

@@ -104,10 +104,28 @@ class BrowserClient implements Client {
   }
 }
 
+/** A browser-limits subscription as its page sees it: time to subscribe (ms, null: not yet), a failure, the seqs received. */
+export interface LimitStatus {
+  id: number;
+  connectMs: number | null;
+  error: string | null;
+  seqs: number[];
+}
+
+/** A page of its own for the browser-limits scenario: opens subscriptions all at once and reports on them. */
+export interface LimitsPage {
+  /** Opens subscriptions 1..n of `transport` to `url` at once, in order (`o`: the page's subscribe options). */
+  openAll(transport: Transport, url: string, n: number, o: { pollIntervalMs: number; pollPhaseMs: number; longPollWaitMs: number; firstWaitMs?: number; after: number }): Promise<void>;
+  status(): Promise<LimitStatus[]>;
+  close(id: number): Promise<void>;
+}
+
 /** What the page script defines (clients/browser/page.ts). */
 interface PageApi {
   rtb: {
     subscribe(id: number, transport: string, url: string, o: object): Promise<number>;
+    openAll(transport: string, url: string, n: number, o: object): void;
+    status(): LimitStatus[];
     close(id: number): void;
     clock(url: string, count: number): Promise<[number, number, number][]>;
     timerResolution(): { stepMs: number; isolated: boolean };
@@ -168,6 +186,21 @@ export class BrowserHost {
     const client = new BrowserClient(transport, this, slot, this.clients.length, options);
     this.clients.push(client);
     return client;
+  }
+
+  /** Chromium's version. */
+  get version(): string {
+    return this.browser.version();
+  }
+
+  /** A new page for the browser-limits scenario. */
+  async limitsPage(): Promise<LimitsPage> {
+    const { page } = await this.openPage();
+    return {
+      openAll: (transport, url, n, o) => page.evaluate(([t, u, k, opts]) => (window as unknown as PageApi).rtb.openAll(t, u, k, opts), [transport, url, n, o] as const),
+      status: () => page.evaluate(() => (window as unknown as PageApi).rtb.status()),
+      close: (id) => page.evaluate((i) => (window as unknown as PageApi).rtb.close(i), id),
+    };
   }
 
   private async openPage(): Promise<PageSlot> {

@@ -24,6 +24,8 @@ function flush() {
 function deliver(id, m, now) {
   if (m.gap === true) return window.rtbNote(id, 'gap', '');
   if (m.cut === true) return window.rtbNote(id, 'error', 'the server cut the subscription: ' + m.reason);
+  const sub = subs.get(id);
+  if (sub.seqs !== undefined) return void sub.seqs.push(m.seq);
   batch.push(id, m.seq, m.ts, now);
   if (flushTimer === 0) flushTimer = setTimeout(flush, 5);
 }
@@ -117,8 +119,9 @@ const open = {
       if (!res.ok) throw new Error('GET /long-poll answered ' + res.status);
       pollAnswer(sub, text, now);
     };
-    // The first poll is answered at once (wait=0), as the Node client's: subscribed means the cursor is known.
-    await poll(0);
+    // The first poll is answered at once (wait=0), as the Node client's: subscribed means the cursor is known
+    // (browser-limits holds it firstWaitMs instead, to see when it reached the server).
+    await poll(o.firstWaitMs ?? 0);
     (async () => {
       for (;;) await poll(o.longPollWaitMs);
     })().catch((err) => fail(sub, String(err)));
@@ -139,6 +142,24 @@ window.rtb = {
     if (!sub || sub.closed) return;
     sub.closed = true;
     sub.stop();
+  },
+  /**
+   * browser-limits: opens subscriptions 1..n of transport to url all at once, in order, each recording the seqs it
+   * receives and how long it took to subscribe; status() reads them.
+   */
+  openAll(transport, url, n, o) {
+    for (let i = 1; i <= n; i++) {
+      const sub = { id: i, cursor: 0, closed: false, stop: () => undefined, seqs: [], connectMs: null, error: null };
+      subs.set(i, sub);
+      const t0 = performance.now();
+      open[transport](sub, url, o).then(
+        () => (sub.connectMs = performance.now() - t0),
+        (err) => (sub.error = String(err)),
+      );
+    }
+  },
+  status() {
+    return [...subs.values()].map((s) => ({ id: s.id, connectMs: s.connectMs, error: s.error, seqs: s.seqs }));
   },
   /** count exchanges with the host's clock over a WebSocket to url: [before, after, hostNowUs] each, ms of performance.now() for the first two. */
   clock(url, count) {

@@ -10,6 +10,7 @@ import { runIdle } from './idle/run.ts';
 import { runPollCeiling } from './poll-ceiling/run.ts';
 import { runSlowConsumer } from './slow-consumer/run.ts';
 import { runStream } from './stream/run.ts';
+import { runBrowserLimits } from './browser-limits/run.ts';
 import { checkMachineLimits } from '../preflight.ts';
 
 /** The runner of each scenario kind. */
@@ -23,6 +24,7 @@ export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: Run
   capacity: runCapacity,
   'poll-ceiling': runPollCeiling,
   'slow-consumer': runSlowConsumer,
+  'browser-limits': runBrowserLimits,
 };
 
 /**
