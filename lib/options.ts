@@ -346,6 +346,7 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   maxQueuedBytes: FIELDS.maxQueuedBytes.default,
   injectDelayMs: FIELDS.injectDelayMs.default,
   injectCpuUs: FIELDS.injectCpuUs.default,
+  clientsIn: FIELDS.clientsIn.default,
 };
 
 // ---- checking values ---------------------------------------------------------------------------------------
