@@ -130,6 +130,7 @@ function openWindow(w: WindowSpec): void {
     setTimeout(() => {
       windowCpuStart = process.cpuUsage();
       windowCpuStartUs = nowUs();
+      browser?.windowOpened();
     }, Math.max(0, (w.startUs - nowUs()) / 1000)),
   );
   if (w.endUs !== undefined) windowTimers.push(setTimeout(closeWindow, Math.max(0, (w.endUs - nowUs()) / 1000)));
@@ -143,7 +144,9 @@ function closeWindow(): void {
   if (windowCpuStart === undefined) {
     windowCpuStart = process.cpuUsage();
     windowCpuStartUs = now;
+    browser?.windowOpened();
   }
+  browser?.windowClosed();
   const cpu = process.cpuUsage(windowCpuStart);
   windowCpuUs = cpu.user + cpu.system;
   // The CPU's own span: a process stalled past the window's end measures its CPU until it gets to close it, so

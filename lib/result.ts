@@ -132,6 +132,9 @@ export interface BrowserClock {
   driftUs: number;
   /** Receive times that fell before their event's `ts` by no more than the uncertainty, taken as `ts` (latency 0). */
   clampedLatencies: number;
+  /** CPU of every Chromium process over the measured window, µs, and the span it was measured over, µs (absent: not measured, off Linux). The client process's own CPU is in `driver`. */
+  windowCpuUs?: number;
+  windowUs?: number;
 }
 
 /** One subscription of the browser-limits page, in the order the page opened them. */

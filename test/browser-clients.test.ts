@@ -92,6 +92,7 @@ describe('--clients-in chromium through the pipeline', () => {
     assert.ok(b, 'the browser clock alignment is in the result');
     assert.equal(b.pages, 1);
     assert.equal(b.uncertaintyUs, Math.round(b.bestRttUs / 2 + b.timerResolutionUs));
+    assert.ok((b.windowCpuUs ?? 0) > 0 && (b.windowUs ?? 0) > 0, "Chromium's CPU over the window was measured");
   });
 });
 

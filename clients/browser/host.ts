@@ -1,6 +1,7 @@
 // The browser clients' host side: one headless Chromium with its pages, a client per subscription behind the
 // Client contract (so a client process runs browser subscribers as it runs Node ones), and each page's clock
 // aligned with the host's.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
@@ -32,6 +33,46 @@ export interface PageClock {
   offsetUs: number;
   /** That shortest round trip, µs. */
   bestRttUs: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/**
+ * CPU (user + system) of every living descendant of `root`, µs, from /proc (Linux); undefined elsewhere. Chromium's
+ * browser, GPU, network and renderer processes are all descendants of the process that launched it.
+ */
+export function descendantsCpuUs(root = process.pid): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return undefined;
+  }
+  const parent = new Map<number, number>();
+  const ticks = new Map<number, number>();
+  for (const e of entries) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command (which may hold spaces, in parentheses): state ppid ... utime(14) stime(15).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    parent.set(Number(e), Number(f[1]));
+    ticks.set(Number(e), Number(f[11]) + Number(f[12]));
+  }
+  let total = 0;
+  for (const [pid, t] of ticks) {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) {
+      if (p === root) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return (total * 1e6) / USER_HZ;
 }
 
 /** The offset at the shortest round trip of `samples` ([before, after, hostNowUs], ms of performance.now() for the first two). */
@@ -140,6 +181,10 @@ export class BrowserHost {
   private drift = 0;
   /** Receive times moved up to their event's `ts` (within the alignment's uncertainty). */
   clamped = 0;
+  /** Chromium's CPU when the window opened, µs, and over the window once it closed. */
+  private windowCpuStartUs: number | undefined;
+  private windowCpu: { cpuUs: number; spanUs: number } | undefined;
+  private windowStartedUs = 0;
 
   private constructor(
     private readonly browser: Browser,
@@ -234,6 +279,18 @@ export class BrowserHost {
     }
   }
 
+  /** The measured window opens: Chromium's CPU from now on is the window's. */
+  windowOpened(): void {
+    this.windowCpuStartUs = descendantsCpuUs();
+    this.windowStartedUs = nowUs();
+  }
+
+  /** The measured window closed. */
+  windowClosed(): void {
+    const now = descendantsCpuUs();
+    if (this.windowCpuStartUs !== undefined && now !== undefined) this.windowCpu = { cpuUs: now - this.windowCpuStartUs, spanUs: nowUs() - this.windowStartedUs };
+  }
+
   /** How the pages' clocks were aligned (undefined before the first page). */
   clock(): BrowserClock | undefined {
     if (this.slots.length === 0) return undefined;
@@ -248,6 +305,7 @@ export class BrowserHost {
       uncertaintyUs: Math.round(bestRttUs / 2 + timerResolutionUs),
       driftUs: this.drift,
       clampedLatencies: this.clamped,
+      ...(this.windowCpu ? { windowCpuUs: Math.round(this.windowCpu.cpuUs), windowUs: this.windowCpu.spanUs } : {}),
     };
   }
 
