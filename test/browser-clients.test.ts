@@ -126,6 +126,17 @@ describe('browser-limits over HTTP/1.1', () => {
   });
 });
 
+describe('--clients-in on the command line', () => {
+  it('takes node or chromium, for fan-out scenarios only', async () => {
+    const bad = await runCli(['compare', '--clients-in', 'firefox', '--no-html', '-q', '--out', '/tmp']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, 'rtbench: --clients-in must be one of: node, chromium; got "firefox"\n');
+    const churn = await runCli(['compare', '--scenario', 'churn', '--clients-in', 'chromium', '--no-html', '-q', '--out', '/tmp']);
+    assert.equal(churn.code, 2);
+    assert.match(churn.stderr, /^rtbench: --clients-in does not apply to churn scenarios; their parameters are: /);
+  });
+});
+
 describe('a missing Chromium', () => {
   it('is one sentence naming the install command, before anything starts', async () => {
     const run = await runCli(['compare', '--clients-in', 'chromium', '--clients', '2', '-t', 'ws', '--no-html', '-q', '--out', '/tmp'], { RTBENCH_CHROMIUM: '/nonexistent/chromium' });
