@@ -94,6 +94,14 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'steadyP99', label: 'steady-state p99', better: 'lower', value: (t) => t.steadyState?.p99Us, format: formatUs, noise: p99Seconds, explain: "Median over the window's whole seconds of each second's p99: the tail of a typical second, without one bad second's stall." },
   { id: 'p999', label: 'latency p99.9', better: 'lower', value: (t) => t.latency?.p999Us, format: formatUs, explain: '1 in 1 000 is slower; shows stalls and GC pauses.' },
   { id: 'max', label: 'latency max', better: 'lower', value: (t) => t.latency?.maxUs, format: formatUs, noise: latencySeconds((p) => p.maxUs), explain: 'Worst single delivery.' },
+  {
+    id: 'browserClock',
+    label: 'browser clock ±',
+    better: null,
+    value: (t) => t.browser?.uncertaintyUs,
+    format: (v) => `±${formatUs(v)}`,
+    explain: "Browser clients (--clients-in chromium): every latency above is uncertain by this much, half the shortest round trip of the page clock's alignment with the host's plus performance.now()'s step.",
+  },
   { id: 'publisherP50', label: 'publisher lateness p50', better: null, value: (t) => publisherLateness(t)?.p50Us, format: formatUs, explain: "How late the server's publisher handed events to the transport after their due time; part of every latency above, so server-side delay shows here and transport delay does not." },
   { id: 'publisherP99', label: 'publisher lateness p99', better: null, value: (t) => publisherLateness(t)?.p99Us, format: formatUs, explain: "The publisher's lateness, slowest 1 in 100 events." },
   {
