@@ -331,6 +331,7 @@ function mergeBrowserClock(clocks: BrowserClock[]): BrowserClock {
     uncertaintyUs: worst('uncertaintyUs'),
     driftUs: worst('driftUs'),
     clampedLatencies: clocks.reduce((a, c) => a + c.clampedLatencies, 0),
+    eventSourceReconnects: clocks.reduce((a, c) => a + c.eventSourceReconnects, 0),
     ...(clocks.every((c) => c.windowCpuUs !== undefined && c.windowUs !== undefined)
       ? { windowCpuUs: clocks.reduce((a, c) => a + (c.windowCpuUs ?? 0), 0), windowUs: Math.max(...clocks.map((c) => c.windowUs ?? 0)) }
       : {}),

@@ -132,6 +132,8 @@ export interface BrowserClock {
   driftUs: number;
   /** Receive times that fell before their event's `ts` by no more than the uncertainty, taken as `ts` (latency 0). */
   clampedLatencies: number;
+  /** Times an EventSource lost its stream and reconnected by itself (with Last-Event-ID); duplicates and gaps are counted in `delivery`. */
+  eventSourceReconnects: number;
   /** CPU of every Chromium process over the measured window, µs, and the span it was measured over, µs (absent: not measured, off Linux). The client process's own CPU is in `driver`. */
   windowCpuUs?: number;
   windowUs?: number;

@@ -4,6 +4,8 @@
 // stalled over HTTP/1.1 and WebSocket not limited; a missing Chromium is one sentence before anything starts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { BrowserHost, alignClock } from '../clients/browser/host.ts';
 import type { Client } from '../clients/client.ts';
 import { DEFAULT_FANOUT, type OptionsOf } from '../lib/options.ts';
@@ -52,6 +54,34 @@ describe('browser subscribers (one shared Chromium)', () => {
       }
     });
   }
+
+  it('sse: EventSource reconnects by itself after its stream ends, resuming with Last-Event-ID', async () => {
+    // A server that ends each stream after two events; the browser comes back with the last id it saw.
+    const lastIds: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      const last = req.headers['last-event-id'] as string | undefined;
+      lastIds.push(last);
+      const from = Number(last ?? 0) + 1;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'access-control-allow-origin': '*' });
+      const frame = (seq: number): string => `id: ${seq}\ndata: ${JSON.stringify({ seq, ts: 0, data: '' })}\n\n`;
+      res.end(`retry: 20\n\n${frame(from)}${frame(from + 1)}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sink = new Collect();
+    const before = host.clock()?.eventSourceReconnects ?? 0;
+    const client = await host.client('sse', { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, after: 0, sink });
+    try {
+      await client.connect();
+      await until(() => sink.seqs.length >= 6, 'three streams of two events', 10_000, () => sink.seqs.join(','));
+      assert.deepEqual(sink.seqs.slice(0, 6), range(6));
+      assert.deepEqual(lastIds.slice(0, 3), [undefined, '2', '4']);
+      assert.ok((host.clock()?.eventSourceReconnects ?? 0) - before >= 2, 'the reconnections are counted');
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 
   it("measures the pages' timer and aligns their clocks", () => {
     const clock = host.clock();

@@ -131,6 +131,7 @@ class BrowserClient implements Client {
   /** A note from the page: a gap, a native reconnect (EventSource), or a failure. */
   note(kind: string, message: string): void {
     if (kind === 'gap') this.options.sink.gap();
+    else if (kind === 'reconnect') this.host.reconnects++;
     else if (kind === 'error' && !this.closed) this.options.onError?.(new Error(message));
   }
 
@@ -181,6 +182,8 @@ export class BrowserHost {
   private drift = 0;
   /** Receive times moved up to their event's `ts` (within the alignment's uncertainty). */
   clamped = 0;
+  /** Times an EventSource lost its stream and reconnected by itself. */
+  reconnects = 0;
   /** Chromium's CPU when the window opened, µs, and over the window once it closed. */
   private windowCpuStartUs: number | undefined;
   private windowCpu: { cpuUs: number; spanUs: number } | undefined;
@@ -305,6 +308,7 @@ export class BrowserHost {
       uncertaintyUs: Math.round(bestRttUs / 2 + timerResolutionUs),
       driftUs: this.drift,
       clampedLatencies: this.clamped,
+      eventSourceReconnects: this.reconnects,
       ...(this.windowCpu ? { windowCpuUs: Math.round(this.windowCpu.cpuUs), windowUs: this.windowCpu.spanUs } : {}),
     };
   }
