@@ -5,6 +5,7 @@ import { exitAccount, forkModule } from '../lib/children.ts';
 import { mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
 import { summarizeLoopDelay, type LoopDelaySummaryUs } from '../lib/loop-delay.ts';
 import type { Transport } from '../lib/transports.ts';
+import type { BrowserClock } from '../lib/result.ts';
 import type { ClientMessage, ClientProcessConfig, ClientReport, ClientTick, DriverMessage, ProbeResult, WindowSpec } from './protocol.ts';
 import type { ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
@@ -108,6 +109,7 @@ export class ClientPool {
           ...(this.o.ca === undefined ? {} : { ca: this.o.ca }),
           ...(this.o.http2 === true ? { http2: true } : {}),
           ...(this.o.scenario ? { scenario: this.o.scenario } : {}),
+          ...(this.o.clientsIn === undefined ? {} : { clientsIn: this.o.clientsIn }),
         };
         return this.request(child, { type: 'start', config }, (m) => {
           if (m.type === 'ready') return true;
@@ -178,6 +180,7 @@ export class ClientPool {
       reports.reduce((a, r) => a + r[key], 0);
     const firstError = reports.find((r) => r.firstError !== undefined)?.firstError;
     const scenarios = reports.flatMap((r) => (r.scenario ? [r.scenario] : []));
+    const browsers = reports.flatMap((r) => (r.browser ? [r.browser] : []));
     return {
       histogram: mergeEncodedToEncoded(reports.map((r) => r.histogram)),
       negativeLatencies: sum('negativeLatencies'),
@@ -203,6 +206,7 @@ export class ClientPool {
         eventLoopDelay: summarizeLoopDelay(mergeEncoded([r.eventLoopDelay])),
       })),
       ...(scenarios.length > 0 ? { scenario: mergeScenario(scenarios) } : {}),
+      ...(browsers.length > 0 ? { browser: mergeBrowserClock(browsers) } : {}),
     };
   }
 
@@ -313,6 +317,26 @@ function connected(transport: Transport): (m: ClientMessage) => true | undefined
     if (m.type === 'connected') return true;
     if (m.type === 'connect-failed') throw new Error(`${transport} clients could not connect: ${m.error}`);
     return undefined;
+  };
+}
+
+/** The browsers' clock alignment across processes: pages summed, every other figure the worst process's. */
+function mergeBrowserClock(clocks: BrowserClock[]): BrowserClock {
+  const worst = (key: 'timerResolutionUs' | 'bestRttUs' | 'uncertaintyUs' | 'driftUs'): number => Math.max(...clocks.map((c) => c[key]));
+  const [first] = clocks as [BrowserClock];
+  return {
+    version: first.version,
+    pages: clocks.reduce((a, c) => a + c.pages, 0),
+    timerResolutionUs: worst('timerResolutionUs'),
+    isolated: clocks.every((c) => c.isolated),
+    bestRttUs: worst('bestRttUs'),
+    uncertaintyUs: worst('uncertaintyUs'),
+    driftUs: worst('driftUs'),
+    clampedLatencies: clocks.reduce((a, c) => a + c.clampedLatencies, 0),
+    eventSourceReconnects: clocks.reduce((a, c) => a + c.eventSourceReconnects, 0),
+    ...(clocks.every((c) => c.windowCpuUs !== undefined && c.windowUs !== undefined)
+      ? { windowCpuUs: clocks.reduce((a, c) => a + (c.windowCpuUs ?? 0), 0), windowUs: Math.max(...clocks.map((c) => c.windowUs ?? 0)) }
+      : {}),
   };
 }
 

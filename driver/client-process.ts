@@ -14,6 +14,7 @@ import type { ClientMessage, ClientProcessConfig, ClientReport, DriverMessage, P
 import type { Behaviour } from './scenarios/behaviour.ts';
 import { createBehaviour } from './scenarios/behaviours.ts';
 import { failWithOneLine } from '../lib/child-failure.ts';
+import { BrowserHost } from '../clients/browser/host.ts';
 
 const send = (msg: ClientMessage): void => {
   if (process.connected) process.send?.(msg, undefined, undefined, () => undefined);
@@ -66,6 +67,8 @@ let firstError: string | undefined;
 let config: ClientProcessConfig | undefined;
 /** The scenario behaviour (churn, chat, burst, stream, slow-consumer), when the config names one. */
 let behaviour: Behaviour | undefined;
+/** The headless Chromium the subscribers run in, when the config says so. */
+let browser: BrowserHost | undefined;
 const eld = new LoopDelay(CLIENT_PROBE_INTERVAL_MS);
 
 // ---- the per-second clock ----------------------------------------------------------------------------------
@@ -128,6 +131,7 @@ function openWindow(w: WindowSpec): void {
     setTimeout(() => {
       windowCpuStart = process.cpuUsage();
       windowCpuStartUs = nowUs();
+      browser?.windowOpened();
     }, Math.max(0, (w.startUs - nowUs()) / 1000)),
   );
   if (w.endUs !== undefined) windowTimers.push(setTimeout(closeWindow, Math.max(0, (w.endUs - nowUs()) / 1000)));
@@ -141,7 +145,9 @@ function closeWindow(): void {
   if (windowCpuStart === undefined) {
     windowCpuStart = process.cpuUsage();
     windowCpuStartUs = now;
+    browser?.windowOpened();
   }
+  browser?.windowClosed();
   const cpu = process.cpuUsage(windowCpuStart);
   windowCpuUs = cpu.user + cpu.system;
   // The CPU's own span: a process stalled past the window's end measures its CPU until it gets to close it, so
@@ -156,6 +162,10 @@ function closeWindow(): void {
 async function start(c: ClientProcessConfig): Promise<void> {
   config = c;
   behaviour = c.scenario ? createBehaviour(c.scenario, c.clientTotal) : undefined;
+  if (c.clientsIn === 'chromium') {
+    if (behaviour) throw new Error('a scenario behaviour cannot run in browser clients');
+    browser = await BrowserHost.launch();
+  }
   if (behaviour?.warmUp) await behaviour.warmUp(c.transport, clientOptions(c, 0, () => undefined));
   send({ type: 'ready' });
 }
@@ -191,7 +201,8 @@ async function add(c: ClientProcessConfig, count: number): Promise<void> {
       }),
       sink,
     };
-    clients.push(behaviour ? behaviour.client(c.transport, c.clientOffset + index, options) : createClient(c.transport, options));
+    if (browser) clients.push(await browser.client(c.transport, options));
+    else clients.push(behaviour ? behaviour.client(c.transport, c.clientOffset + index, options) : createClient(c.transport, options));
   }
   // Connect in bounded batches so the server's accept backlog is never overrun.
   let next = from;
@@ -260,7 +271,11 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
   if (clockTimer) clearTimeout(clockTimer);
   for (const t of windowTimers) clearTimeout(t);
   behaviour?.stop();
+  // The pages' clocks aligned again: how far they moved over the run.
+  await browser?.realign().catch(() => undefined);
   await Promise.all(clients.map((cl) => cl.close()));
+  const browserClock = browser?.clock();
+  await browser?.close();
   const first = (config?.after ?? 0) + 1;
   const report: ClientReport = {
     type: 'report',
@@ -283,6 +298,7 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     windowUs,
     windowLateUs,
     ...(behaviour ? { scenario: behaviour.report(lastSeq) } : {}),
+    ...(browserClock ? { browser: browserClock } : {}),
   };
   for (const s of sinks) {
     report.received += s.tracker.received;

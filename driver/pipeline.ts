@@ -38,6 +38,7 @@ import { judgeHealth } from './health.ts';
 import type { ProbeResult, WindowSpec } from './protocol.ts';
 import type { ProcessScenario } from './scenarios/behaviour.ts';
 import { planGenerator } from './sizing.ts';
+import { SUBSCRIBERS_PER_BROWSER } from '../clients/browser/host.ts';
 
 /** What a scenario body returns: the figures of its transport. */
 export type Figures = Omit<TransportResult, 'transport' | 'status' | 'wallMs'>;
@@ -307,7 +308,7 @@ export class TransportRun {
     const server = await this.spawn({ ...(p.retention === undefined ? {} : { retention: p.retention }), ...p.spawn });
     const base = await server.stats({ gc: true });
     this.setPhase('connecting');
-    const processes = p.processes ?? planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes;
+    const processes = p.processes ?? (this.o.clientsIn === 'chromium' ? browserProcesses(this.o.clients) : planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes);
     const pool = await this.connect({ workers: processes, ...(p.scenario ? { scenario: p.scenario } : {}) });
     await this.waitForSubscribers();
     const connected = await server.stats({ gc: true });
@@ -355,6 +356,7 @@ export class TransportRun {
       wsCompression: o.wsCompression,
       keepAlive: o.keepAlive,
       ...(this.ca === undefined ? {} : { ca: this.ca, http2: o.http2 === true }),
+      ...(o.clientsIn === undefined ? {} : { clientsIn: o.clientsIn }),
       ...extra,
     });
     this.pool = pool;
@@ -635,6 +637,7 @@ export class TransportRun {
       server,
       driver,
       invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),
+      ...(r.browser ? { browser: r.browser } : {}),
     };
   }
 
@@ -732,6 +735,11 @@ function continuing(server: ServerProcess, before: StatsSnapshot): ServerProcess
       };
     },
   };
+}
+
+/** Client processes (each one Chromium) for `clients` browser subscribers: SUBSCRIBERS_PER_BROWSER each at most. */
+export function browserProcesses(clients: number): number {
+  return Math.max(1, Math.ceil(clients / SUBSCRIBERS_PER_BROWSER));
 }
 
 /** Whether a transport's clients hold a connection between events: pollers without keep-alive do not (no RSS per connection then). */

@@ -2,6 +2,8 @@
 // process of its transport (the limit is per process), and every client connection to that server's one address
 // takes a local ephemeral port. A run that cannot fit is refused with what fits and how to get more, instead of
 // a server dying of EMFILE halfway through.
+import { existsSync } from 'node:fs';
+import { CHROMIUM_PATH, chromiumMissing } from '../lib/chromium.ts';
 import { UsageError } from '../lib/errors.ts';
 import { FD_RESERVE, connectionsPerProcess, machineLimits, type MachineLimits } from '../lib/limits.ts';
 import type { ScenarioOptions } from '../lib/options.ts';
@@ -54,8 +56,9 @@ export function limitProblems(o: ScenarioOptions, limits: MachineLimits = machin
   return problems;
 }
 
-/** Refuses (UsageError, exit 2) a run of `o` that cannot fit this machine, before anything starts. */
+/** Refuses (UsageError, exit 2) a run of `o` that cannot fit this machine (or needs a Chromium it lacks), before anything starts. */
 export function checkMachineLimits(o: ScenarioOptions, limits: MachineLimits = machineLimits()): void {
+  if ((o.clientsIn === 'chromium' || o.kind === 'browser-limits') && !existsSync(CHROMIUM_PATH)) throw new UsageError(chromiumMissing());
   const problems = limitProblems(o, limits);
   if (problems.length > 0) throw new UsageError(`this machine cannot run it: ${problems.join('; also, ')}`);
   // The proxy of --via must be installed (one sentence naming the install command when it is not).

@@ -1,4 +1,5 @@
 // Messages between the driver and its client processes.
+import type { BrowserClock } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import type { ProcessScenario, ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
@@ -24,6 +25,8 @@ export interface ClientProcessConfig {
   ca?: string;
   /** The HTTP transports speak HTTP/2, one session per client. */
   http2?: boolean;
+  /** Where the subscribers run: Node clients (default) or pages of a headless Chromium this process drives. */
+  clientsIn?: 'node' | 'chromium';
   /** What the subscribers do beyond subscribing (churn, chat, burst, stream, slow-consumer scenarios); absent: fan-out. */
   scenario?: ProcessScenario;
 }
@@ -116,6 +119,8 @@ export interface ClientReport {
   windowLateUs: number;
   /** What the scenario behaviour measured, when there is one. */
   scenario?: ScenarioReport;
+  /** Browser clients: how the pages' clocks were aligned with the host's. */
+  browser?: BrowserClock;
 }
 
 /** Client process -> driver. */

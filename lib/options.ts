@@ -6,10 +6,16 @@ import { connectionsPerProcess } from './limits.ts';
 import { VIAS, type Via } from '../net/path.ts';
 
 /** Every scenario kind, one runner each. */
-export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer', 'faults'] as const;
+export const SCENARIO_KINDS = ['fanout', 'churn', 'chat', 'idle', 'burst', 'stream', 'capacity', 'poll-ceiling', 'slow-consumer', 'faults', 'browser-limits'] as const;
 
 /** One scenario kind. */
 export type ScenarioKind = (typeof SCENARIO_KINDS)[number];
+
+/** Where subscribers can run: rtbench's Node clients, or pages of a headless Chromium (clients/browser/). */
+export const CLIENTS_IN = ['node', 'chromium'] as const;
+
+/** Where the subscribers run. */
+export type ClientsIn = (typeof CLIENTS_IN)[number];
 
 /** The three profiles every scenario file defines. */
 export const PROFILES = ['smoke', 'ci', 'full'] as const;
@@ -79,6 +85,7 @@ export const FIELDS = {
   rttMs: { type: 'int', min: 0, max: 10_000, default: 0, doc: 'round trip the link adds (half each way)', flag: '--rtt', unit: 'ms' },
   jitterMs: { type: 'int', min: 0, max: 5_000, default: 0, doc: "up to this much more or less delay on each direction's chunks, never reordering bytes", flag: '--jitter', unit: 'ms' },
   bandwidthKbit: { type: 'int', min: 0, max: 100_000_000, default: 0, doc: 'bandwidth of the link each way, kbit/s (0: not limited; needs root for a network namespace)', flag: '--bandwidth', unit: 'kbit' },
+  clientsIn: { type: 'enum', values: CLIENTS_IN, default: 'node', doc: "where the subscribers run: node (rtbench's Node clients) or chromium (the browser's own EventSource, WebSocket and fetch in headless Chromium)", flag: '--clients-in' },
   // churn
   eventsPerConnection: { type: 'int', min: 1, max: 1_000_000, default: 10, doc: 'events a connection receives before it reconnects (k)' },
   connectRate: { type: 'number', min: 1, max: 1_000_000, default: 100, doc: 'most reconnections per second, all clients together' },
@@ -116,6 +123,8 @@ export const FIELDS = {
   fault: { type: 'enum', values: ['restart', 'reset'], default: 'restart', doc: 'the fault injected a third into the window: restart (the server stops and starts again on its port) or reset (a share of the connections reset at once)', flag: '--fault' },
   outageMs: { type: 'int', min: 0, max: 600_000, default: 1000, doc: 'restart: time from stopping the server until starting it again', flag: '--outage', unit: 'ms' },
   resetFraction: { type: 'number', min: 0, above: true, max: 1, default: 0.5, doc: 'reset: share of the open connections reset at once (at least one)', flag: '--reset-fraction' },
+  // browser-limits
+  holdMs: { type: 'int', min: 100, max: 60_000, default: 2000, doc: "how long one page's subscriptions are left to connect before the first ones are closed" },
   // poll-ceiling
   connections: { type: 'int', min: 1, max: 10_000, default: 100, doc: 'concurrent connections autocannon opens' },
   pipelining: { type: 'int', min: 1, max: 100, default: 1, doc: 'requests in flight per connection' },
@@ -137,7 +146,7 @@ const TRANSPORT_KNOBS = ['pollIntervalMs', 'longPollWaitMs', 'sseRetryMs', 'keep
 
 /** The options a profile of each kind may hold (anything else is an unknown field). */
 export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
-  fanout: [...FANOUT_FIELDS, ...PATH_FIELDS],
+  fanout: [...FANOUT_FIELDS, ...PATH_FIELDS, 'clientsIn'],
   churn: [...FANOUT_FIELDS, ...PATH_FIELDS, 'eventsPerConnection', 'connectRate', 'stormClients'],
   chat: ['clients', 'payloadBytes', 'warmupMs', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'messagesPerClient', 'sendRatePerClient'],
   burst: ['clients', 'payloadBytes', ...TRANSPORT_KNOBS, ...PATH_FIELDS, 'burstEvents', 'bursts', 'burstMs', 'quietMs'],
@@ -149,6 +158,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining', ...LINK_FIELDS],
   'slow-consumer': [...FANOUT_FIELDS, ...PATH_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
   faults: [...FANOUT_FIELDS, ...PATH_FIELDS, 'fault', 'outageMs', 'resetFraction', 'retentionEvents'],
+  'browser-limits': ['clients', 'payloadBytes', 'pollIntervalMs', 'holdMs'],
 };
 
 /** Transports a kind can run (poll-ceiling measures the polling endpoints only; see KIND_EXCLUSIONS). */
@@ -163,6 +173,7 @@ export const KIND_TRANSPORTS: Record<ScenarioKind, readonly Transport[]> = {
   'poll-ceiling': ['short-poll', 'long-poll'],
   'slow-consumer': PLAIN_TRANSPORTS,
   faults: PLAIN_TRANSPORTS,
+  'browser-limits': PLAIN_TRANSPORTS,
 };
 
 /** Why a kind does not run a transport, where that needs saying (added to the refusal). */
@@ -236,6 +247,8 @@ export interface FanoutOptions {
   jitterMs?: number;
   /** Bandwidth of the link each way, kbit/s (0: not limited). */
   bandwidthKbit?: number;
+  /** Where the subscribers run (absent: node); chromium for the fan-out scenario only. */
+  clientsIn?: ClientsIn;
 }
 
 /** Knobs every scenario shares beyond the fan-out options; recorded in results. */
@@ -370,7 +383,19 @@ export interface FaultsParams {
 }
 
 /** The kind-specific parameters, discriminated by `kind`. */
-export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams | SlowConsumerParams | FaultsParams;
+
+/**
+ * browser-limits: one Chromium page opens `clients` subscriptions to one origin at once (HTTP/1.1), holds them
+ * `holdMs`, closes the first ones until six remain, then publishes a few events: which connected, which stalled.
+ */
+export interface BrowserLimitsParams {
+  kind: 'browser-limits';
+  /** How long the subscriptions are left to connect before the first ones are closed, ms. */
+  holdMs: number;
+}
+
+/** The kind-specific parameters, discriminated by `kind`. */
+export type ScenarioParams = FanoutParams | ChurnParams | ChatParams | IdleParams | BurstParams | StreamParams | CapacityParams | PollCeilingParams | SlowConsumerParams | FaultsParams | BrowserLimitsParams;
 
 /** Everything one scenario run uses: the fan-out options, the shared knobs, and the kind's parameters (recorded in the result). */
 export type ScenarioOptions = FanoutOptions & Omit<CommonKnobs, 'kind'> & ScenarioParams;
@@ -427,6 +452,7 @@ export const DEFAULT_FANOUT: OptionsOf<'fanout'> = {
   rttMs: FIELDS.rttMs.default,
   jitterMs: FIELDS.jitterMs.default,
   bandwidthKbit: FIELDS.bandwidthKbit.default,
+  clientsIn: FIELDS.clientsIn.default,
 };
 
 // ---- checking values ---------------------------------------------------------------------------------------

@@ -113,6 +113,78 @@ export interface InstrumentFloor {
   clockOffsetUs?: number;
 }
 
+/**
+ * Browser clients (--clients-in chromium): how the pages' clocks (performance.now()) were aligned with the host's;
+ * every latency of the transport carries `uncertaintyUs`.
+ */
+export interface BrowserClock {
+  /** Chromium's version. */
+  version: string;
+  pages: number;
+  /** Smallest step of performance.now() measured in the pages, µs (Chromium coarsens it: 5 µs when cross-origin isolated, else 100 µs). */
+  timerResolutionUs: number;
+  /** Whether the pages were cross-origin isolated (the finer timer). */
+  isolated: boolean;
+  /** Shortest host-clock round trip of the worst-aligned page, µs. */
+  bestRttUs: number;
+  /** Uncertainty of a receive time on the host's clock: half the worst page's best round trip plus the timer resolution, µs. */
+  uncertaintyUs: number;
+  /** Largest change of a page's offset between the alignment before connecting and the one at the end, µs (clock drift plus alignment error). */
+  driftUs: number;
+  /** Receive times that fell before their event's `ts` by no more than the uncertainty, taken as `ts` (latency 0). */
+  clampedLatencies: number;
+  /** Times an EventSource lost its stream and reconnected by itself (with Last-Event-ID); duplicates and gaps are counted in `delivery`. */
+  eventSourceReconnects: number;
+  /** CPU of every Chromium process over the measured window, µs, and the span it was measured over, µs (absent: not measured, off Linux). The client process's own CPU is in `driver`. */
+  windowCpuUs?: number;
+  windowUs?: number;
+}
+
+/** One subscription of the browser-limits page, in the order the page opened them. */
+export interface LimitSubscription {
+  /** 1 for the first one opened. */
+  index: number;
+  /**
+   * From opening it until its request reached the server, ms: the SSE/WebSocket open event, the stream's
+   * response headers, the first short poll's answer; a long poll's first answer minus the time the server held it.
+   * Absent: it never got there while the scenario ran.
+   */
+  connectMs?: number;
+  /** It got no connection until earlier subscriptions let one go (connectMs is then its stall). */
+  stalled: boolean;
+  /** Closed at the end of the hold to let a connection go. */
+  released: boolean;
+  /** Events it received after the hold, and whether they were exactly 1..M in order. */
+  received: number;
+  inOrder: boolean;
+}
+
+/**
+ * Browser-limits: one page opens `subscriptions` subscriptions of one transport to one origin; after `holdMs` the
+ * first `released` are closed, then M events are published.
+ */
+export interface BrowserLimitsFigures {
+  /** The protocol between the browser and the server. */
+  protocol: 'http/1.1';
+  /** Chromium's version. */
+  browserVersion: string;
+  /** Subscriptions opened, all at once, from one page to one origin. */
+  subscriptions: number;
+  /** The per-origin connection limit of an HTTP/1.1 browser (6), and whether it applies to this transport (not to WebSocket). */
+  limit: number;
+  limitApplies: boolean;
+  /** How long every subscription was left to connect before the first ones were closed, ms. */
+  holdMs: number;
+  /** Subscribers (held long polls, streams, sockets) the server had 70% into the hold. */
+  serverSubscribers: number;
+  /** Subscriptions connected during the hold, and those that stalled. */
+  connected: number;
+  stalled: number;
+  /** Events published after the hold (every remaining subscription was to receive exactly 1..M). */
+  events: number;
+  perSubscription: LimitSubscription[];
+}
+
 /** Median over the window's whole seconds of each second's percentiles: the typical second. */
 export interface SteadyState {
   seconds: number;
@@ -276,6 +348,10 @@ export interface TransportResult {
   path?: PathRecord;
   /** Faults scenario: the fault injected and how the transport recovered from it. */
   faults?: FaultFigures;
+  /** Browser clients: the alignment of their clocks with the host's (absent: Node clients). */
+  browser?: BrowserClock;
+  /** Browser-limits scenario: which subscriptions of one page to one origin connected, which stalled and for how long. */
+  browserLimits?: BrowserLimitsFigures;
 }
 
 /**

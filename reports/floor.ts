@@ -40,5 +40,26 @@ export function floorText(result: RunResult): string | undefined {
   const offsets = floors.flatMap((f) => (f.clockOffsetUs === undefined ? [] : [Math.abs(f.clockOffsetUs)]));
   if (offsets.length > 0) parts.push(`clock offset within ±${formatUs(Math.max(...offsets))}`);
   const over = floors.length > 1 ? ` (lowest–highest of ${floors.length} transports)` : '';
-  return `Instrument floor in this run${over}: ${parts.join('; ')}. Differences smaller than these are below what rtbench resolves in this run.`;
+  const browser = browserClockText(result);
+  return `Instrument floor in this run${over}: ${parts.join('; ')}. Differences smaller than these are below what rtbench resolves in this run.${browser === undefined ? '' : ` ${browser}`}`;
+}
+
+/** How browser clients' clocks were aligned and how far their latencies can be trusted; undefined for Node clients. */
+export function browserClockText(result: RunResult): string | undefined {
+  const clocks = orderedTransports(result).flatMap((t) => (t.browser ? [t.browser] : []));
+  const [first] = clocks;
+  if (first === undefined) return undefined;
+  const isolated = clocks.every((c) => c.isolated) ? 'cross-origin isolated pages' : 'pages not cross-origin isolated';
+  const clamped = clocks.reduce((a, c) => a + c.clampedLatencies, 0);
+  const reconnects = clocks.reduce((a, c) => a + c.eventSourceReconnects, 0);
+  const cpu = clocks.flatMap((c) => (c.windowCpuUs !== undefined && c.windowUs ? [(c.windowCpuUs / c.windowUs) * 100] : []));
+  return (
+    `Browser clients: Chromium ${first.version}, ${isolated}, performance.now() in steps of ${rangeText(clocks.map((c) => c.timerResolutionUs), formatUs)}; ` +
+    `each page's clock was aligned with the host's at the shortest of 100 WebSocket round trips (${rangeText(clocks.map((c) => c.bestRttUs), formatUs)}), ` +
+    `so every latency is uncertain by ±${rangeText(clocks.map((c) => c.uncertaintyUs), formatUs)} (half that round trip plus the timer step); ` +
+    `a second alignment at the end moved the offsets by ${rangeText(clocks.map((c) => c.driftUs), formatUs)} at most` +
+    (clamped > 0 ? `; ${clamped} receive times fell before their event's ts within that uncertainty and count as 0 µs` : '') +
+    (reconnects > 0 ? `; EventSource reconnected by itself ${reconnects} times` : '') +
+    (cpu.length > 0 ? `; Chromium's processes used ${rangeText(cpu, (v) => `${formatSig(v, 2)}%`)} of a core over the window (not in the client CPU rows, which are the client process's own).` : '.')
+  );
 }

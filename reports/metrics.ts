@@ -95,6 +95,14 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'steadyP99', label: 'steady-state p99', better: 'lower', value: (t) => t.steadyState?.p99Us, format: formatUs, noise: p99Seconds, explain: "Median over the window's whole seconds of each second's p99: the tail of a typical second, without one bad second's stall." },
   { id: 'p999', label: 'latency p99.9', better: 'lower', value: (t) => t.latency?.p999Us, format: formatUs, explain: '1 in 1 000 is slower; shows stalls and GC pauses.' },
   { id: 'max', label: 'latency max', better: 'lower', value: (t) => t.latency?.maxUs, format: formatUs, noise: latencySeconds((p) => p.maxUs), explain: 'Worst single delivery.' },
+  {
+    id: 'browserClock',
+    label: 'browser clock ±',
+    better: null,
+    value: (t) => t.browser?.uncertaintyUs,
+    format: (v) => `±${formatUs(v)}`,
+    explain: "Browser clients (--clients-in chromium): every latency above is uncertain by this much, half the shortest round trip of the page clock's alignment with the host's plus performance.now()'s step.",
+  },
   { id: 'publisherP50', label: 'publisher lateness p50', better: null, value: (t) => publisherLateness(t)?.p50Us, format: formatUs, explain: "How late the server's publisher handed events to the transport after their due time; part of every latency above, so server-side delay shows here and transport delay does not." },
   { id: 'publisherP99', label: 'publisher lateness p99', better: null, value: (t) => publisherLateness(t)?.p99Us, format: formatUs, explain: "The publisher's lateness, slowest 1 in 100 events." },
   {
@@ -296,6 +304,7 @@ export function wireText(result: RunResult): string {
 /** One-line description of a run's settings ("200 clients per transport, 100 events/s, 256 B payload, ..."). */
 export function settingsLine(result: RunResult): string {
   const o = result.options;
+  if (o.kind === 'browser-limits') return `${formatCount(o.clients)} subscriptions from one Chromium page to one origin per transport, held ${formatSeconds(o.holdMs / 1000)}, ${formatBytes(o.payloadBytes)} payload, short-poll every ${formatCount(o.pollIntervalMs)} ms`;
   const pollCeiling = result.transports.some((t) => t.pollCeiling);
   const parts = pollCeiling
     ? [loadText(result), `poll interval ${formatCount(o.pollIntervalMs)} ms`]
@@ -309,6 +318,7 @@ export function settingsLine(result: RunResult): string {
       ];
   const wire = wireText(result);
   if (wire !== '') parts.push(wire);
+  if (o.clientsIn === 'chromium') parts.push('clients in headless Chromium');
   if (o.wsCompression) parts.push('ws compression on');
   if (o.injectDelayMs > 0) parts.push(`injected delay ${formatCount(o.injectDelayMs)} ms`);
   if (o.injectCpuUs > 0) parts.push(`injected CPU ${formatCount(o.injectCpuUs)} µs/event/subscriber`);

@@ -1,7 +1,7 @@
 // The per-scenario sections every report shows under its summary: reconnections (churn), chat round trip,
 // bursts, token streams, the polling ceiling and slow consumers. One table of row definitions, like metrics.ts, so
 // the terminal, Markdown and HTML reports agree on labels, units, directions, charts and findings.
-import type { FaultFigures, LatencySummaryUs, SlowConsumerFigures, TransportResult } from '../lib/result.ts';
+import type { BrowserLimitsFigures, FaultFigures, LatencySummaryUs, SlowConsumerFigures, TransportResult } from '../lib/result.ts';
 import type { ValueFormat } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatUs } from './format.ts';
 import { visibleMetrics, type Better, type MetricDef } from './metrics.ts';
@@ -22,7 +22,7 @@ export interface SectionChart {
 /** One scenario's section: shown when any transport carries its block. */
 export interface ScenarioSection {
   /** The block of TransportResult it reads ("connect", "roundTrip", ...). */
-  id: 'connect' | 'roundTrip' | 'burst' | 'stream' | 'pollCeiling' | 'slowConsumer' | 'faults';
+  id: 'connect' | 'roundTrip' | 'burst' | 'stream' | 'pollCeiling' | 'slowConsumer' | 'faults' | 'browserLimits';
   title: string;
   /** One sentence: what the section measures. */
   note: string;
@@ -171,6 +171,39 @@ export function faultsFindings(transports: readonly TransportResult[]): string[]
   if (fastest && slowest && timed.length > 1 && fastest !== slowest) {
     out.push(`Quickest to recover: ${fastest.transport} (${formatMs(fastest.faults?.recoverMs ?? 0)}); slowest: ${slowest.transport} (${formatMs(slowest.faults?.recoverMs ?? 0)}).`);
   }
+  return out;
+}
+
+const limits = (t: TransportResult): BrowserLimitsFigures | undefined => t.browserLimits;
+
+/** "#7 and #8", "#7, #8 and #9". */
+function indexes(ns: readonly number[]): string {
+  const s = ns.map((n) => `#${n}`);
+  return s.length <= 1 ? (s[0] ?? '') : `${s.slice(0, -1).join(', ')} and ${s[s.length - 1]}`;
+}
+
+/** What a browser-limits run shows: per transport, which subscriptions reached the server and which stalled how long. */
+export function browserLimitsFindings(transports: readonly TransportResult[]): string[] {
+  const ts = transports.filter((t) => t.browserLimits !== undefined && t.status === 'ok');
+  const first = ts[0]?.browserLimits;
+  if (!first) return [];
+  const out = [
+    `One Chromium ${first.browserVersion} page opened ${first.subscriptions} subscriptions at once to one origin over ${first.protocol === 'http/1.1' ? 'HTTP/1.1' : first.protocol}, where a browser holds at most ${first.limit} connections per origin; after ${formatMs(first.holdMs)} the first ones were closed until ${first.limit} remained.`,
+  ];
+  for (const t of ts) {
+    const b = limits(t) as BrowserLimitsFigures;
+    const stalled = b.perSubscription.filter((s) => s.stalled);
+    const ok = b.perSubscription.filter((s) => !s.released && s.inOrder).length;
+    const delivered = `every remaining subscription${ok === b.perSubscription.filter((s) => !s.released).length ? '' : ' but ' + (b.perSubscription.filter((s) => !s.released).length - ok)} then received exactly events 1..${b.events} in order`;
+    if (stalled.length === 0) {
+      const why = b.limitApplies ? 'its requests are brief, so the limit only queues one behind another for the length of a request' : 'WebSocket is not subject to the per-origin limit of HTTP connections (each socket is its own connection)';
+      out.push(`${t.transport}: all ${b.subscriptions} reached the server (the server held ${b.serverSubscribers}): ${why}; ${delivered}.`);
+    } else {
+      const waits = stalled.map((s) => (s.connectMs === undefined ? 'never' : formatMs(s.connectMs)));
+      out.push(`${t.transport}: ${b.connected} reached the server at once (the server held ${b.serverSubscribers}); ${indexes(stalled.map((s) => s.index))} stalled, waiting ${waits.join(', ')} for a connection until earlier ones let one go; ${delivered}.`);
+    }
+  }
+  out.push('Over HTTP/2 (one connection carrying every subscription, no per-origin limit to speak of): not measured yet; the reference servers do not speak HTTP/2 in this version.');
   return out;
 }
 
@@ -343,6 +376,30 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
       { id: 'fault-storm', title: 'Reconnect storm: peak per 100 ms', note: 'Most connections (solid) and requests (pale) the server accepted in one 100 ms after the recovery point.', rows: ['stormConnections', 'stormRequests'], format: 'count' },
     ],
     findings: faultsFindings,
+  },
+  {
+    id: 'browserLimits',
+    title: 'Browser connection limits',
+    note:
+      'One headless Chromium page opens more subscriptions than an HTTP/1.1 browser’s six connections per origin, all at once and all to one origin; after the hold the first ones are closed until six remain, then a few events are published. ' +
+      'A subscription reached the server when its EventSource or WebSocket opened, its stream’s headers arrived or its first poll was answered (a long poll’s, less the time the server held it); it stalled when that took half the hold or more. ' +
+      'WebSocket is not subject to the limit.',
+    has: (t) => t.browserLimits !== undefined,
+    rows: [
+      row('limitOpened', 'subscriptions opened', null, (t) => limits(t)?.subscriptions, formatCount, 'Subscriptions the page opened at once to one origin.', { noise: 'exact' }),
+      row('limitServer', 'held at the server', null, (t) => limits(t)?.serverSubscribers, formatCount, 'Streams, sockets or held long polls the server had 70% into the hold (short polls hold nothing).', { noise: 'exact' }),
+      row('limitConnected', 'reached the server at once', 'higher', (t) => limits(t)?.connected, formatCount, 'Subscriptions that reached the server within half the hold.', { noise: 'exact' }),
+      row('limitStalled', 'stalled', 'lower', (t) => limits(t)?.stalled, formatCount, 'Subscriptions that waited for a connection until earlier ones were closed.', { noise: 'exact' }),
+      row('limitLongest', 'longest stall', 'lower', (t) => {
+        const b = limits(t);
+        if (!b) return undefined;
+        const waits = b.perSubscription.filter((s) => s.stalled).map((s) => s.connectMs ?? Infinity);
+        return waits.length === 0 ? 0 : Math.max(...waits) * 1000;
+      }, (v) => (Number.isFinite(v) ? formatUs(v) : 'never connected'), 'How long the longest-waiting subscription took to reach the server.'),
+      row('limitInOrder', 'got exactly 1..M in order', 'higher', (t) => limits(t)?.perSubscription.filter((s) => !s.released && s.inOrder).length, formatCount, 'Remaining subscriptions that received exactly the events published after the hold, once each and in order.', { noise: 'exact' }),
+    ],
+    charts: [],
+    findings: browserLimitsFindings,
   },
 ];
 

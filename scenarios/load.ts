@@ -97,6 +97,9 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
   if (o.http2 && !o.keepAlive && KIND_FIELDS[o.kind].includes('keepAlive')) {
     throw new UsageError('--http2 cannot be combined with --no-keep-alive: HTTP/2 has no "connection: close" for a poll to ask for; drop one of them');
   }
+  if (o.tls && (o as { clientsIn?: string }).clientsIn === 'chromium') {
+    throw new UsageError('--clients-in chromium cannot be combined with --tls or --http2 yet: the pages do not trust the run\'s certificate; drop one of them');
+  }
   const via = (o as { via?: string }).via;
   if (o.tls && via !== undefined && via !== 'direct') {
     throw new UsageError(`--via ${via} cannot be combined with --tls or --http2 yet: the generated proxy configs speak plain HTTP to the server; drop one of them`);

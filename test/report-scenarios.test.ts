@@ -1,5 +1,5 @@
-// Scenario sections (churn, chat, burst, stream, poll-ceiling, slow-consumer), the capacity header, and RSS per
-// connection "not measured" in every view. Fixtures result-{churn,chat,burst,stream,poll-ceiling,slow-consumer}.json
+// Scenario sections (churn, chat, burst, stream, poll-ceiling, slow-consumer, browser-limits), the capacity header, and RSS per
+// connection "not measured" in every view. Fixtures result-{churn,chat,burst,stream,poll-ceiling,slow-consumer,browser-limits}.json
 // are real smoke runs (see the header of test/fixtures/make-fixture.ts); their values are what that run measured.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -265,4 +265,21 @@ test('before/after of two churn runs compares the scenario rows too', () => {
   // no per-second series for connect times: the change, bare
   assert.ok(md.includes('| connect time p99 | 4.55 ms | 23.9 ms | 4.68 ms → 2.34 ms (-50.0%) | 8.13 ms | 9.05 ms |'));
   assert.ok(md.includes('| RSS per connection | – (< 1 000 clients) | – (< 1 000 clients) |'));
+});
+
+test('browser-limits (real smoke run): which subscriptions stalled behind the six per origin, WebSocket unlimited, HTTP/2 not measured', () => {
+  const bl = fixture('result-browser-limits.json');
+  const lines = renderTerminal(bl).split('\n');
+  assert.equal(lines[2], '8 subscriptions from one Chromium page to one origin per transport, held 1.00 s, 16 B payload, short-poll every 200 ms');
+  const md = renderMarkdown([bl]);
+  assert.ok(md.includes('### Browser connection limits\n\nOne headless Chromium page opens more subscriptions'), 'the Markdown section and its note');
+  assert.ok(md.includes('| held at the server | 0 | 6 | 8 | 6 | 6 |'), 'the server held six streams or polls, and every WebSocket');
+  assert.ok(md.includes('| stalled | **0** | 2 | **0** | 2 | 2 |'), 'the stalled row');
+  assert.ok(md.includes('| got exactly 1..M in order | 6 | 6 | 6 | 6 | 6 |'), 'the delivery row');
+  assert.ok(md.includes('sse: 6 reached the server at once (the server held 6); #7 and #8 stalled, waiting 972 ms, 990 ms for a connection until earlier ones let one go'), 'the SSE finding');
+  assert.ok(md.includes('ws: all 8 reached the server (the server held 8): WebSocket is not subject to the per-origin limit of HTTP connections'), 'the WebSocket finding');
+  assert.ok(md.includes('Over HTTP/2 (one connection carrying every subscription, no per-origin limit to speak of): not measured yet'), 'HTTP/2 said to be unmeasured');
+  const html = renderHtml([bl], { generatedAt: 'x' });
+  assert.ok(html.includes('<h2 id="r0-section-browserLimits">Browser connection limits</h2>'), 'the HTML section');
+  assert.equal(htmlRow(html, 'limitStalled'), '<td>stalled</td><td class="best">0</td><td>2</td><td class="best">0</td><td>2</td><td>2</td>');
 });

@@ -12,7 +12,7 @@ import { RUNNERS } from '../driver/scenarios/index.ts';
 import { runCli, rtbenchChildren } from './helpers/cli.ts';
 
 const FANOUT_FIELDS = 'clients, rate, payloadBytes, warmupMs, warmupMaxMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, tls, http2, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via';
-const KINDS = 'fanout, churn, chat, idle, burst, stream, capacity, poll-ceiling, slow-consumer, faults';
+const KINDS = 'fanout, churn, chat, idle, burst, stream, capacity, poll-ceiling, slow-consumer, faults, browser-limits';
 
 /** A valid file of `kind` whose smoke profile is `smoke` (ci and full empty: all defaults). */
 function file(kind: string, smoke: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -21,7 +21,7 @@ function file(kind: string, smoke: Record<string, unknown> = {}, extra: Record<s
 
 describe('the built-in scenarios', () => {
   it('has one valid file per kind, each with smoke, ci and full profiles that resolve', () => {
-    assert.deepEqual(builtinScenarios(), ['fanout', 'burst', 'capacity', 'chat', 'churn', 'faults', 'idle', 'poll-ceiling', 'slow-consumer', 'stream']);
+    assert.deepEqual(builtinScenarios(), ['fanout', 'browser-limits', 'burst', 'capacity', 'chat', 'churn', 'faults', 'idle', 'poll-ceiling', 'slow-consumer', 'stream']);
     for (const name of builtinScenarios()) {
       const f = loadBuiltin(name);
       assert.equal(f.name, name);

@@ -11,6 +11,7 @@ import { runIdle } from './idle/run.ts';
 import { runPollCeiling } from './poll-ceiling/run.ts';
 import { runSlowConsumer } from './slow-consumer/run.ts';
 import { runStream } from './stream/run.ts';
+import { runBrowserLimits } from './browser-limits/run.ts';
 import { checkMachineLimits } from '../preflight.ts';
 
 /** The runner of each scenario kind. */
@@ -25,6 +26,7 @@ export const RUNNERS: { [K in ScenarioKind]: (options: OptionsOf<K>, hooks?: Run
   'poll-ceiling': runPollCeiling,
   'slow-consumer': runSlowConsumer,
   faults: runFaults,
+  'browser-limits': runBrowserLimits,
 };
 
 /**
