@@ -1,7 +1,6 @@
 // Child-process entry of one reference server: `node [--import tsx] servers/host.{ts,js} '<ServerOptions JSON>'`.
 // Reports readiness over IPC (or prints the URL without IPC) and exits when its parent goes away.
 import { startServer } from './server.ts';
-import { startPublisher, type Publisher } from './publisher.ts';
 import type { ServerOptions } from './options.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
 import { CHILD_FAILURE_PREFIX, failWithOneLine, oneSentence } from '../lib/child-failure.ts';
@@ -12,6 +11,9 @@ const send = (msg: ServerReply): void => {
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number };
+  // The control token comes in the environment, not on the command line where `ps` shows it to every user.
+  const token = process.env.RTBENCH_CONTROL_TOKEN;
+  if (token !== undefined && token !== '') options.controlToken = token;
   failWithOneLine(`${options.transport} server`);
   // Ctrl-C (and a closed terminal's SIGHUP) reaches the whole process group; the parent decides when servers stop.
   if (process.send) {
@@ -19,12 +21,12 @@ async function main(): Promise<void> {
     process.on('SIGHUP', () => {});
   }
   const server = await startServer(options);
-  let publisher: Publisher | undefined;
+  const control = server.control;
   if (options.publishRate && options.publishRate > 0) {
-    publisher = startPublisher(server.hub, { rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 }, server.stats.publisher, server.scheduler);
+    void control.start({ rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 });
   }
   const shutdown = (): void => {
-    publisher?.stop();
+    control.stop();
     void server.close().finally(() => process.exit(0));
     setTimeout(() => process.exit(0), 2000).unref();
   };
@@ -33,24 +35,19 @@ async function main(): Promise<void> {
 
   process.on('message', (msg: ServerRequest) => {
     switch (msg.type) {
-      case 'publish': {
-        publisher?.stop();
-        const p = startPublisher(server.hub, msg.plan, server.stats.publisher, server.scheduler);
-        publisher = p;
-        void p.done.then((lastSeq) => send({ type: 'published', id: msg.id, lastSeq, lastDueUs: p.lastDueUs }));
+      case 'publish':
+        void control.start(msg.plan).then((done) => send({ type: 'published', id: msg.id, ...done }));
         break;
-      }
       case 'stop-at':
-        publisher?.stopAt(msg.endUs);
+        control.stopAt(msg.endUs);
         send({ type: 'ok', id: msg.id });
         break;
       case 'window':
-        server.stats.publisher.setWindow(msg.startUs, msg.endUs);
+        control.window(msg.startUs, msg.endUs);
         send({ type: 'ok', id: msg.id });
         break;
       case 'stop-publisher':
-        publisher?.stop();
-        send({ type: 'published', id: msg.id, lastSeq: server.hub.publishedSeq, lastDueUs: publisher?.lastDueUs ?? 0 });
+        send({ type: 'published', id: msg.id, ...control.stop() });
         break;
       case 'stats':
         if (msg.gc && typeof globalThis.gc === 'function') globalThis.gc();

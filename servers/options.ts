@@ -55,6 +55,11 @@ export interface ServerOptions {
    * `connectionsRefused` (0: the process's open-file limit less what it keeps for itself, lib/limits.ts).
    */
   maxConnections: number;
+  /**
+   * Bearer token the control endpoints (/publish, /stats, /publisher, /window) require ('' : none). `rtbench serve`
+   * sets a random one when it listens beyond loopback.
+   */
+  controlToken: string;
   /** Test knob: hold each publish tick this long, ms. */
   injectDelayMs: number;
   /** Test knob: burn this much CPU per event per subscriber, µs. */
@@ -80,6 +85,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   maxQueuedBytes: DEFAULT_MAX_QUEUED_BYTES,
   maxConnections: 0,
+  controlToken: '',
   injectDelayMs: 0,
   injectCpuUs: 0,
 };

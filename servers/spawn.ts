@@ -37,7 +37,10 @@ export type SpawnOptions = Partial<ServerOptions> & Pick<ServerOptions, 'transpo
 
 /** Starts a reference server process and resolves once it listens. */
 export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Promise<ServerProcess> {
-  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(options)], ['--expose-gc']);
+  const { controlToken, ...rest } = options;
+  // The token goes in the environment, not on the command line where `ps` shows it to every user.
+  const env = controlToken === undefined || controlToken === '' ? {} : { env: { ...process.env, RTBENCH_CONTROL_TOKEN: controlToken } };
+  const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(rest)], ['--expose-gc'], env);
   // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>((resolve) =>
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
@@ -54,7 +57,7 @@ export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Pro
       if (msg.type === 'ready') {
         clearTimeout(timer);
         child.off('message', onMessage);
-        resolve(wrap(child, options.transport, msg.port, exited));
+        resolve(wrap(child, options.transport, msg.port, exited, options.host));
       } else if (msg.type === 'failed') {
         clearTimeout(timer);
         reject(new Error(`${options.transport} server failed to start: ${msg.error}`));
@@ -71,7 +74,7 @@ export function spawnServer(options: SpawnOptions, startTimeoutMs = 20_000): Pro
 /** Omit distributed over a union. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-function wrap(child: ChildProcess, transport: Transport, port: number, exited: ServerProcess['exited']): ServerProcess {
+function wrap(child: ChildProcess, transport: Transport, port: number, exited: ServerProcess['exited'], host = '127.0.0.1'): ServerProcess {
   let nextId = 1;
   const pending = new Map<number, { resolve: (msg: ServerReply) => void; reject: (err: Error) => void }>();
   child.on('message', (msg: ServerReply) => {
@@ -101,7 +104,7 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
     transport,
     port,
     pid: child.pid ?? 0,
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${urlHost(host)}:${port}`,
     exited,
     async publish(plan) {
       const reply = await request({ type: 'publish', plan });
@@ -134,4 +137,11 @@ function wrap(child: ChildProcess, transport: Transport, port: number, exited: S
       clearTimeout(timer);
     },
   };
+}
+
+/** The host part of a URL reaching a server that listens on `host`: a wildcard address is reached on loopback, IPv6 goes in brackets. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

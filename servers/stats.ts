@@ -65,6 +65,8 @@ export class ServerStats {
   private closedBytesWritten = 0;
   private closedBytesRead = 0;
   private readonly open = new Set<Socket>();
+  /** Sockets that carried a control request (rtbench's own /stats, /publisher, ... traffic): counted nowhere. */
+  private readonly control = new WeakSet<Socket>();
   private lastMemory = process.memoryUsage();
   private peakRss = this.lastMemory.rss;
   private readonly eld = new LoopDelay();
@@ -102,12 +104,23 @@ export class ServerStats {
       this.accepted++;
       this.open.add(socket);
       socket.once('close', () => {
+        if (this.control.has(socket)) return;
         this.closed++;
         this.closedBytesWritten += socket.bytesWritten;
         this.closedBytesRead += socket.bytesRead;
         this.open.delete(socket);
       });
     });
+  }
+
+  /**
+   * Leaves `socket` out of every count (connections, bytes) from its accept on: it carries rtbench's control
+   * requests, which are not the transport's traffic.
+   */
+  controlSocket(socket: Socket): void {
+    if (this.control.has(socket) || !this.open.delete(socket)) return;
+    this.control.add(socket);
+    this.accepted--;
   }
 
   /** A snapshot; `reset` then restarts the peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded lateness histogram. */
