@@ -145,10 +145,17 @@ export class TransportRun {
     return this.sleep((atUs - nowUs()) / 1000);
   }
 
-  /** Spawns the transport's server with the scenario's knobs; a later exit of it stops the run. */
+  /** The seq the clients start after: what the server had published before the run (0 for a fresh server). */
+  afterSeq = 0;
+
+  /**
+   * Spawns the transport's server with the scenario's knobs, or takes the one the hooks give (a remote target or
+   * the user's own server, already running); a later exit of it stops the run.
+   */
   async spawn(extra: Partial<SpawnOptions> = {}): Promise<ServerProcess> {
     const o = this.o;
-    const server = await spawnServer({
+    const given = this.hooks.servers;
+    const server = given ? await this.guard(given(this.transport)) : await spawnServer({
       transport: this.transport,
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,
@@ -176,6 +183,7 @@ export class TransportRun {
   async setUp(p: { deliveriesPerSec: number; retention?: number; scenario?: ProcessScenario; processes?: number }): Promise<Prepared> {
     const server = await this.spawn(p.retention === undefined ? {} : { retention: p.retention });
     const base = await server.stats({ gc: true });
+    this.afterSeq = base.lastSeq;
     this.setPhase('connecting');
     const processes = p.processes ?? planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes;
     const pool = await this.connect({ workers: processes, ...(p.scenario ? { scenario: p.scenario } : {}) });
@@ -219,7 +227,7 @@ export class TransportRun {
       baseUrl: this.srv.url,
       clients: o.clients,
       workers: o.workers,
-      after: 0,
+      after: this.afterSeq,
       pollIntervalMs: o.pollIntervalMs,
       longPollWaitMs: o.longPollWaitMs,
       wsCompression: o.wsCompression,
@@ -247,7 +255,7 @@ export class TransportRun {
   /** Adds the server's CPU since the previous second to `point` (once its snapshot arrives; a failed read leaves it out). */
   private sampleServerCpu(point: TimelinePoint): void {
     const server = this.server;
-    if (!server) return;
+    if (!server || server.notMeasured !== undefined) return;
     server.stats().then(
       (st) => {
         const cpu = st.cpuUserUs + st.cpuSystemUs - st.publisher.spinTotalUs;
@@ -270,6 +278,8 @@ export class TransportRun {
     const polling = transport === 'short-poll' || transport === 'long-poll';
     // Pollers without keep-alive hold no connection between requests: their connect() (a first poll answered) is all there is.
     if (polling && !this.o.keepAlive) return;
+    // A server without rtbench's /stats cannot count them: every client's connect() is all there is.
+    if (this.srv.notMeasured !== undefined) return;
     const deadline = Date.now() + 10_000 + clients * 2;
     for (;;) {
       const s = await this.guard(this.srv.stats());
@@ -468,6 +478,21 @@ export class TransportRun {
     };
     if (server.rssPerConnectionBytes === undefined) delete server.rssPerConnectionBytes;
     const l = w.to.publisher.latenessUs;
+    const notMeasured = this.server?.notMeasured;
+    if (notMeasured !== undefined) {
+      // A server without rtbench's /stats and publisher: its own figures are not measured, not zero.
+      return {
+        latency,
+        histogram: r.histogram,
+        steadyState: this.steadyState(),
+        timeline: this.markedTimeline(),
+        ...(x.warmup ? { warmup: x.warmup } : {}),
+        notMeasured: [...notMeasured],
+        delivery,
+        driver,
+        invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),
+      };
+    }
     return {
       latency,
       histogram: r.histogram,

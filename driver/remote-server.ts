@@ -108,6 +108,17 @@ export async function connectRemote(o: RemoteOptions): Promise<RemoteServer> {
   const measuresServer = probe.status === 200 && isSnapshot(probe.body);
   const planControl = measuresServer && (await ask('GET', '/publisher').catch(unreachable)).status === 200;
   const driven = planControl ? undefined : new DriverPublisher(ask);
+  // A publisher already running (`rtbench serve --rate`) would mix its events into the run's.
+  if (planControl) await ask('POST', '/publisher/stop').catch(unreachable);
+  // Without /stats the seq the server is at is learnt from one event published now (the clients start after it).
+  if (driven) await driven.publishOne().catch((err: unknown) => {
+    void pool.close();
+    throw new RtbenchError('ESERVER', `the ${o.transport} server at ${url.origin} did not take POST /publish: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  const notMeasured = [
+    ...(measuresServer ? [] : [`server CPU, memory, event-loop delay, connections and bytes on the wire: the server at ${url.origin} has no rtbench /stats`]),
+    ...(planControl ? [] : ['publisher lateness: rtbench published each event with POST /publish, and the server stamped it when the request arrived']),
+  ];
   let stopped = false;
   const exited = o.exited ?? new Promise<never>(() => undefined);
 
@@ -135,6 +146,7 @@ export async function connectRemote(o: RemoteOptions): Promise<RemoteServer> {
     clock,
     planControl,
     measuresServer,
+    ...(notMeasured.length > 0 ? { notMeasured } : {}),
     exited,
     async publish(plan) {
       return (await publishUntilStopped(plan)).lastSeq;
@@ -222,6 +234,15 @@ class DriverPublisher {
   private wake: (() => void) | undefined;
 
   constructor(private readonly ask: Ask) {}
+
+  /** Publishes one empty event now; its seq is where the server is. */
+  async publishOne(): Promise<void> {
+    const res = await this.ask('POST', '/publish', { data: '' });
+    if (res.status !== 200) throw new Error(`it answered ${res.status}: ${res.body.slice(0, 200)}`);
+    const seq = (JSON.parse(res.body) as { seq?: unknown }).seq;
+    if (typeof seq !== 'number' || !Number.isInteger(seq)) throw new Error(`it answered ${res.body.slice(0, 200)} without an integer "seq"`);
+    this.lastSeq = seq;
+  }
 
   async run(plan: PublishPlan): Promise<{ lastSeq: number; lastDueUs: number }> {
     this.halted = false;

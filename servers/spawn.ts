@@ -30,6 +30,8 @@ export interface ServerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>;
   /** Stops the process (SIGTERM, then SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
+  /** What this server cannot tell about itself, one sentence each (a server rtbench did not write; absent: everything is measured). */
+  readonly notMeasured?: readonly string[];
 }
 
 /** Options of a spawned server: ServerOptions plus an optional continuous publisher (for `rtbench serve`). */
