@@ -17,3 +17,12 @@ export const TRANSPORT_LABELS: Record<Transport, string> = {
 export function isTransport(name: string): name is Transport {
   return (TRANSPORTS as readonly string[]).includes(name);
 }
+
+/** The endpoint path of each transport (docs/protocol.md): the same on every server, rtbench's or the user's. */
+export const TRANSPORT_PATHS: Record<Transport, string> = {
+  'short-poll': '/poll',
+  'long-poll': '/long-poll',
+  ws: '/ws',
+  sse: '/sse',
+  'fetch-stream': '/stream',
+};
