@@ -57,7 +57,7 @@ async function subscribe(base: string, transport: Transport, after: number | und
   };
   const query = after === undefined || lastEventId ? '' : `?after=${after}`;
   if (transport === 'ws') {
-    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}${path}${query}`);
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}${path}${query}`, { handshakeTimeout: CHECK_WAIT_MS });
     sub.close = () => ws.terminate();
     ws.on('message', (data: Buffer) => {
       const text = data.toString('utf8');
@@ -76,7 +76,7 @@ async function subscribe(base: string, transport: Transport, after: number | und
     sub.close = () => (stopped = true);
     const poll = async (): Promise<void> => {
       const q = [cursor === undefined ? '' : `after=${cursor}`, transport === 'long-poll' ? 'wait=500' : ''].filter((x) => x !== '').join('&');
-      const res = await request(`${base}${path}${q === '' ? '' : `?${q}`}`);
+      const res = await request(`${base}${path}${q === '' ? '' : `?${q}`}`, { headersTimeout: CHECK_WAIT_MS, bodyTimeout: CHECK_WAIT_MS });
       const text = await res.body.text();
       const rule = `GET ${path} must answer 200 {"events":[...],"next":S}`;
       if (res.statusCode !== 200) throw new Broken(`${rule}, got status ${res.statusCode}`);
@@ -103,7 +103,11 @@ async function subscribe(base: string, transport: Transport, after: number | und
     return sub;
   }
   const headers: Record<string, string> = lastEventId && after !== undefined ? { 'last-event-id': String(after) } : {};
-  const res = await request(`${base}${path}${query}`, { headers });
+  const res = await request(`${base}${path}${query}`, { headers, headersTimeout: CHECK_WAIT_MS, bodyTimeout: 0 }).catch((err: unknown) => {
+    const timedOut = err instanceof Error && 'code' in err && err.code === 'UND_ERR_HEADERS_TIMEOUT';
+    if (timedOut) throw new Broken(`GET ${path} must send its response headers at once, before any event, but sent none within ${CHECK_WAIT_MS} ms`);
+    throw err;
+  });
   const type = String(res.headers['content-type'] ?? '');
   const want = transport === 'sse' ? 'text/event-stream' : 'application/x-ndjson';
   if (res.statusCode !== 200 || !type.startsWith(want)) {
@@ -163,11 +167,11 @@ export async function checkContract(url: string, transport: Transport, token?: s
   let rules = 0;
   const rule = (): void => void rules++;
   const get = async (path: string): Promise<{ status: number; text: string }> => {
-    const res = await request(`${base}${path}`, { headers: { [CONTROL_HEADER]: '1' } });
+    const res = await request(`${base}${path}`, { headers: { [CONTROL_HEADER]: '1' }, headersTimeout: CHECK_WAIT_MS, bodyTimeout: CHECK_WAIT_MS });
     return { status: res.statusCode, text: await res.body.text() };
   };
   const publish = async (data: string): Promise<number> => {
-    const res = await request(`${base}/publish`, { method: 'POST', headers: control, body: JSON.stringify({ data }) });
+    const res = await request(`${base}/publish`, { method: 'POST', headers: control, body: JSON.stringify({ data }), headersTimeout: CHECK_WAIT_MS, bodyTimeout: CHECK_WAIT_MS });
     const text = await res.body.text();
     if (res.statusCode === 401) throw new Broken('POST /publish answered 401: the server wants a control token, so pass the one it printed with --control-token');
     const seq = res.statusCode === 200 ? (JSON.parse(text) as { seq?: unknown }).seq : undefined;
@@ -235,7 +239,7 @@ export async function checkContract(url: string, transport: Transport, token?: s
       if (bad.status < 400 || bad.status > 499) throw new Broken(`GET ${TRANSPORT_PATHS[transport]}?after=abc must be refused with a 4xx, got ${bad.status}`);
       rule();
     }
-    const res = await request(`${base}/publish`, { method: 'POST', headers: control, body: 'not json' });
+    const res = await request(`${base}/publish`, { method: 'POST', headers: control, body: 'not json', headersTimeout: CHECK_WAIT_MS, bodyTimeout: CHECK_WAIT_MS });
     await res.body.text();
     if (res.statusCode < 400 || res.statusCode > 499) throw new Broken(`POST /publish with a body that is not JSON {"data":"..."} must be refused with a 4xx, got ${res.statusCode}`);
     rule();
