@@ -100,8 +100,10 @@ export async function startServerCommand(command: string, url: string, portOnly:
     });
   }
   const port = new URL(url).port || '80';
-  const child = spawn(command, { shell: true, detached: true, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, PORT: port } });
+  // The server's output goes to stderr: stdout is rtbench's own (a result JSON with --json).
+  const child = spawn(command, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: port } });
   groups.add(child);
+  child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   let tail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (chunk: string) => {
