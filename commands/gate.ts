@@ -101,7 +101,7 @@ export function planGate(flags: GateFlags, io: Pick<GateIo, 'cwd'>): GatePlan {
     if (flags.baselineServerCmd.trim() === '') throw new UsageError('--baseline-server-cmd needs a command, got ""');
   }
   if (flags.ab) {
-    if (flags.baselineServerCmd === undefined && (flags.baselineCmd === undefined || flags.baselineCmd.trim() === '')) throw new UsageError('--ab needs --baseline-cmd "<command that runs the baseline build and prints its result JSON>" (or --server-cmd with --baseline-server-cmd)');
+    if (flags.baselineServerCmd === undefined && (flags.baselineCmd === undefined || flags.baselineCmd.trim() === '')) throw new UsageError('--ab needs --baseline-cmd "<command that runs the baseline build and prints its result JSON>"');
     if (flags.target !== undefined) throw new UsageError('--ab compares two builds, so it takes --server-cmd and --baseline-server-cmd rather than --target');
     if (flags.baseline !== undefined) throw new UsageError('--ab measures the baseline with --baseline-cmd, so it takes no --baseline file');
     if (current.length > 0) throw new UsageError('--ab runs the candidate itself, so it takes no --current files');

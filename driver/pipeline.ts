@@ -444,7 +444,8 @@ export class TransportRun {
       clientCpuUs: r.cpuUs,
       windowDeliveries: r.windowDeliveries,
       ...(host ? { host } : {}),
-      serverCpuPercent,
+      // A server without rtbench's /stats has no CPU figure: not measured, not 0%.
+      ...(this.server?.notMeasured === undefined ? { serverCpuPercent } : {}),
     });
     const delivery: DeliveryFigures = {
       publishedEvents: x.publishedEvents,

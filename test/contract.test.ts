@@ -9,6 +9,7 @@ import type { Client, EventSink } from '../clients/client.ts';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { startPublisher } from '../servers/publisher.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
+import { checkContract } from '../driver/check.ts';
 
 /** A sink that keeps every seq and resolves when `target` arrives. */
 class Collect implements EventSink {
@@ -227,3 +228,15 @@ it('contract: ws closes a socket that sends a bad upstream frame (1007, 1003, 10
     await server.close();
   }
 });
+
+// The same contract as `rtbench check` applies it to any server over HTTP (driver/check.ts): every rule holds.
+for (const transport of TRANSPORTS) {
+  it(`contract: ${transport} passes every rule of rtbench check`, async () => {
+    const server = await startServer({ transport });
+    try {
+      assert.deepEqual(await checkContract(server.url, transport), { ok: true, rules: transport === 'ws' ? 7 : 8 });
+    } finally {
+      await server.close();
+    }
+  });
+}
