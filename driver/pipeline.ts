@@ -154,8 +154,13 @@ export class TransportRun {
    */
   async spawn(extra: Partial<SpawnOptions> = {}): Promise<ServerProcess> {
     const o = this.o;
-    const given = this.hooks.servers;
-    const server = given ? await this.guard(given(this.transport)) : await spawnServer({
+    const given = this.hooks.servers?.(this.transport);
+    // Stopped while a given server was still starting: it is stopped once it is up.
+    given?.catch(() => undefined);
+    const server = given ? await this.guard(given).catch((err: unknown) => {
+      void given.then((s) => s.stop(), () => undefined);
+      throw err;
+    }) : await spawnServer({
       transport: this.transport,
       wsCompression: o.wsCompression,
       sseRetryMs: o.sseRetryMs,

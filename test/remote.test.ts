@@ -271,4 +271,13 @@ describe('the example server gated with --server-cmd', () => {
     assert.equal(report.outcome, 'regression');
     assert.equal(report.rows.find((r) => r.transport === 'sse' && r.metric === 'latency.p50Us')?.verdict, 'regression');
   });
+
+  it('--ab runs the base build\'s server command against the candidate\'s, alternating, and finds the regression', async () => {
+    const gate = await runCli(['gate', '--ab', '--config', config, '--baseline-server-cmd', base, '--server-cmd', `EXAMPLE_DELAY_MS=80 ${EXAMPLE}`, ...args(), '--json']);
+    assert.equal(gate.code, 99, gate.stderr);
+    assert.equal((gate.stderr.match(/passes the contract check/g) ?? []).length, 2, 'both servers checked once, before any round');
+    assert.equal((gate.stderr.match(/\(baseline build\): sse/g) ?? []).length, 5);
+    const report = JSON.parse(gate.stdout) as { rows: { transport: string; metric: string; verdict: string }[] };
+    assert.equal(report.rows.find((r) => r.transport === 'sse' && r.metric === 'latency.p50Us')?.verdict, 'regression');
+  });
 });
