@@ -209,6 +209,37 @@ describe('rtbench check', () => {
   });
 });
 
+describe('--server-cmd and --target on the command line', () => {
+  for (const [args, message] of [
+    [['--server-cmd', EXAMPLE, '-t', 'sse'], '--server-cmd needs where the server listens: --server-url URL or --server-port N (one of them)'],
+    [['--server-cmd', EXAMPLE, '--server-port', '3000'], '--server-cmd needs --transports naming the transports your server offers, e.g. --transports sse,ws'],
+    [['--target', 'websockets=http://127.0.0.1:1'], '--target names unknown transport "websockets"; expected one of: short-poll, long-poll, ws, sse, fetch-stream'],
+    [['--target', 'sse=ftp://x'], '--target must be an http:// URL, got "ftp://x"'],
+    [['--target', 'sse=http://127.0.0.1:1', '--server-cmd', EXAMPLE], '--target and --server-cmd exclude each other: measure servers already running, or one you start'],
+  ] as const) {
+    it(`refuses ${args.join(' ')} in one sentence, exit 2`, async () => {
+      const run = await runCli(['compare', ...args, '--quiet', '--no-html']);
+      assert.equal(run.code, 2);
+      assert.equal(run.stderr, `rtbench: ${message}\n`);
+    });
+  }
+
+  it('stops the server it started when the run is interrupted (Ctrl-C)', async () => {
+    const port = await freePort();
+    const run = startCli(['compare', '--server-cmd', EXAMPLE, '--server-port', String(port), '-t', 'sse', '--clients', '2', '--warmup', '0ms', '--duration', '60s', '--quiet', '--no-html', '--out', mkdtempSync(join(tmpdir(), 'rtbench-remote-'))]);
+    let err = '';
+    run.child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    await until(() => /passes the contract check/.test(err), 'the contract check', 20_000, () => err);
+    // Whether the round's server is still starting or already serving, Ctrl-C must leave none behind.
+    await new Promise((r) => setTimeout(r, 500));
+    run.child.kill('SIGINT');
+    const done = await run.done;
+    assert.equal(done.code, 130, done.stderr);
+    const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => false, () => true);
+    assert.equal(refused, true, 'the server command was stopped');
+  });
+});
+
 describe('the example server gated with --server-cmd', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rtbench-own-server-'));
   const config = join(dir, 'rtbench.config.json');
