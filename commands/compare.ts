@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { builtinScenarios, loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { addScenarioFlags, executeRuns, overridesFrom, profileFrom, type ScenarioFlags } from './run.ts';
+import { serverPlanFrom } from './servers.ts';
 
 /** Raw commander options of `compare`. */
 interface CompareFlags extends ScenarioFlags {
@@ -20,6 +21,7 @@ export function registerCompare(program: Command): void {
     const file = loadBuiltin(flags.scenario);
     const profile = profileFrom(flags);
     const { overrides, transports } = overridesFrom(flags, cmd);
-    await executeRuns([resolveOptions(file, profile, overrides, transports)], flags);
+    const servers = serverPlanFrom(flags, transports);
+    await executeRuns([resolveOptions(file, profile, overrides, servers.transports)], flags, servers.plan);
   });
 }

@@ -9,10 +9,18 @@ import { loadBaseline, loadRounds, makeBaseline, renderBaseline, writeTextFile, 
 import { compareRuns, describeWorkloadDiff, workloadKey, type GateReport } from '../gate/compare.ts';
 import { checkRounds, defaultConfig, findConfig, loadConfig, parseConfig, toRawConfig, type GateConfig } from '../gate/config.ts';
 import { renderGateJson, renderGateMarkdown, renderGateTable } from '../gate/render.ts';
-import { runAbRounds, runRounds, type ExecFn, type RoundInfo, type RunFn } from '../gate/runner.ts';
+import { runAbRounds, runRounds, shellQuote, type ExecFn, type RoundInfo, type RunFn } from '../gate/runner.ts';
+import type { GateScenario } from '../gate/config.ts';
+import { parseTransports } from '../lib/validate.ts';
+import type { Transport } from '../lib/transports.ts';
+import type { ServerPlan } from '../driver/targets.ts';
+import { addServerFlags, checkBeforeRounds, prepareServers, serverPlanFrom, type ServerFlags } from './servers.ts';
 
 /** Raw flags of `rtbench gate` (strings until validated). */
-export interface GateFlags {
+export interface GateFlags extends ServerFlags {
+  transports?: string;
+  /** With --ab: the base build's server command (the candidate's is --server-cmd). */
+  baselineServerCmd?: string;
   baseline?: string;
   current?: string[];
   config?: string;
@@ -26,7 +34,8 @@ export interface GateFlags {
 }
 
 /** Raw flags of `rtbench baseline save`. */
-export interface BaselineSaveFlags {
+export interface BaselineSaveFlags extends ServerFlags {
+  transports?: string;
   out?: string;
   config?: string;
   rounds?: string;
@@ -85,14 +94,22 @@ interface GatePlan {
 /** Validates every flag and file of `rtbench gate`; runs nothing. */
 export function planGate(flags: GateFlags, io: Pick<GateIo, 'cwd'>): GatePlan {
   const current = flags.current ?? [];
+  if (flags.baselineServerCmd !== undefined) {
+    if (!flags.ab) throw new UsageError('--baseline-server-cmd only applies with --ab');
+    if (flags.serverCmd === undefined) throw new UsageError('--baseline-server-cmd needs --server-cmd, the candidate server\'s command');
+    if (flags.baselineCmd !== undefined) throw new UsageError('--baseline-server-cmd and --baseline-cmd exclude each other: the baseline side runs this rtbench against the base server');
+    if (flags.baselineServerCmd.trim() === '') throw new UsageError('--baseline-server-cmd needs a command, got ""');
+  }
   if (flags.ab) {
-    if (flags.baselineCmd === undefined || flags.baselineCmd.trim() === '') throw new UsageError('--ab needs --baseline-cmd "<command that runs the baseline build and prints its result JSON>"');
+    if (flags.baselineServerCmd === undefined && (flags.baselineCmd === undefined || flags.baselineCmd.trim() === '')) throw new UsageError('--ab needs --baseline-cmd "<command that runs the baseline build and prints its result JSON>"');
+    if (flags.target !== undefined) throw new UsageError('--ab compares two builds, so it takes --server-cmd and --baseline-server-cmd rather than --target');
     if (flags.baseline !== undefined) throw new UsageError('--ab measures the baseline with --baseline-cmd, so it takes no --baseline file');
     if (current.length > 0) throw new UsageError('--ab runs the candidate itself, so it takes no --current files');
   } else {
     if (flags.baselineCmd !== undefined) throw new UsageError('--baseline-cmd only applies with --ab');
     if (flags.baseline === undefined || flags.baseline === '') throw new UsageError('gate needs --baseline FILE (written by rtbench baseline save), or --ab with --baseline-cmd');
     if (current.length > 0 && flags.rounds !== undefined) throw new UsageError('--rounds sets how many rounds to run, so it cannot be used with --current files');
+    if (current.length > 0 && (flags.target !== undefined || flags.serverCmd !== undefined)) throw new UsageError('--current files were measured already, so they take no --target or --server-cmd');
   }
   if (flags.md === '') throw new UsageError('--md needs a file name, or "-" for stdout, got ""');
   if (flags.json && flags.md === '-') throw new UsageError('--json and --md - both print to stdout; write the Markdown to a file instead');
@@ -129,12 +146,22 @@ export async function runGate(flags: GateFlags, io: GateIo): Promise<GateReport>
   let baselineRounds = plan.baseline?.rounds ?? [];
   let currentRounds = plan.current;
   const onRound = progressLine(io, 'gate', plan.mode === 'ab');
+  const { scenarios, servers } = gateServers(flags, plan.config.scenarios);
   if (plan.mode === 'run') {
-    currentRounds = await runRounds(plan.config.scenarios, plan.rounds, { run: io.run, signal: io.signal, onRound });
+    const source = await prepareServers(servers, transportsOf(scenarios), flags, (line) => io.stderr.write(line));
+    currentRounds = await runRounds(scenarios, plan.rounds, { run: io.run, signal: io.signal, onRound, ...(source ? { servers: source } : {}) });
   } else if (plan.mode === 'ab') {
-    const [scenario] = plan.config.scenarios;
+    const [scenario] = scenarios;
     if (!scenario) throw new UsageError('the config names no scenario');
-    const ab = await runAbRounds(scenario, plan.rounds, { baselineCmd: flags.baselineCmd ?? '', exec: io.exec, signal: io.signal, onRound });
+    const command = servers?.kind === 'command' ? servers : undefined;
+    const sides = command ? abServerArgs(flags, command) : undefined;
+    if (command && flags.check !== false) {
+      // Both builds' servers are checked before any round; the rounds' own compare runs skip it (--no-check).
+      const say = (line: string): void => void io.stderr.write(line);
+      await checkBeforeRounds(command, scenario.options.transports, say);
+      if (flags.baselineServerCmd !== undefined) await checkBeforeRounds({ ...command, command: flags.baselineServerCmd }, scenario.options.transports, say);
+    }
+    const ab = await runAbRounds(scenario, plan.rounds, { baselineCmd: flags.baselineCmd ?? '', ...(sides ?? {}), exec: io.exec, signal: io.signal, onRound });
     baselineRounds = ab.baseline;
     currentRounds = ab.current;
   }
@@ -147,6 +174,28 @@ export async function runGate(flags: GateFlags, io: GateIo): Promise<GateReport>
     io.stderr.write(`rtbench gate: appended the Markdown summary to ${flags.md}\n`);
   }
   return report;
+}
+
+/** The gate scenarios with --transports applied, and the server plan of --target or --server-cmd. */
+function gateServers(flags: ServerFlags & { transports?: string }, scenarios: readonly GateScenario[]): { scenarios: GateScenario[]; servers?: ServerPlan } {
+  const named = flags.transports === undefined ? undefined : parseTransports('--transports', flags.transports);
+  const sp = serverPlanFrom(flags, named ?? (flags.serverCmd !== undefined ? transportsOf(scenarios) : undefined));
+  const transports = sp.transports;
+  const out = transports === undefined ? [...scenarios] : scenarios.map((s) => ({ ...s, options: { ...s.options, transports: [...transports] } }));
+  return { scenarios: out, ...(sp.plan ? { servers: sp.plan } : {}) };
+}
+
+/** Every transport of the scenarios, once each. */
+function transportsOf(scenarios: readonly GateScenario[]): Transport[] {
+  return [...new Set(scenarios.flatMap((s) => s.options.transports))];
+}
+
+/** The compare flags of each side of --ab with server commands: the candidate's --server-cmd, the base's --baseline-server-cmd. */
+function abServerArgs(flags: GateFlags, plan: Extract<ServerPlan, { kind: 'command' }>): { candidateArgs: string; baselineArgs?: string } {
+  const where = plan.portOnly ? `--server-port ${new URL(plan.url).port}` : `--server-url ${shellQuote(plan.url)}`;
+  const token = plan.token === undefined ? '' : ` --control-token ${shellQuote(plan.token)}`;
+  const args = (command: string): string => `--server-cmd ${shellQuote(command)} ${where}${token} --no-check`;
+  return { candidateArgs: args(plan.command), ...(flags.baselineServerCmd === undefined ? {} : { baselineArgs: args(flags.baselineServerCmd) }) };
 }
 
 /** Derives gate scenarios from result files (one per distinct workload) when no config names them. */
@@ -185,7 +234,14 @@ export async function runBaselineSave(flags: BaselineSaveFlags, io: GateIo): Pro
     config = { ...config, rounds: roundsFlag };
     if (fromRounds.length === 0) checkRounds(config, '--rounds');
   }
-  const rounds = fromRounds.length > 0 ? fromRounds : await runRounds(config.scenarios, config.rounds, { run: io.run, signal: io.signal, onRound: progressLine(io, 'baseline') });
+  if (fromRounds.length > 0 && (flags.target !== undefined || flags.serverCmd !== undefined)) throw new UsageError('--from files were measured already, so they take no --target or --server-cmd');
+  const { scenarios, servers } = gateServers(flags, config.scenarios);
+  config = { ...config, scenarios };
+  let rounds = fromRounds;
+  if (fromRounds.length === 0) {
+    const source = await prepareServers(servers, transportsOf(scenarios), flags, (line) => io.stderr.write(line));
+    rounds = await runRounds(config.scenarios, config.rounds, { run: io.run, signal: io.signal, onRound: progressLine(io, 'baseline'), ...(source ? { servers: source } : {}) });
+  }
   writeTextFile(flags.out, renderBaseline(makeBaseline(config, rounds, io.now())), 'baseline file');
   const transports = new Set(rounds.flatMap((r) => r.transports.map((t) => t.transport)));
   io.stderr.write(`rtbench baseline: wrote ${flags.out} (${rounds.length} results, ${transports.size} transports)\n`);
@@ -220,7 +276,7 @@ function processIo(signal: AbortSignal): GateIo {
 
 /** Registers `rtbench gate ...` and `rtbench baseline save ...` on the program. */
 export function registerGate(program: Command): void {
-  program
+  const gate = program
     .command('gate')
     .description(`compare current results with a baseline per transport and metric; exit ${EXIT.regression} on a regression`)
     .option('--baseline <file>', 'baseline file written by `rtbench baseline save`')
@@ -233,24 +289,27 @@ export function registerGate(program: Command): void {
     .option('--json', 'print the gate report as JSON instead of the table')
     .option('--ab', "same-job A/B: alternate rounds of --baseline-cmd (the baseline build) and of this build's rtbench compare, each in a fresh process")
     .option('--baseline-cmd <command>', 'with --ab: shell command printing one result JSON; {args}, {transports}, {round} are filled in')
+    .option('--baseline-server-cmd <command>', "with --ab and --server-cmd: the base build's server command; both sides run this rtbench against their own server")
+    .option('-t, --transports <list>', 'transports of every gate scenario (with --server-cmd: the ones your server offers)')
     .addHelpText(
       'after',
       `\nExit codes: 0 pass (inconclusive passes unless --strict), ${EXIT.regression} regression or failed exact gate, 2 usage error.\n\nExamples:\n  rtbench baseline save --out baseline.json\n  rtbench gate --baseline baseline.json --md "$GITHUB_STEP_SUMMARY"\n  rtbench gate --baseline baseline.json --current pr-run.json --json\n  rtbench gate --ab --baseline-cmd "node ../base/bin/rtbench.js compare --json --quiet --no-html --out /tmp/ab {args}"\n\nSee docs/gate.md.`,
-    )
-    .action(async (flags: GateFlags) => {
-      const report = await interruptible((signal) => runGate(flags, processIo(signal)));
-      if (report.outcome === 'regression') throw new RegressionFound();
-    });
+    );
+  addServerFlags(gate).action(async (flags: GateFlags) => {
+    const report = await interruptible((signal) => runGate(flags, processIo(signal)));
+    if (report.outcome === 'regression') throw new RegressionFound();
+  });
 
   const baseline = program.command('baseline').description('manage gate baselines');
-  baseline
+  const save = baseline
     .command('save')
     .description('run the gate scenarios for N rounds (or wrap result files) and write a baseline file')
     .option('--out <file>', 'baseline file to write (.json)')
     .option('--config <file>', 'gate config (default: ./rtbench.config.json, else the built-in defaults)')
     .option('--rounds <n>', 'rounds to run (default: from the config, 10)')
     .option('--from <files...>', 'wrap these result files instead of running rounds')
-    .action(async (flags: BaselineSaveFlags) => {
-      await interruptible((signal) => runBaselineSave(flags, processIo(signal)));
-    });
+    .option('-t, --transports <list>', 'transports of every gate scenario (with --server-cmd: the ones your server offers)');
+  addServerFlags(save).action(async (flags: BaselineSaveFlags) => {
+    await interruptible((signal) => runBaselineSave(flags, processIo(signal)));
+  });
 }

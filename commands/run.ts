@@ -17,16 +17,19 @@ import { renderJson } from '../reports/json.ts';
 import { renderHtml } from '../reports/html.ts';
 import { renderMarkdown } from '../reports/markdown.ts';
 import { createProgressDisplay } from '../reports/progress.ts';
+import type { ServerSource } from '../lib/result.ts';
+import type { ServerPlan } from '../driver/targets.ts';
+import { addServerFlags, prepareServers, serverPlanFrom, targetUrls, type ServerFlags } from './servers.ts';
 
 /** The profile run when none is named. */
 export const DEFAULT_PROFILE = 'ci';
 
 /** Raw commander options shared by `compare` and `run` (strings until validated; undefined unless given). */
-export interface ScenarioFlags {
+export interface ScenarioFlags extends ServerFlags {
   profile?: string;
   transports?: string;
   /** One entry per option flag of FIELDS, by commander's attribute name (see attributeOf). */
-  [attribute: string]: string | boolean | undefined;
+  [attribute: string]: string | boolean | string[] | undefined;
   out: string;
   html: string | boolean;
   md?: string;
@@ -57,7 +60,7 @@ export function addScenarioFlags(cmd: Command): Command {
     else if ('unit' in spec && spec.unit === 'kbit') cmd.option(`${names} <rate>`, `${spec.doc}, e.g. 512kbit, 2mbit, 1gbit`);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
   }
-  return cmd
+  return addServerFlags(cmd)
     .option('-o, --out <dir>', 'directory for result files', 'results')
     .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
     .option('--no-html', 'do not write the HTML report')
@@ -110,23 +113,34 @@ export function registerRun(program: Command): void {
   ).action(async (files: string[], flags: ScenarioFlags, cmd: Command) => {
     const profile = profileFrom(flags);
     const { overrides, transports } = overridesFrom(flags, cmd);
+    const servers = serverPlanFrom(flags, transports);
     // Every file is checked before the first one runs.
-    const runs = files.map((file) => resolveOptions(loadScenarioFile(file), profile, overrides, transports));
-    await executeRuns(runs, flags);
+    const runs = files.map((file) => resolveOptions(loadScenarioFile(file), profile, overrides, servers.transports));
+    await executeRuns(runs, flags, servers.plan);
   });
 }
 
-/** Runs each of `runs` in turn, printing and writing every result; stops at Ctrl-C (what was measured is written). */
-export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags): Promise<void> {
+/**
+ * Runs each of `runs` in turn, printing and writing every result; stops at Ctrl-C (what was measured is written).
+ * With a server plan (--target, --server-cmd) the runs measure those servers, after the contract check.
+ */
+export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags, plan?: ServerPlan): Promise<void> {
   // Every run must fit this machine (open files, ephemeral ports) before the first one starts.
   for (const options of runs) {
     checkMachineLimits(options);
     checkLinkAllowed(options);
   }
-  const results: RunResult[] = [];
   const say = flags.json ? process.stderr : process.stdout;
+  let servers: ServerSource | undefined;
+  if (plan) {
+    const other = runs.find((o) => o.kind !== 'fanout');
+    if (other) throw new UsageError(`--target and --server-cmd run fan-out scenarios only, but "${other.scenario}" is a ${other.kind} scenario`);
+    servers = await prepareServers(plan, [...new Set(runs.flatMap((o) => o.transports))], flags, (line) => process.stderr.write(line));
+  }
+  const results: RunResult[] = [];
   for (const options of runs) {
-    const result = await runOne(options, flags);
+    const result = await runOne(options, flags, servers);
+    if (plan) result.targets = targetUrls(plan, options.transports);
     results.push(result);
     const files = writeResult(result, flags);
     if (flags.json) process.stdout.write(renderJson(result));
@@ -138,7 +152,7 @@ export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags)
   if (results.some((r) => r.interrupted)) throw new Interrupted('interrupted; what was measured is in the files above');
 }
 
-async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<RunResult> {
+async function runOne(options: ScenarioOptions, flags: ScenarioFlags, servers?: ServerSource): Promise<RunResult> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -158,6 +172,7 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<R
   try {
     return await runScenario(options, {
       signal: controller.signal,
+      ...(servers ? { servers } : {}),
       onProgress: (p) => progress.update(p),
       // Said before the run starts, so a user can stop a run that cannot be valid; also kept in the result.
       onWarnings: (warnings) => {

@@ -3,11 +3,15 @@ import type { Command } from 'commander';
 import { parseIntIn, parseTransports } from '../lib/validate.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
-import { RtbenchError } from '../lib/errors.ts';
+import { RtbenchError, UsageError } from '../lib/errors.ts';
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { isLoopback } from '../servers/control.ts';
 import { DEFAULT_MAX_QUEUED_BYTES } from '../servers/slow-consumer.ts';
 import { DEFAULT_RETENTION_BYTES } from '../servers/options.ts';
 
 interface ServeFlags {
+  host: string;
   rate: string;
   payload: string;
   port: string;
@@ -34,6 +38,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('start the reference servers (all five by default) and print their URLs; Ctrl-C stops them')
     .argument('[transports...]', `transports to serve: ${TRANSPORTS.join(', ')}`)
+    .option('--host <addr>', 'address to listen on; beyond loopback (e.g. 0.0.0.0) the control endpoints need the token printed at start', '127.0.0.1')
     .option('-r, --rate <n>', 'events each server publishes per second (0: only POST /publish)', '1')
     .option('-p, --payload <bytes>', 'payload bytes per event', '100')
     .option('--port <n>', 'first port; the others follow (0: ephemeral ports)', '0')
@@ -52,14 +57,18 @@ export function registerServe(program: Command): void {
       const retentionBytes = parseIntIn('--retention-bytes', flags.retentionBytes, 0, 1_073_741_824);
       const heartbeatMs = parseIntIn('--heartbeat', flags.heartbeat, 100, 3_600_000);
       const maxQueuedBytes = parseIntIn('--max-queued-bytes', flags.maxQueuedBytes, 0, 1_073_741_824);
-      await serve(transports, { rate, payloadBytes, port, retention, retentionBytes, heartbeatMs, wsCompression: flags.wsCompression, maxQueuedBytes });
+      if (isIP(flags.host.replace(/^\[|\]$/g, '')) === 0 && flags.host !== 'localhost') throw new UsageError(`--host must be an IP address such as 0.0.0.0 or 10.0.0.5, got "${flags.host}"`);
+      await serve(transports, { host: flags.host.replace(/^\[|\]$/g, ''), rate, payloadBytes, port, retention, retentionBytes, heartbeatMs, wsCompression: flags.wsCompression, maxQueuedBytes });
     });
 }
 
 async function serve(
   transports: Transport[],
-  o: { rate: number; payloadBytes: number; port: number; retention: number; retentionBytes: number; heartbeatMs: number; wsCompression: boolean; maxQueuedBytes: number },
+  o: { host: string; rate: number; payloadBytes: number; port: number; retention: number; retentionBytes: number; heartbeatMs: number; wsCompression: boolean; maxQueuedBytes: number },
 ): Promise<void> {
+  // Beyond loopback anyone who reaches the port could publish or read the figures: the control endpoints take a
+  // token, random unless RTBENCH_CONTROL_TOKEN gives one (so a script can know it in advance).
+  const controlToken = process.env.RTBENCH_CONTROL_TOKEN || (isLoopback(o.host) ? '' : randomBytes(16).toString('base64url'));
   const servers: ServerProcess[] = [];
   let stopping: Promise<void> | undefined;
   const stopAll = (): Promise<void> => (stopping ??= Promise.all(servers.map((s) => s.stop())).then(() => undefined));
@@ -75,6 +84,8 @@ async function serve(
       servers.push(
         await spawnServer({
           transport,
+          host: o.host,
+          controlToken,
           port: o.port === 0 ? 0 : o.port + i,
           retention: o.retention,
           retentionBytes: o.retentionBytes,
@@ -93,8 +104,13 @@ async function serve(
   const width = Math.max(...transports.map((t) => t.length));
   process.stdout.write(`rtbench reference servers (${o.rate > 0 ? `${o.rate} event(s)/s each` : 'publishing only on POST /publish'}); Ctrl-C stops them\n`);
   for (const s of servers) {
-    const endpoint = s.transport === 'ws' ? `ws://127.0.0.1:${s.port}${ENDPOINT.ws}` : `${s.url}${ENDPOINT[s.transport]}`;
+    const endpoint = s.transport === 'ws' ? `${s.url.replace(/^http/, 'ws')}${ENDPOINT.ws}` : `${s.url}${ENDPOINT[s.transport]}`;
     process.stdout.write(`  ${s.transport.padEnd(width)}  ${endpoint}   (also ${s.url}/publish, /stats, /time, /healthz)\n`);
+  }
+  if (controlToken !== '') {
+    process.stdout.write(`listening on ${o.host}; the control endpoints (/publish, /stats, /publisher, /window) need the token:\n`);
+    process.stdout.write(`  control token: ${controlToken}\n`);
+    process.stdout.write(`  (rtbench compare --target TRANSPORT=URL --control-token TOKEN; other clients send Authorization: Bearer TOKEN)\n`);
   }
   // Stay up until a signal stops every server, or one of them dies.
   const died = Promise.race(servers.map((s) => s.exited.then((e) => ({ s, e }))));

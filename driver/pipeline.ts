@@ -164,6 +164,9 @@ export class TransportRun {
     return this.sleep((atUs - nowUs()) / 1000);
   }
 
+  /** The seq the clients start after: what the server had published before the run (0 for a fresh server). */
+  afterSeq = 0;
+
   /**
    * Spawns the transport's server with the scenario's knobs, behind the run's proxy and link when it has them (the
    * server and its proxy then in the link's namespace when the bandwidth is limited):
@@ -199,7 +202,18 @@ export class TransportRun {
 
   /** Spawns the server; with `withPath`, opens the proxy path in front of it (no link). */
   private async spawnServer(extra: Partial<SpawnOptions>, withPath = true): Promise<ServerProcess> {
-    const server = this.adopt(await spawnServer(this.spawnOptions(extra)));
+    // The hooks may give the server instead (a remote target, or the user's own server, already running).
+    const given = this.hooks.servers?.(this.transport);
+    // Stopped while a given server was still starting: it is stopped once it is up.
+    given?.catch(() => undefined);
+    const server = this.adopt(
+      given
+        ? await this.guard(given).catch((err: unknown) => {
+            void given.then((s) => s.stop(), () => undefined);
+            throw err;
+          })
+        : await spawnServer(this.spawnOptions(extra)),
+    );
     this.spawnExtra = extra;
     if (withPath) await this.openPath(server);
     return server;
@@ -307,6 +321,7 @@ export class TransportRun {
   async setUp(p: { deliveriesPerSec: number; retention?: number; scenario?: ProcessScenario; processes?: number; spawn?: Partial<SpawnOptions> }): Promise<Prepared> {
     const server = await this.spawn({ ...(p.retention === undefined ? {} : { retention: p.retention }), ...p.spawn });
     const base = await server.stats({ gc: true });
+    this.afterSeq = base.lastSeq;
     this.setPhase('connecting');
     const processes = p.processes ?? (this.o.clientsIn === 'chromium' ? browserProcesses(this.o.clients) : planGenerator(this.transport, this.o.clients, p.deliveriesPerSec, this.o.workers).processes);
     const pool = await this.connect({ workers: processes, ...(p.scenario ? { scenario: p.scenario } : {}) });
@@ -350,7 +365,7 @@ export class TransportRun {
       baseUrl: this.url,
       clients: o.clients,
       workers: o.workers,
-      after: 0,
+      after: this.afterSeq,
       pollIntervalMs: o.pollIntervalMs,
       longPollWaitMs: o.longPollWaitMs,
       wsCompression: o.wsCompression,
@@ -380,7 +395,7 @@ export class TransportRun {
   /** Adds the server's CPU since the previous second to `point` (once its snapshot arrives; a failed read leaves it out). */
   private sampleServerCpu(point: TimelinePoint): void {
     const server = this.server;
-    if (!server) return;
+    if (!server || server.notMeasured !== undefined) return;
     server.stats().then(
       (st) => {
         const cpu = st.cpuUserUs + st.cpuSystemUs - st.publisher.spinTotalUs;
@@ -404,6 +419,8 @@ export class TransportRun {
     // Pollers without keep-alive hold no connection between requests, and through a proxy the server sees the
     // proxy's pooled connections instead of theirs: their connect() (a first poll answered) is all there is.
     if (polling && (!this.o.keepAlive || this.proxied)) return;
+    // A server without rtbench's /stats cannot count them: every client's connect() is all there is.
+    if (this.srv.notMeasured !== undefined) return;
     const deadline = Date.now() + 10_000 + clients * 2;
     for (;;) {
       const s = await this.guard(this.srv.stats());
@@ -575,7 +592,8 @@ export class TransportRun {
       clientCpuUs: r.cpuUs,
       windowDeliveries: r.windowDeliveries,
       ...(host ? { host } : {}),
-      serverCpuPercent,
+      // A server without rtbench's /stats has no CPU figure: not measured, not 0%.
+      ...(this.server?.notMeasured === undefined ? { serverCpuPercent } : {}),
     });
     const delivery: DeliveryFigures = {
       publishedEvents: x.publishedEvents,
@@ -609,6 +627,21 @@ export class TransportRun {
     };
     if (server.rssPerConnectionBytes === undefined) delete server.rssPerConnectionBytes;
     const l = w.to.publisher.latenessUs;
+    const notMeasured = this.server?.notMeasured;
+    if (notMeasured !== undefined) {
+      // A server without rtbench's /stats and publisher: its own figures are not measured, not zero.
+      return {
+        latency,
+        histogram: r.histogram,
+        steadyState: this.steadyState(),
+        timeline: this.markedTimeline(),
+        ...(x.warmup ? { warmup: x.warmup } : {}),
+        notMeasured: [...notMeasured],
+        delivery,
+        driver,
+        invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),
+      };
+    }
     return {
       latency,
       histogram: r.histogram,

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunHooks, RunResult } from '../lib/result.ts';
+import type { RunHooks, RunResult, ServerSource } from '../lib/result.ts';
 import { FANOUT_FIELDS, FIELDS, type FieldSpec, type OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
 import { FROM_SOURCES } from '../lib/children.ts';
@@ -38,6 +38,8 @@ export interface RoundInfo {
 export interface RoundOptions {
   run?: RunFn;
   signal?: AbortSignal;
+  /** The servers to measure when rtbench does not spawn its own (--target, --server-cmd). */
+  servers?: ServerSource;
   /** Called before each run. */
   onRound?: (info: RoundInfo) => void;
 }
@@ -80,7 +82,7 @@ export async function runRounds(scenarios: readonly GateScenario[], rounds: numb
       if (opts.signal?.aborted) throw interrupted(i, rounds);
       const transports = rotate(s.options.transports, i);
       opts.onRound?.({ round: i + 1, rounds, scenario: s.name, side: 'current', transports });
-      const result = await withChildSignal(opts.signal, (signal) => run({ ...s.options, transports }, { signal }));
+      const result = await withChildSignal(opts.signal, (signal) => run({ ...s.options, transports }, { signal, ...(opts.servers ? { servers: opts.servers } : {}) }));
       if (opts.signal?.aborted || result.interrupted) throw interrupted(i, rounds);
       out.push(result);
     }
@@ -214,9 +216,13 @@ export function makeExecCommand(stopGraceMs = EXEC_STOP_GRACE_MS): ExecFn {
 export const execCommand: ExecFn = makeExecCommand();
 
 /** Options of the A/B runner. */
-export interface AbOptions extends Omit<RoundOptions, 'run'> {
-  /** Shell command template that runs the baseline build and prints one RunResult as JSON. */
+export interface AbOptions extends Omit<RoundOptions, 'run' | 'servers'> {
+  /** Shell command template that runs the baseline build and prints one RunResult as JSON ('': this build's compare with `baselineArgs`). */
   baselineCmd: string;
+  /** Flags added to this build's compare on the baseline side when `baselineCmd` is '' (the base server's --server-cmd ...). */
+  baselineArgs?: string;
+  /** Flags added to the candidate's compare (the candidate server's --server-cmd ...). */
+  candidateArgs?: string;
   /** Runs both sides' commands (execCommand unless a test substitutes it). */
   exec?: ExecFn;
 }
@@ -242,7 +248,12 @@ export async function runAbRounds(scenario: GateScenario, rounds: number, opts: 
       for (const side of sides) {
         if (opts.signal?.aborted) throw interrupted(i, rounds);
         opts.onRound?.({ round: i + 1, rounds, scenario: scenario.name, side, transports: options.transports });
-        const command = side === 'baseline' ? expandCommand(opts.baselineCmd, options, i + 1) : candidateCommand(outDir, options);
+        const command =
+          side === 'current'
+            ? `${candidateCommand(outDir, options)}${opts.candidateArgs ? ` ${opts.candidateArgs}` : ''}`
+            : opts.baselineCmd === ''
+              ? `${candidateCommand(outDir, { ...options, injectDelayMs: 0, injectCpuUs: 0 })} ${opts.baselineArgs ?? ''}`
+              : expandCommand(opts.baselineCmd, options, i + 1);
         const stdout = await exec(command, opts.signal).catch((err: unknown) => {
           if (opts.signal?.aborted) throw interrupted(i, rounds);
           throw new RtbenchError('EIO', `${SIDE_NAME[side]} failed: ${err instanceof Error ? err.message : String(err)}`);

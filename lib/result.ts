@@ -5,6 +5,7 @@ import { UsageError } from './errors.ts';
 import { TRANSPORTS, isTransport, type Transport } from './transports.ts';
 import type { ScenarioOptions } from './options.ts';
 import type { PathRecord } from '../net/path.ts';
+import type { ServerProcess } from '../servers/spawn.ts';
 
 export type { FanoutOptions, ScenarioOptions } from './options.ts';
 
@@ -318,6 +319,8 @@ export interface TransportResult {
   warmup?: WarmupFigures;
   publisher?: PublisherFigures;
   floor?: InstrumentFloor;
+  /** What this run could not measure of its server (a server without rtbench's /stats), one sentence each. */
+  notMeasured?: string[];
   /** Why this transport's figures cannot be trusted (a saturated generator or host, failed or straggling clients, negative latencies); absent or empty: valid. */
   invalid?: string[];
   delivery?: DeliveryFigures;
@@ -633,6 +636,8 @@ export interface RunResult {
   invalid?: boolean;
   /** Warnings given before the run (e.g. the machine cannot generate the offered load). */
   warnings?: string[];
+  /** The URL of each transport's server when the run measured servers it did not start itself (--target, --server-cmd). */
+  targets?: Partial<Record<Transport, string>>;
   environment: Environment;
   transports: TransportResult[];
 }
@@ -666,7 +671,15 @@ export interface RunHooks {
   onWarnings?: (warnings: string[]) => void;
   /** Called once a transport's server and client processes run, with their pids (for tests that freeze one). */
   onProcesses?: (p: { transport: Transport; serverPid: number; clientPids: number[] }) => void;
+  /**
+   * Where each transport's server comes from when the run does not spawn a reference server: a remote target
+   * (--target) or the user's own server (--server-cmd); see driver/targets.ts.
+   */
+  servers?: ServerSource;
 }
+
+/** Gives a transport's server, running and reachable over HTTP; the pipeline calls its stop() when the transport is done. */
+export type ServerSource = (transport: Transport) => Promise<ServerProcess>;
 
 // ---- reading results ------------------------------------------------------------------------------------------
 

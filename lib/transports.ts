@@ -36,3 +36,14 @@ export function isTransport(name: string): name is Transport {
 export function isSocketIo(t: Transport): t is 'socketio' | 'socketio-ws' {
   return t === 'socketio' || t === 'socketio-ws';
 }
+
+/** The endpoint path of each transport (docs/protocol.md): the same on every server, rtbench's or the user's. */
+export const TRANSPORT_PATHS: Record<Transport, string> = {
+  'short-poll': '/poll',
+  'long-poll': '/long-poll',
+  ws: '/ws',
+  sse: '/sse',
+  'fetch-stream': '/stream',
+  socketio: '/socket.io/',
+  'socketio-ws': '/socket.io/',
+};

@@ -51,6 +51,9 @@ export function warningsFor(result: RunResult): Warning[] {
     }
     const rest = invalidReasonsOf(t).filter((r) => !(t.driver?.reasons ?? []).includes(r));
     if (rest.length > 0) out.push({ level: 'invalid', transport: name, message: `${name}'s figures cannot be trusted: ${rest.join('; ')}.` });
+    if ((t.notMeasured?.length ?? 0) > 0) {
+      out.push({ level: 'note', transport: name, message: `${name}: not measured, because the server is not one of rtbench's (${result.targets?.[name] ?? 'a target'}): ${(t.notMeasured ?? []).join('; ')}.` });
+    }
     if (bound === 'server') {
       const why = t.driver && t.driver.reasons.length > 0 ? `: ${t.driver.reasons.join('; ')}` : '';
       out.push({ level: 'note', transport: name, message: `${name} was server-bound, which is valid${why}.` });

@@ -100,6 +100,9 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
   if (o.tls && (o as { clientsIn?: string }).clientsIn === 'chromium') {
     throw new UsageError('--clients-in chromium cannot be combined with --tls or --http2 yet: the pages do not trust the run\'s certificate; drop one of them');
   }
+  if ((o as { clientsIn?: string }).clientsIn === 'chromium' && o.transports.some((t) => t === 'socketio' || t === 'socketio-ws')) {
+    throw new UsageError('--clients-in chromium runs the five plain transports only: the pages have no Socket.IO client; drop socketio from --transports');
+  }
   const via = (o as { via?: string }).via;
   if (o.tls && via !== undefined && via !== 'direct') {
     throw new UsageError(`--via ${via} cannot be combined with --tls or --http2 yet: the generated proxy configs speak plain HTTP to the server; drop one of them`);

@@ -1,7 +1,6 @@
 // Child-process entry of one reference server: `node [--import tsx] servers/host.{ts,js} '<ServerOptions JSON>'`.
 // Reports readiness over IPC (or prints the URL without IPC) and exits when its parent goes away.
 import { startServer } from './server.ts';
-import { startPublisher, type Publisher } from './publisher.ts';
 import type { ServerOptions } from './options.ts';
 import { TLS_ENV, type TlsMaterial } from '../lib/tls.ts';
 import type { ServerReply, ServerRequest } from './ipc.ts';
@@ -15,6 +14,9 @@ const send = (msg: ServerReply): void => {
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ServerOptions> & Pick<ServerOptions, 'transport'> & { publishRate?: number; payloadBytes?: number; standby?: boolean };
+  // The control token comes in the environment, not on the command line where `ps` shows it to every user.
+  const token = process.env.RTBENCH_CONTROL_TOKEN;
+  if (token !== undefined && token !== '') options.controlToken = token;
   failWithOneLine(`${options.transport} server`);
   const tls = process.env[TLS_ENV];
   if (tls !== undefined) {
@@ -40,12 +42,12 @@ async function main(): Promise<void> {
     });
   }
   const server = await startServer(options);
-  let publisher: Publisher | undefined;
+  const control = server.control;
   if (options.publishRate && options.publishRate > 0) {
-    publisher = startPublisher(server.hub, { rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 }, server.stats.publisher, server.scheduler);
+    void control.start({ rate: options.publishRate, count: Infinity, payloadBytes: options.payloadBytes ?? 100 });
   }
   const shutdown = (): void => {
-    publisher?.stop();
+    control.stop();
     // The stream goes to the state file for the process that takes over (a restart); a failed write is said in one line.
     if (options.stateFile) {
       try {
@@ -62,24 +64,19 @@ async function main(): Promise<void> {
 
   process.on('message', (msg: ServerRequest) => {
     switch (msg.type) {
-      case 'publish': {
-        publisher?.stop();
-        const p = startPublisher(server.hub, msg.plan, server.stats.publisher, server.scheduler);
-        publisher = p;
-        void p.done.then((lastSeq) => send({ type: 'published', id: msg.id, lastSeq, lastDueUs: p.lastDueUs }));
+      case 'publish':
+        void control.start(msg.plan).then((done) => send({ type: 'published', id: msg.id, ...done }));
         break;
-      }
       case 'stop-at':
-        publisher?.stopAt(msg.endUs);
+        control.stopAt(msg.endUs);
         send({ type: 'ok', id: msg.id });
         break;
       case 'window':
-        server.stats.publisher.setWindow(msg.startUs, msg.endUs);
+        control.window(msg.startUs, msg.endUs);
         send({ type: 'ok', id: msg.id });
         break;
       case 'stop-publisher':
-        publisher?.stop();
-        send({ type: 'published', id: msg.id, lastSeq: server.hub.publishedSeq, lastDueUs: publisher?.lastDueUs ?? 0 });
+        send({ type: 'published', id: msg.id, ...control.stop() });
         break;
       case 'reset-connections':
         send({ type: 'reset', id: msg.id, ...server.resetConnections(msg.fraction), atUs: nowUs() });

@@ -8,7 +8,7 @@ import { rawErrorResponse } from './limits.ts';
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'Content-Type, Last-Event-ID',
+  'access-control-allow-headers': 'Content-Type, Last-Event-ID, Authorization',
   'access-control-max-age': '86400',
 } as const;
 

@@ -70,6 +70,11 @@ export interface ServerOptions {
   stateFile: string;
   /** Count accepted connections and requests per 100 ms (servers/arrivals.ts; the faults scenario's reconnect storm). */
   recordArrivals: boolean;
+  /**
+   * Bearer token the control endpoints (/publish, /stats, /publisher, /window) require ('' : none). `rtbench serve`
+   * sets a random one when it listens beyond loopback.
+   */
+  controlToken: string;
   /** Test knob: hold each publish tick this long, ms. */
   injectDelayMs: number;
   /** Test knob: burn this much CPU per event per subscriber, µs. */
@@ -99,6 +104,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'transport'> = {
   maxConnections: 0,
   stateFile: '',
   recordArrivals: false,
+  controlToken: '',
   injectDelayMs: 0,
   injectCpuUs: 0,
 };

@@ -8,7 +8,7 @@ import { Hub } from './hub.ts';
 import { ServerStats } from './stats.ts';
 import { monotonicUs } from './clock.ts';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.ts';
-import { CORS_HEADERS, HttpError, JSON_HEADERS, rejectUpgrade, sendError, sendJson } from './http-util.ts';
+import { CORS_HEADERS, HttpError, intParam, JSON_HEADERS, rejectUpgrade, sendError, sendJson } from './http-util.ts';
 import { answerClientError, MAX_DISCARDED_BODY_BYTES, MAX_URL_BYTES } from './limits.ts';
 import { createListener, isHttp2 } from './listener.ts';
 import type { TransportHandler, TransportModule } from './transport.ts';
@@ -25,6 +25,9 @@ import type { Transport } from '../lib/transports.ts';
 import { connectionsPerProcess } from '../lib/limits.ts';
 import { loadState } from './handover.ts';
 import { ArrivalBins } from './arrivals.ts';
+import { CONTROL_HEADER, PublisherControl, presentsToken } from './control.ts';
+import type { PublishPlan } from './publisher.ts';
+import type { Socket } from 'node:net';
 
 /** The transport modules, by name. */
 export const TRANSPORT_MODULES: Record<Transport, TransportModule> = {
@@ -45,6 +48,8 @@ export interface RtServer {
   readonly stats: ServerStats;
   /** The one precise scheduler of this server's publishers (the shared stream's and every private stream's). */
   readonly scheduler: Scheduler;
+  /** The publisher, as the IPC host and the HTTP control endpoints drive it. */
+  readonly control: PublisherControl;
   readonly http: Server;
   /** Connections and requests per 100 ms, when `recordArrivals` is on. */
   readonly arrivals: ArrivalBins | undefined;
@@ -72,10 +77,16 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   const scheduler = new Scheduler(stats.publisher);
   // `?stream=ID`: a private token stream of the same transport (the stream scenario).
   const streams = createStreams(TRANSPORT_MODULES[options.transport], { options, slow, held }, scheduler, stats.publisher);
+  const control = new PublisherControl(hub, stats.publisher, scheduler);
 
   const listener = createListener(options, (req, res) => {
-    stats.requests++;
-    arrivals?.request();
+    // rtbench's own control requests are not the transport's traffic (a TLS socket is not the counted raw socket:
+    // over TLS they stay counted, which docs/protocol.md says).
+    if (isControlRequest(req)) stats.controlSocket(req.socket as Socket);
+    else {
+      stats.requests++;
+      arrivals?.request();
+    }
     handle(req, res).catch((err: unknown) => sendError(res, 500, err instanceof Error ? err.message : String(err)));
   });
   const http = listener.server;
@@ -112,6 +123,11 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
         if (url.searchParams.has('stream')) return streams.handlerFor(req, url).request(req, res, url);
         return transport.request(req, res, url);
       }
+      // Everything that changes the server, or reads its figures, takes the control token when one is set.
+      if (CONTROL_PATHS.has(path) && options.controlToken !== '' && !presentsToken(req.headers.authorization, options.controlToken)) {
+        drain(req);
+        return sendError(res, 401, `${path} needs the control token that rtbench serve printed (Authorization: Bearer TOKEN)`, { 'www-authenticate': 'Bearer' });
+      }
       switch (path) {
         case '/publish':
           if (req.method !== 'POST') return methodNotAllowed(req, res, 'POST');
@@ -119,8 +135,37 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
         case '/stats':
           if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET');
           if (url.searchParams.get('gc') === '1' && typeof globalThis.gc === 'function') globalThis.gc();
-          // ?histograms=1 adds the publisher's lateness histogram (HdrHistogram, compressed base64, µs).
-          return sendJson(res, stats.snapshot(false, url.searchParams.get('histograms') === '1'));
+          // ?histograms=1 adds the publisher's lateness histogram (HdrHistogram, compressed base64, µs); ?reset=1
+          // restarts the peak-RSS, event-loop-delay and publisher windows after the snapshot.
+          return sendJson(res, stats.snapshot(url.searchParams.get('reset') === '1', url.searchParams.get('histograms') === '1'));
+        case '/publisher':
+          if (req.method === 'POST') {
+            const plan = parsePlan(await readJson(req));
+            void control.start(plan);
+            return sendJson(res, '{"started":true}');
+          }
+          if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET, POST');
+          {
+            const done = await control.settled(intParam(url, 'wait', options.maxWaitMs) ?? 0);
+            return sendJson(res, done ? { running: false, ...done } : { running: true });
+          }
+        case '/publisher/stop-at': {
+          if (req.method !== 'POST') return methodNotAllowed(req, res, 'POST');
+          const body = await readJson(req);
+          control.stopAt(numberField(body, 'endUs'));
+          return sendJson(res, '{"ok":true}');
+        }
+        case '/publisher/stop':
+          if (req.method !== 'POST') return methodNotAllowed(req, res, 'POST');
+          drain(req);
+          return sendJson(res, control.stop());
+        case '/window': {
+          if (req.method !== 'POST') return methodNotAllowed(req, res, 'POST');
+          const body = await readJson(req);
+          const endUs = body.endUs === undefined || body.endUs === null ? undefined : numberField(body, 'endUs');
+          control.window(numberField(body, 'startUs'), endUs);
+          return sendJson(res, '{"ok":true}');
+        }
         case '/time':
           if (req.method !== 'GET') return methodNotAllowed(req, res, 'GET');
           return sendJson(res, `{"now":${monotonicUs()}}`);
@@ -130,7 +175,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
           return void res.end('ok');
         default:
           drain(req);
-          return sendError(res, 404, `no such endpoint: ${req.method ?? '?'} ${path}; this ${options.transport} server serves ${transport.path}, /publish, /stats, /time and /healthz`);
+          return sendError(res, 404, `no such endpoint: ${req.method ?? '?'} ${path}; this ${options.transport} server serves ${transport.path}, /publish, /publisher, /window, /stats, /time and /healthz`);
       }
     } catch (err) {
       if (err instanceof HttpError) return sendError(res, err.status, err.message, err.headers);
@@ -158,6 +203,20 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
       req.resume();
     }
     sendError(res, 413, `request body over ${options.maxBodyBytes} bytes`);
+  }
+
+  /** A JSON object body (at most maxBodyBytes); HttpError 400/413 otherwise. */
+  async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const body = await readBody(req, options.maxBodyBytes);
+    if (body === undefined) throw new HttpError(413, `request body over ${options.maxBodyBytes} bytes`, { connection: 'close' });
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'body must be a JSON object');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'body must be a JSON object');
+    return value as Record<string, unknown>;
   }
 
   async function publish(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -221,6 +280,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     hub,
     stats,
     scheduler,
+    control,
     http,
     arrivals,
     restoredEvents,
@@ -238,6 +298,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
       return { reset, open: n };
     },
     async close() {
+      control.stop();
       transport.close();
       streams.close();
       scheduler.close();
@@ -247,6 +308,35 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** Paths that change the server or read its figures: the control token guards them, and rtbench's own requests to them are not the transport's. */
+const CONTROL_PATHS = new Set(['/publish', '/stats', '/publisher', '/publisher/stop-at', '/publisher/stop', '/window']);
+
+/** Whether a request is rtbench's control traffic rather than the transport's: /stats, /publisher, /window, /time, /healthz, or marked. */
+function isControlRequest(req: IncomingMessage): boolean {
+  if (req.headers[CONTROL_HEADER] !== undefined) return true;
+  const url = req.url ?? '';
+  const path = url.split('?', 1)[0] ?? '';
+  return path === '/time' || path === '/healthz' || (CONTROL_PATHS.has(path) && path !== '/publish');
+}
+
+/** A finite number field of a JSON body; HttpError 400 otherwise. */
+function numberField(body: Record<string, unknown>, name: string): number {
+  const v = body[name];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, `"${name}" must be a number, got ${JSON.stringify(v) ?? 'nothing'}`);
+  return v;
+}
+
+/** A publish plan from a JSON body: rate > 0, count >= 0 (null or absent: until stopped), payloadBytes >= 0, optional startUs. */
+function parsePlan(body: Record<string, unknown>): PublishPlan {
+  const rate = numberField(body, 'rate');
+  if (rate <= 0 || rate > 1_000_000) throw new HttpError(400, `"rate" must be above 0 and at most 1000000, got ${rate}`);
+  const count = body.count === undefined || body.count === null ? Number.POSITIVE_INFINITY : numberField(body, 'count');
+  const payloadBytes = numberField(body, 'payloadBytes');
+  if (!Number.isInteger(payloadBytes) || payloadBytes < 0 || payloadBytes > 1_048_576) throw new HttpError(400, `"payloadBytes" must be an integer from 0 to 1048576, got ${payloadBytes}`);
+  const startUs = body.startUs === undefined || body.startUs === null ? undefined : numberField(body, 'startUs');
+  return { rate, count, payloadBytes, ...(startUs === undefined ? {} : { startUs }) };
 }
 
 function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allowed: string): void {

@@ -38,6 +38,8 @@ export interface ServerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; reason?: string }>;
   /** Stops the process (SIGTERM, then SIGKILL after `graceMs`). */
   stop(graceMs?: number): Promise<void>;
+  /** What this server cannot tell about itself, one sentence each (a server rtbench did not write; absent: everything is measured). */
+  readonly notMeasured?: readonly string[];
 }
 
 /** Options of a spawned server: ServerOptions plus an optional continuous publisher (for `rtbench serve`). */
@@ -48,8 +50,10 @@ type Exit = { code: number | null; signal: NodeJS.Signals | null; reason?: strin
 
 /** Forks a server process (`standby`: loaded, listening only when told to take over) and the promise of its exit. */
 function fork(options: SpawnOptions, standby: boolean): { child: ChildProcess; exited: Promise<Exit> } {
-  const { netns, tls, ...serverOptions } = options;
-  const env = tls === undefined ? {} : { env: { ...process.env, [TLS_ENV]: JSON.stringify(tls) } };
+  const { netns, tls, controlToken, ...serverOptions } = options;
+  // The key and the control token go in the environment, not on the command line where `ps` shows them to every user.
+  const secrets = { ...(tls === undefined ? {} : { [TLS_ENV]: JSON.stringify(tls) }), ...(controlToken === undefined || controlToken === '' ? {} : { RTBENCH_CONTROL_TOKEN: controlToken }) };
+  const env = Object.keys(secrets).length === 0 ? {} : { env: { ...process.env, ...secrets } };
   const child = forkModule(new URL('./host.ts', import.meta.url), [JSON.stringify(standby ? { ...serverOptions, standby } : serverOptions)], ['--expose-gc'], { ...env, ...(netns === undefined ? {} : { netns }) });
   // 'close' comes after 'exit' once the child's stderr is read to its end, so its failure can be told.
   const exited = new Promise<Exit>((resolve) =>
@@ -151,7 +155,7 @@ function wrap(child: ChildProcess, transport: Transport, host: string, port: num
     host,
     port,
     pid: child.pid ?? 0,
-    url: `${scheme}://${host}:${port}`,
+    url: `${scheme}://${urlHost(host)}:${port}`,
     exited,
     async publish(plan) {
       const reply = await request({ type: 'publish', plan });
@@ -194,4 +198,11 @@ function wrap(child: ChildProcess, transport: Transport, host: string, port: num
       clearTimeout(timer);
     },
   };
+}
+
+/** The host part of a URL reaching a server that listens on `host`: a wildcard address is reached on loopback, IPv6 goes in brackets. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

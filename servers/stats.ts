@@ -72,6 +72,8 @@ export class ServerStats {
   private closedBytesRead = 0;
   private readonly open = new Set<Socket>();
   private tls: StatsSnapshot['tls'];
+  /** Sockets that carried a control request (rtbench's own /stats, /publisher, ... traffic): counted nowhere. */
+  private readonly control = new WeakSet<Socket>();
   private lastMemory = process.memoryUsage();
   private peakRss = this.lastMemory.rss;
   private readonly eld = new LoopDelay();
@@ -119,6 +121,7 @@ export class ServerStats {
       this.accepted++;
       this.open.add(socket);
       socket.once('close', () => {
+        if (this.control.has(socket)) return;
         this.closed++;
         this.closedBytesWritten += socket.bytesWritten;
         this.closedBytesRead += socket.bytesRead;
@@ -130,6 +133,16 @@ export class ServerStats {
   /** The open sockets, oldest first. */
   sockets(): Socket[] {
     return [...this.open];
+  }
+
+  /**
+   * Leaves `socket` out of every count (connections, bytes) from its accept on: it carries rtbench's control
+   * requests, which are not the transport's traffic.
+   */
+  controlSocket(socket: Socket): void {
+    if (this.control.has(socket) || !this.open.delete(socket)) return;
+    this.control.add(socket);
+    this.accepted--;
   }
 
   /** A snapshot; `reset` then restarts the peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded lateness histogram. */

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { BrowserHost, alignClock } from '../clients/browser/host.ts';
 import type { Client } from '../clients/client.ts';
 import { DEFAULT_FANOUT, type OptionsOf } from '../lib/options.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { PLAIN_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { spawnServer } from '../servers/spawn.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { runBrowserLimits } from '../driver/scenarios/browser-limits/run.ts';

@@ -8,6 +8,8 @@ import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { startPublisher } from '../servers/publisher.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { contractSuite } from './helpers/contract.ts';
+import { checkContract } from '../driver/check.ts';
+import { PLAIN_TRANSPORTS } from '../lib/transports.ts';
 
 /** A GET or POST over a keep-alive agent; returns status, headers and body. */
 function http(
@@ -79,3 +81,15 @@ it('contract: ws closes a socket that sends a bad upstream frame (1007, 1003, 10
     await server.close();
   }
 });
+
+// The same contract as `rtbench check` applies it to any server over HTTP (driver/check.ts): every rule holds.
+for (const transport of PLAIN_TRANSPORTS) {
+  it(`contract: ${transport} passes every rule of rtbench check`, async () => {
+    const server = await startServer({ transport });
+    try {
+      assert.deepEqual(await checkContract(server.url, transport), { ok: true, rules: transport === 'ws' ? 7 : 8 });
+    } finally {
+      await server.close();
+    }
+  });
+}

@@ -93,7 +93,7 @@ describe('the built-in scenarios', () => {
 
 describe('a scenario file with a mistake: one sentence naming the field', () => {
   const cases: [string, unknown, string][] = [
-    ['unknown field', file('fanout', { rat: 5 }), `unknown field "rat" in profiles.smoke; expected one of: ${FANOUT_FIELDS}, link, rttMs, jitterMs, bandwidthKbit`],
+    ['unknown field', file('fanout', { rat: 5 }), `unknown field "rat" in profiles.smoke; expected one of: ${FANOUT_FIELDS}, link, rttMs, jitterMs, bandwidthKbit, clientsIn`],
     ['wrong type', file('fanout', { clients: 'ten' }), 'profiles.smoke.clients must be an integer between 1 and 100000, got "ten"'],
     ['negative rate', file('fanout', { rate: -5 }), 'profiles.smoke.rate must be a number between 1 and 1000000, got -5'],
     ['not a boolean', file('churn', { keepAlive: 'yes' }), 'profiles.smoke.keepAlive must be true or false, got "yes"'],

@@ -16,7 +16,7 @@ export async function fanoutFigures(run: TransportRun, o: FanoutOptions): Promis
   run.setPhase('draining');
   const report = await run.guard(pool.finish(w.lastSeq, o.drainMs));
   const end = await server.stats();
-  return run.standardFigures({ report, snapshots: w.snapshots, base, connected, s0, end, publishedEvents: w.lastSeq, lastSeq: w.lastSeq, lastDueUs: w.lastDueUs, warmup: w.warmup });
+  return run.standardFigures({ report, snapshots: w.snapshots, base, connected, s0, end, publishedEvents: w.lastSeq - run.afterSeq, lastSeq: w.lastSeq, lastDueUs: w.lastDueUs, warmup: w.warmup });
 }
 
 /** Runs the fan-out scenario over `options.transports`, one at a time. */
