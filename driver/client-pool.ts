@@ -5,6 +5,7 @@ import { exitAccount, forkModule } from '../lib/children.ts';
 import { mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
 import { summarizeLoopDelay, type LoopDelaySummaryUs } from '../lib/loop-delay.ts';
 import type { Transport } from '../lib/transports.ts';
+import type { ProcessClock } from '../lib/result.ts';
 import type { ClientMessage, ClientProcessConfig, ClientReport, ClientTick, DriverMessage, ProbeResult, WindowSpec } from './protocol.ts';
 import type { ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
@@ -42,8 +43,10 @@ export interface ProcessFigures {
 }
 
 /** What every client process measured, merged. */
-export interface PoolReport extends Omit<ClientReport, 'type' | 'windowLateUs' | 'windowUs'> {
+export interface PoolReport extends Omit<ClientReport, 'type' | 'windowLateUs' | 'windowUs' | 'clock'> {
   processes: ProcessFigures[];
+  /** Each process's clock against the server's. */
+  clocks: ProcessClock[];
   /** Latest a window message arrived after the window opened, µs (0: every process knew in time). */
   windowLateUs: number;
   /** Longest window any process saw, µs. */
@@ -106,6 +109,9 @@ export class ClientPool {
           connectConcurrency: this.o.connectConcurrency ?? 200,
           ...(this.o.keepAlive === undefined ? {} : { keepAlive: this.o.keepAlive }),
           ...(this.o.scenario ? { scenario: this.o.scenario } : {}),
+          ...(this.o.clockResyncMs === undefined ? {} : { clockResyncMs: this.o.clockResyncMs }),
+          ...(this.o.clockSkewUs === undefined ? {} : { clockSkewUs: this.o.clockSkewUs }),
+          ...(this.o.controlHeaders === undefined ? {} : { controlHeaders: this.o.controlHeaders }),
         };
         return this.request(child, { type: 'start', config }, (m) => {
           if (m.type === 'ready') return true;
@@ -200,6 +206,7 @@ export class ClientPool {
         cpuPercent: r.windowUs > 0 ? Math.round((r.cpuUs / r.windowUs) * 1000) / 10 : 0,
         eventLoopDelay: summarizeLoopDelay(mergeEncoded([r.eventLoopDelay])),
       })),
+      clocks: reports.flatMap((r) => (r.clock ? [r.clock] : [])),
       ...(scenarios.length > 0 ? { scenario: mergeScenario(scenarios) } : {}),
     };
   }

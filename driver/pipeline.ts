@@ -12,6 +12,7 @@ import { summarizeLoopDelay } from '../lib/loop-delay.ts';
 import type { ScenarioOptions } from '../lib/options.ts';
 import {
   SCHEMA_VERSION,
+  latencyUncertaintyUs,
   rssPerConnection,
   type DeliveryFigures,
   type InstrumentFloor,
@@ -480,6 +481,7 @@ export class TransportRun {
         spinCpuMs: spinUs / 1000,
       },
       floor: this.floor(w.to),
+      clock: { processes: r.clocks, latencyUncertaintyUs: latencyUncertaintyUs(r.clocks) },
       delivery,
       churn: {
         connectionsOpened: w.to.connectionsAccepted - w.from.connectionsAccepted,

@@ -1,5 +1,6 @@
 // Messages between the driver and its client processes.
 import type { Transport } from '../lib/transports.ts';
+import type { ProcessClock } from '../lib/result.ts';
 import type { ProcessScenario, ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
 /** What one client process runs. */
@@ -20,6 +21,12 @@ export interface ClientProcessConfig {
   connectConcurrency: number;
   /** Polling clients keep their TCP connection alive across requests (default true). */
   keepAlive?: boolean;
+  /** Re-estimate the clock offset every this many ms (0 or absent: only once, at start: the server's host). */
+  clockResyncMs?: number;
+  /** Tests only: shift this process's clock by this many µs, as if it ran on another host. */
+  clockSkewUs?: number;
+  /** Headers for the server's control endpoints (/time), e.g. a control token. */
+  controlHeaders?: Record<string, string>;
   /** What the subscribers do beyond subscribing (churn, chat, burst, stream, slow-consumer scenarios); absent: fan-out. */
   scenario?: ProcessScenario;
 }
@@ -110,6 +117,8 @@ export interface ClientReport {
   windowUs: number;
   /** How late the window message arrived, µs (0: before the window opened). */
   windowLateUs: number;
+  /** This process's clock offset to the server's, as estimated and applied. */
+  clock?: ProcessClock;
   /** What the scenario behaviour measured, when there is one. */
   scenario?: ScenarioReport;
 }

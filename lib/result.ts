@@ -112,6 +112,33 @@ export interface InstrumentFloor {
   clockOffsetUs?: number;
 }
 
+/** One client process's clock against the server's (lib/clock-sync.ts), µs. */
+export interface ProcessClock {
+  /** Estimated server clock minus the process's clock, and the bound the true offset lies within (±). */
+  offsetUs: number;
+  uncertaintyUs: number;
+  /** The offset applied to its receive times: 0 when |offsetUs| <= uncertaintyUs (the clocks cannot be told apart). */
+  appliedOffsetUs: number;
+  /** /time exchanges the estimate rests on, and the shortest round trip among them. */
+  samples: number;
+  rttMinUs: number;
+  /** The shard the process belonged to, in a merged result. */
+  shard?: number;
+}
+
+/** How the clients' clocks were aligned to the server's. */
+export interface ClockAlignment {
+  /** Every client process's estimate. */
+  processes: ProcessClock[];
+  /** What every latency figure inherits from the alignment, µs: the largest uncertainty of an applied offset (0: every process read the server's clock itself). */
+  latencyUncertaintyUs: number;
+}
+
+/** The latency uncertainty a set of process clocks gives: the largest uncertainty among applied offsets. */
+export function latencyUncertaintyUs(processes: readonly ProcessClock[]): number {
+  return Math.max(0, ...processes.filter((p) => p.appliedOffsetUs !== 0).map((p) => Math.ceil(p.uncertaintyUs)));
+}
+
 /** Median over the window's whole seconds of each second's percentiles: the typical second. */
 export interface SteadyState {
   seconds: number;
@@ -240,6 +267,8 @@ export interface TransportResult {
   warmup?: WarmupFigures;
   publisher?: PublisherFigures;
   floor?: InstrumentFloor;
+  /** The client processes' clocks against the server's: offsets and the uncertainty latency figures inherit. */
+  clock?: ClockAlignment;
   /** Why this transport's figures cannot be trusted (a saturated generator or host, failed or straggling clients, negative latencies); absent or empty: valid. */
   invalid?: string[];
   delivery?: DeliveryFigures;
