@@ -6,6 +6,7 @@ import { registerRun } from './commands/run.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerReport } from './commands/report.ts';
 import { registerGate } from './commands/gate.ts';
+import { registerMerge } from './commands/merge.ts';
 
 const VERSION = '0.1.0';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerReport(program);
   registerGate(program);
+  registerMerge(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -36,6 +36,8 @@ export interface TimelinePoint {
   serverCpuMs?: number;
   /** True for the seconds inside the measured window. */
   window?: boolean;
+  /** A shard's partial result only: this second's latency HdrHistogram (µs), compressed base64, so shards' seconds merge exactly. */
+  histogram?: string;
 }
 
 /** Event-loop delay summary, µs. */
@@ -528,8 +530,18 @@ export interface Environment {
   rtbenchVersion: string;
 }
 
+/** Which share of a run a partial result is: shard `index` (0-based) of `count`. */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
 /** The result of one rtbench run. */
 export interface RunResult {
+  /** A shard's partial result (merge the shards with `rtbench merge`); absent: a whole run. */
+  shard?: ShardSpec;
+  /** A result merged from shards: how many, and the host each ran on. */
+  merged?: { shards: number; hostnames: string[] };
   schemaVersion: typeof SCHEMA_VERSION;
   scenario: string;
   startedAt: string;
