@@ -7,6 +7,7 @@ import { registerServe } from './commands/serve.ts';
 import { registerReport } from './commands/report.ts';
 import { registerGate } from './commands/gate.ts';
 import { registerMerge } from './commands/merge.ts';
+import { registerShard } from './commands/shard.ts';
 
 const VERSION = '0.1.0';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerGate(program);
   registerMerge(program);
+  registerShard(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

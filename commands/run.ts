@@ -8,7 +8,7 @@ import { Interrupted, UsageError } from '../lib/errors.ts';
 import type { Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios/index.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
-import type { RunResult } from '../lib/result.ts';
+import type { RunHooks, RunResult } from '../lib/result.ts';
 import { FIELDS, PROFILES, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';
 import { renderTerminal } from '../reports/terminal.ts';
@@ -107,14 +107,17 @@ export function registerRun(program: Command): void {
   });
 }
 
-/** Runs each of `runs` in turn, printing and writing every result; stops at Ctrl-C (what was measured is written). */
-export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags): Promise<void> {
+/** Runs one scenario's options (runScenario, or a shard's run). */
+export type Runner = (options: ScenarioOptions, hooks: RunHooks) => Promise<RunResult>;
+
+/** Runs each of `runs` in turn with `runner`, printing and writing every result; stops at Ctrl-C (what was measured is written). */
+export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags, runner: Runner = runScenario): Promise<void> {
   // Every run must fit this machine (open files, ephemeral ports) before the first one starts.
   for (const options of runs) checkMachineLimits(options);
   const results: RunResult[] = [];
   const say = flags.json ? process.stderr : process.stdout;
   for (const options of runs) {
-    const result = await runOne(options, flags);
+    const result = await runOne(options, flags, runner);
     results.push(result);
     const files = writeResult(result, flags);
     if (flags.json) process.stdout.write(renderJson(result));
@@ -126,7 +129,7 @@ export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags)
   if (results.some((r) => r.interrupted)) throw new Interrupted('interrupted; what was measured is in the files above');
 }
 
-async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<RunResult> {
+async function runOne(options: ScenarioOptions, flags: ScenarioFlags, runner: Runner): Promise<RunResult> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -144,7 +147,7 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<R
   process.on('SIGHUP', onSigint);
   const progress = createProgressDisplay(process.stderr, { quiet: flags.quiet || flags.json });
   try {
-    return await runScenario(options, {
+    return await runner(options, {
       signal: controller.signal,
       onProgress: (p) => progress.update(p),
       // Said before the run starts, so a user can stop a run that cannot be valid; also kept in the result.
@@ -163,7 +166,8 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags): Promise<R
 /** Writes results/<timestamp>-<scenario>.json and, unless --no-html or --html FILE, the HTML next to it. */
 function writeResult(result: RunResult, flags: ScenarioFlags): { label: string; path: string }[] {
   const stamp = result.startedAt.replace(/[:.]/g, '-');
-  const base = join(resolve(flags.out), `${stamp}-${result.scenario}`);
+  const shard = result.shard ? `-shard-${result.shard.index}-of-${result.shard.count}` : '';
+  const base = join(resolve(flags.out), `${stamp}-${result.scenario}${shard}`);
   mkdirSync(dirname(base), { recursive: true });
   const written: { label: string; path: string }[] = [];
   writeFileSync(`${base}.json`, renderJson(result));

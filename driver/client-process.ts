@@ -36,17 +36,25 @@ let negativeLatencies = 0;
 let lastReceiveUs = 0;
 /** The server's clock minus this process's, as applied to every receive time, µs (0 when they cannot be told apart). */
 let clockOffsetUs = 0;
+/** Scheduled time of the run's first event (seq `after` + 1) once a subscriber of this process received it, µs. */
+let firstEventTsUs: number | undefined;
+/** Called once the first event arrived. */
+let onFirstEvent: (() => void) | undefined;
 /** This process's time on the server's clock, µs. */
 const serverNowUs = (): number => nowUs() + clockOffsetUs;
 
 /** Records one client's deliveries into its tracker and the process's figures. */
 class Sink implements EventSink {
   readonly tracker: SequenceTracker;
-  constructor(firstSeq: number) {
+  constructor(private readonly firstSeq: number) {
     this.tracker = new SequenceTracker(firstSeq);
   }
   event(seq: number, tsUs: number, localUs: number): void {
     if (!this.tracker.record(seq)) return;
+    if (firstEventTsUs === undefined && seq === this.firstSeq) {
+      firstEventTsUs = tsUs;
+      onFirstEvent?.();
+    }
     // `ts` is the server's clock: the receive time is read on it too.
     const nowUs = localUs + clockOffsetUs;
     lastReceiveUs = nowUs;
@@ -351,6 +359,10 @@ process.on('message', (msg: DriverMessage) => {
     case 'probe':
       // A failed probe leaves the round trip unmeasured (an empty list); the run goes on.
       probe(msg.count).then(send, () => send({ type: 'probe-result', timestampCostNs: 0, rttUs: [], clockOffsetUs: 0 }));
+      break;
+    case 'first-event':
+      if (firstEventTsUs !== undefined) send({ type: 'first-event', tsUs: firstEventTsUs });
+      else onFirstEvent = () => send({ type: 'first-event', tsUs: firstEventTsUs as number });
       break;
     case 'scenario':
       if (!behaviour) return send({ type: 'scenario-reply', action: msg.action, values: {} });

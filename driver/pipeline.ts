@@ -231,7 +231,7 @@ export class TransportRun {
     pool.onSecond((s) => {
       this.delivered = s.delivered;
       this.lastP99 = s.p99Us;
-      const point: TimelinePoint = { tMs: s.second * 1000, delivered: s.intervalDelivered, p50Us: s.p50Us, p99Us: s.p99Us, maxUs: s.maxUs };
+      const point: TimelinePoint = { tMs: s.second * 1000, delivered: s.intervalDelivered, p50Us: s.p50Us, p99Us: s.p99Us, maxUs: s.maxUs, ...(s.interval ? { histogram: s.interval } : {}) };
       this.timeline.push(point);
       this.sampleServerCpu(point);
       for (const l of this.secondListeners) l(point);

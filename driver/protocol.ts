@@ -54,6 +54,8 @@ export type DriverMessage =
   | ({ type: 'window' } & WindowSpec)
   /** Measure the instrument: the clock's cost and `count` GET /time round trips; answered with 'probe-result'. */
   | { type: 'probe'; count: number }
+  /** Answer with 'first-event' once a subscriber has the run's first event (seq `after` + 1), with its scheduled time. */
+  | { type: 'first-event' }
   /** Wait until every client has `lastSeq` (or `drainMs` passed), then report and close. */
   | { type: 'finish'; lastSeq: number; drainMs: number }
   | ScenarioCommand;
@@ -132,6 +134,8 @@ export type ClientMessage =
   /** The window message was applied (`lateUs`: how long after the window opened, 0 when before). */
   | { type: 'window-set'; lateUs: number }
   | { type: 'connect-failed'; error: string }
+  /** The run's first event arrived: its scheduled time, µs of the server's clock (the publisher's start). */
+  | { type: 'first-event'; tsUs: number }
   | ClientTick
   | ProbeResult
   | ClientReport
