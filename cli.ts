@@ -8,6 +8,7 @@ import { registerReport } from './commands/report.ts';
 import { registerGate } from './commands/gate.ts';
 import { registerMerge } from './commands/merge.ts';
 import { registerShard } from './commands/shard.ts';
+import { registerK8s } from './commands/k8s.ts';
 
 const VERSION = '0.1.0';
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerGate(program);
   registerMerge(program);
   registerShard(program);
+  registerK8s(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

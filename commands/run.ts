@@ -44,6 +44,18 @@ export function attributeOf(flag: string): string {
 
 /** Adds the profile, option and output flags to `cmd`. Options have no default: the profile's values apply. */
 export function addScenarioFlags(cmd: Command): Command {
+  return addOptionFlags(cmd)
+    .option('-o, --out <dir>', 'directory for result files', 'results')
+    .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
+    .option('--no-html', 'do not write the HTML report')
+    .option('--md <file>', 'write the Markdown summary to a file (- for stdout)')
+    .option('--json', 'print the result JSON to stdout instead of the table', false)
+    .option('-q, --quiet', 'no live progress', false)
+    .option('--no-color', 'no colours in the table');
+}
+
+/** Adds the profile and option flags (no output flags) to `cmd`. */
+export function addOptionFlags(cmd: Command): Command {
   cmd
     .option('--profile <name>', `profile of the scenario: smoke, ci or full (default: ${DEFAULT_PROFILE})`)
     .option('-t, --transports <list>', "comma-separated transports: short-poll,long-poll,ws,sse,fetch-stream (default: the scenario's)");
@@ -54,14 +66,7 @@ export function addScenarioFlags(cmd: Command): Command {
     if (spec.type === 'boolean') cmd.option(names, spec.doc);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
   }
-  return cmd
-    .option('-o, --out <dir>', 'directory for result files', 'results')
-    .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
-    .option('--no-html', 'do not write the HTML report')
-    .option('--md <file>', 'write the Markdown summary to a file (- for stdout)')
-    .option('--json', 'print the result JSON to stdout instead of the table', false)
-    .option('-q, --quiet', 'no live progress', false)
-    .option('--no-color', 'no colours in the table');
+  return cmd;
 }
 
 /** The options the user set on the command line (validated against FIELDS, one sentence per bad flag), and --transports. */

@@ -10,6 +10,7 @@ import type { FanoutOptions, ScenarioOptions } from '../lib/options.ts';
 import type { RunHooks, RunResult, ShardSpec } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import type { ServerProcess } from '../servers/spawn.ts';
+import type { StatsSnapshot } from '../servers/stats.ts';
 import { CLOCK_LEAD_US, runTransports, type Figures, type TransportRun } from './pipeline.ts';
 import { sharedServer } from './shared-server.ts';
 import { planGenerator } from './sizing.ts';
@@ -107,7 +108,16 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
   run.server = server;
   const plan = shardPlan(o);
   const mine = shardClients(shard, o.clients);
-  const base = await run.guard(server.stats());
+  const deadline = Date.now() + SHARD_CONNECT_TIMEOUT_MS;
+  // The server may still be starting (a Job's pods and a Deployment's start together).
+  let base: StatsSnapshot | undefined;
+  while (!base) {
+    base = await run.guard(server.stats()).catch((err: unknown) => {
+      if (Date.now() > deadline) throw new Error(`the shared server at ${url} did not answer within ${SHARD_CONNECT_TIMEOUT_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
+    if (!base) await run.sleep(500);
+  }
   if (base.lastSeq !== 0) throw new Error(`the shared server at ${url} already published ${base.lastSeq} events: a sharded run needs a fresh one (its seqs define the window)`);
   run.setPhase('connecting');
   const processes = planGenerator(run.transport, mine.count, mine.count * o.rate, o.workers).processes;
@@ -123,7 +133,6 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
   });
   await run.probe();
   // Every shard's clients: then the coordinator publishes.
-  const deadline = Date.now() + SHARD_CONNECT_TIMEOUT_MS;
   for (;;) {
     const s = await run.guard(server.stats());
     if (held(run.transport, s) >= o.clients || s.lastSeq > 0) break;
