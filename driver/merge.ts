@@ -73,7 +73,8 @@ function mergeTransport(windowSec: number, shards: TransportResult[]): Transport
     out.latency = LatencyRecorder.summarizeEncoded([out.histogram]);
   }
   if (shards.every((t) => t.timeline)) {
-    out.timeline = mergeTimelines(shards.map((t) => t.timeline as TimelinePoint[]));
+    // Each second's histogram belongs in a partial result only: the merged one keeps the summaries, as a whole run does.
+    out.timeline = mergeTimelines(shards.map((t) => t.timeline as TimelinePoint[])).map(({ histogram: _histogram, ...p }) => p);
     const steady = steadyStateOf(out.timeline);
     if (steady) out.steadyState = steady;
   }

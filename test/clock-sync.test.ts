@@ -7,6 +7,8 @@ import { setClockSkewUs } from '../lib/clock.ts';
 import { spawnServer, type ServerProcess } from '../servers/spawn.ts';
 import { ClientPool } from '../driver/client-pool.ts';
 import { mergeEncoded } from '../lib/histogram.ts';
+import { clockText } from '../reports/floor.ts';
+import { syntheticRun } from './helpers/synthetic.ts';
 
 let server: ServerProcess;
 before(async () => {
@@ -99,4 +101,15 @@ test('client processes on the server host apply no offset (existing figures do n
   } finally {
     await pool.close();
   }
+});
+
+test('the reports state the uncertainty latencies inherit: none on one host, the largest applied one otherwise', () => {
+  const run = syntheticRun({ sse: { p50Us: 1, p99Us: 1, eventsPerSec: 1, cpuMsPer1kEvents: 1, rssPerConnectionBytes: 1, bytesPerEvent: 1, requestsPerEvent: 1 } });
+  const withClock = (processes: { offsetUs: number; uncertaintyUs: number; appliedOffsetUs: number }[], latencyUncertaintyUs: number): typeof run => ({
+    ...run,
+    transports: run.transports.map((t) => ({ ...t, clock: { processes: processes.map((p) => ({ ...p, samples: 4, rttMinUs: 50 })), latencyUncertaintyUs } })),
+  });
+  assert.equal(clockText(run), undefined);
+  assert.equal(clockText(withClock([{ offsetUs: 2, uncertaintyUs: 30, appliedOffsetUs: 0 }], 0)), "client clocks: all 1 client processes read the server's clock (no offset applied, latencies carry no alignment uncertainty)");
+  assert.match(clockText(withClock([{ offsetUs: 2, uncertaintyUs: 30, appliedOffsetUs: 0 }, { offsetUs: -30_000_010, uncertaintyUs: 120, appliedOffsetUs: -30_000_010 }], 120)) ?? '', /^client clocks: 1 of 2 client processes aligned to the server's clock by offsets of .*, so every latency figure carries ±120 µs$/);
 });
