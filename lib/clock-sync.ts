@@ -62,9 +62,13 @@ export interface ClockSyncOptions {
   exchanges?: number;
 }
 
-/** Estimates and re-estimates the offset to the server at `baseUrl` over one kept-alive connection. */
+/**
+ * Estimates and re-estimates the offset to the server at `baseUrl`. Each round of exchanges runs on its own
+ * kept-alive connection, closed when the round ends, so between rounds the server holds no connection of it (a
+ * run that counts the server's connections sees only its clients').
+ */
 export class ClockSync {
-  private readonly http: UndiciClient;
+  private readonly origin: string;
   private readonly samples: ClockSample[] = [];
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
@@ -74,7 +78,7 @@ export class ClockSync {
     baseUrl: string,
     private readonly o: ClockSyncOptions = {},
   ) {
-    this.http = new UndiciClient(new URL(baseUrl).origin, { pipelining: 1 });
+    this.origin = new URL(baseUrl).origin;
   }
 
   /** The latest estimate (undefined before the first measure()). */
@@ -84,7 +88,12 @@ export class ClockSync {
 
   /** Makes `count` exchanges and re-estimates from the samples kept (a slow first one, opening the connection, is outranked). */
   async measure(count: number): Promise<ClockEstimate> {
-    for (let i = 0; i < count; i++) this.samples.push(await this.exchange());
+    const http = new UndiciClient(this.origin, { pipelining: 1 });
+    try {
+      for (let i = 0; i < count; i++) this.samples.push(await this.exchange(http));
+    } finally {
+      await http.close().catch(() => undefined);
+    }
     if (this.samples.length > KEPT_SAMPLES) this.samples.splice(0, this.samples.length - KEPT_SAMPLES);
     this.current = estimateOffset(this.samples);
     return this.current;
@@ -107,15 +116,15 @@ export class ClockSync {
     this.timer = undefined;
   }
 
-  /** Stops and closes the connection. */
-  async close(): Promise<void> {
+  /** Stops re-estimating (a round under way closes its connection when it ends). */
+  close(): Promise<void> {
     this.stop();
-    await this.http.close().catch(() => undefined);
+    return Promise.resolve();
   }
 
-  private async exchange(): Promise<ClockSample> {
+  private async exchange(http: UndiciClient): Promise<ClockSample> {
     const t0Us = nowUs();
-    const res = await this.http.request({ method: 'GET', path: '/time', ...(this.o.headers ? { headers: this.o.headers } : {}) });
+    const res = await http.request({ method: 'GET', path: '/time', ...(this.o.headers ? { headers: this.o.headers } : {}) });
     const body = (await res.body.json()) as { now?: unknown };
     const t1Us = nowUs();
     if (res.statusCode !== 200 || typeof body.now !== 'number') throw new Error(`GET /time answered ${res.statusCode} without a numeric "now"`);
