@@ -7,6 +7,9 @@ import { registerServe } from './commands/serve.ts';
 import { registerReport } from './commands/report.ts';
 import { registerGate } from './commands/gate.ts';
 import { registerCheck } from './commands/check.ts';
+import { registerMerge } from './commands/merge.ts';
+import { registerShard } from './commands/shard.ts';
+import { registerK8s } from './commands/k8s.ts';
 
 const VERSION = '0.1.0';
 
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
   registerReport(program);
   registerGate(program);
   registerCheck(program);
+  registerMerge(program);
+  registerShard(program);
+  registerK8s(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

@@ -9,7 +9,7 @@ import type { Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios/index.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
 import { checkLinkAllowed } from '../net/link.ts';
-import type { RunResult } from '../lib/result.ts';
+import type { RunHooks, RunResult } from '../lib/result.ts';
 import { FIELDS, PROFILES, checkField, type FieldName, type FieldSpec, type ProfileValues, type ScenarioOptions } from '../lib/options.ts';
 import { loadScenarioFile, resolveOptions } from '../scenarios/load.ts';
 import { renderTerminal } from '../reports/terminal.ts';
@@ -48,6 +48,18 @@ export function attributeOf(flag: string): string {
 
 /** Adds the profile, option and output flags to `cmd`. Options have no default: the profile's values apply. */
 export function addScenarioFlags(cmd: Command): Command {
+  return addServerFlags(addOptionFlags(cmd))
+    .option('-o, --out <dir>', 'directory for result files', 'results')
+    .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
+    .option('--no-html', 'do not write the HTML report')
+    .option('--md <file>', 'write the Markdown summary to a file (- for stdout)')
+    .option('--json', 'print the result JSON to stdout instead of the table', false)
+    .option('-q, --quiet', 'no live progress', false)
+    .option('--no-color', 'no colours in the table');
+}
+
+/** Adds the profile and option flags (no output flags) to `cmd`. */
+export function addOptionFlags(cmd: Command): Command {
   cmd
     .option('--profile <name>', `profile of the scenario: smoke, ci or full (default: ${DEFAULT_PROFILE})`)
     .option('-t, --transports <list>', "comma-separated transports: short-poll,long-poll,ws,sse,fetch-stream (default: the scenario's)");
@@ -60,14 +72,7 @@ export function addScenarioFlags(cmd: Command): Command {
     else if ('unit' in spec && spec.unit === 'kbit') cmd.option(`${names} <rate>`, `${spec.doc}, e.g. 512kbit, 2mbit, 1gbit`);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));
   }
-  return addServerFlags(cmd)
-    .option('-o, --out <dir>', 'directory for result files', 'results')
-    .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
-    .option('--no-html', 'do not write the HTML report')
-    .option('--md <file>', 'write the Markdown summary to a file (- for stdout)')
-    .option('--json', 'print the result JSON to stdout instead of the table', false)
-    .option('-q, --quiet', 'no live progress', false)
-    .option('--no-color', 'no colours in the table');
+  return cmd;
 }
 
 /** The options the user set on the command line (validated against FIELDS, one sentence per bad flag), and --transports. */
@@ -120,11 +125,14 @@ export function registerRun(program: Command): void {
   });
 }
 
+/** Runs one scenario's options (runScenario, or a shard's run). */
+export type Runner = (options: ScenarioOptions, hooks: RunHooks) => Promise<RunResult>;
+
 /**
- * Runs each of `runs` in turn, printing and writing every result; stops at Ctrl-C (what was measured is written).
- * With a server plan (--target, --server-cmd) the runs measure those servers, after the contract check.
+ * Runs each of `runs` in turn with `runner`, printing and writing every result; stops at Ctrl-C (what was measured
+ * is written). With a server plan (--target, --server-cmd) the runs measure those servers, after the contract check.
  */
-export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags, plan?: ServerPlan): Promise<void> {
+export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags, plan?: ServerPlan, runner: Runner = runScenario): Promise<void> {
   // Every run must fit this machine (open files, ephemeral ports) before the first one starts.
   for (const options of runs) {
     checkMachineLimits(options);
@@ -139,7 +147,7 @@ export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags,
   }
   const results: RunResult[] = [];
   for (const options of runs) {
-    const result = await runOne(options, flags, servers);
+    const result = await runOne(options, flags, runner, servers);
     if (plan) result.targets = targetUrls(plan, options.transports);
     results.push(result);
     const files = writeResult(result, flags);
@@ -152,7 +160,7 @@ export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags,
   if (results.some((r) => r.interrupted)) throw new Interrupted('interrupted; what was measured is in the files above');
 }
 
-async function runOne(options: ScenarioOptions, flags: ScenarioFlags, servers?: ServerSource): Promise<RunResult> {
+async function runOne(options: ScenarioOptions, flags: ScenarioFlags, runner: Runner, servers?: ServerSource): Promise<RunResult> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -170,7 +178,7 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags, servers?: 
   process.on('SIGHUP', onSigint);
   const progress = createProgressDisplay(process.stderr, { quiet: flags.quiet || flags.json });
   try {
-    return await runScenario(options, {
+    return await runner(options, {
       signal: controller.signal,
       ...(servers ? { servers } : {}),
       onProgress: (p) => progress.update(p),
@@ -190,7 +198,8 @@ async function runOne(options: ScenarioOptions, flags: ScenarioFlags, servers?: 
 /** Writes results/<timestamp>-<scenario>.json and, unless --no-html or --html FILE, the HTML next to it. */
 function writeResult(result: RunResult, flags: ScenarioFlags): { label: string; path: string }[] {
   const stamp = result.startedAt.replace(/[:.]/g, '-');
-  const base = join(resolve(flags.out), `${stamp}-${result.scenario}`);
+  const shard = result.shard ? `-shard-${result.shard.index}-of-${result.shard.count}` : '';
+  const base = join(resolve(flags.out), `${stamp}-${result.scenario}${shard}`);
   mkdirSync(dirname(base), { recursive: true });
   const written: { label: string; path: string }[] = [];
   writeFileSync(`${base}.json`, renderJson(result));

@@ -2,10 +2,11 @@
 // finish, merge.
 import type { ChildProcess } from 'node:child_process';
 import { exitAccount, forkModule } from '../lib/children.ts';
-import { mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
+import { encodeHistogram, mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
 import { summarizeLoopDelay, type LoopDelaySummaryUs } from '../lib/loop-delay.ts';
 import type { Transport } from '../lib/transports.ts';
 import type { BrowserClock } from '../lib/result.ts';
+import type { ProcessClock } from '../lib/result.ts';
 import type { ClientMessage, ClientProcessConfig, ClientReport, ClientTick, DriverMessage, ProbeResult, WindowSpec } from './protocol.ts';
 import type { ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
@@ -17,6 +18,11 @@ export interface PoolOptions extends Omit<ClientProcessConfig, 'clients' | 'conn
   connectConcurrency?: number;
   /** Client processes to start, whatever `clients` is (default: min(workers, clients)); for pools grown later with `grow()`. */
   processes?: number;
+  /** Index of the pool's first subscriber among all the run's, and their number (a shard's share; default 0 and `clients`). */
+  clientOffset?: number;
+  clientTotal?: number;
+  /** Add each second's merged latency histogram to PoolSecond (for a shard's partial result). */
+  secondHistograms?: boolean;
 }
 
 /** One second across every client process. */
@@ -32,6 +38,8 @@ export interface PoolSecond {
   maxUs: number;
   maxCpuPercent: number;
   maxEventLoopDelayP99Us: number;
+  /** This second's latency histogram (µs), compressed base64, when the pool keeps them ('' when nothing arrived). */
+  interval?: string;
 }
 
 /** One client process's own figures over the window. */
@@ -43,8 +51,10 @@ export interface ProcessFigures {
 }
 
 /** What every client process measured, merged. */
-export interface PoolReport extends Omit<ClientReport, 'type' | 'windowLateUs' | 'windowUs'> {
+export interface PoolReport extends Omit<ClientReport, 'type' | 'windowLateUs' | 'windowUs' | 'clock'> {
   processes: ProcessFigures[];
+  /** Each process's clock against the server's. */
+  clocks: ProcessClock[];
   /** Latest a window message arrived after the window opened, µs (0: every process knew in time). */
   windowLateUs: number;
   /** Longest window any process saw, µs. */
@@ -98,8 +108,8 @@ export class ClientPool {
           transport: this.o.transport,
           baseUrl: this.o.baseUrl,
           clients,
-          clientOffset: this.shares.slice(0, index).reduce((a, b) => a + b, 0),
-          clientTotal: this.o.clients,
+          clientOffset: (this.o.clientOffset ?? 0) + this.shares.slice(0, index).reduce((a, b) => a + b, 0),
+          clientTotal: this.o.clientTotal ?? this.o.clients,
           after: this.o.after,
           pollIntervalMs: this.o.pollIntervalMs,
           longPollWaitMs: this.o.longPollWaitMs,
@@ -110,6 +120,9 @@ export class ClientPool {
           ...(this.o.http2 === true ? { http2: true } : {}),
           ...(this.o.scenario ? { scenario: this.o.scenario } : {}),
           ...(this.o.clientsIn === undefined ? {} : { clientsIn: this.o.clientsIn }),
+          ...(this.o.clockResyncMs === undefined ? {} : { clockResyncMs: this.o.clockResyncMs }),
+          ...(this.o.clockSkewUs === undefined ? {} : { clockSkewUs: this.o.clockSkewUs }),
+          ...(this.o.controlHeaders === undefined ? {} : { controlHeaders: this.o.controlHeaders }),
         };
         return this.request(child, { type: 'start', config }, (m) => {
           if (m.type === 'ready') return true;
@@ -162,6 +175,13 @@ export class ClientPool {
     return this.request(child, { type: 'probe', count }, (m) => (m.type === 'probe-result' ? m : undefined));
   }
 
+  /** Resolves with the scheduled time of the run's first event once the first process received it, µs of the server's clock. */
+  async firstEvent(): Promise<number> {
+    const [child] = this.children;
+    if (!child) throw new Error('ClientPool.firstEvent() needs connect() first');
+    return this.request(child, { type: 'first-event' }, (m) => (m.type === 'first-event' ? m.tsUs : undefined));
+  }
+
   /** Sends a scenario step to every process (`command(i, clients)` builds process i's) and resolves with their replies. */
   async command(command: (process: number, clients: number) => ScenarioCommand): Promise<ScenarioReply[]> {
     return Promise.all(
@@ -205,6 +225,7 @@ export class ClientPool {
         cpuPercent: r.windowUs > 0 ? Math.round((r.cpuUs / r.windowUs) * 1000) / 10 : 0,
         eventLoopDelay: summarizeLoopDelay(mergeEncoded([r.eventLoopDelay])),
       })),
+      clocks: reports.flatMap((r) => (r.clock ? [r.clock] : [])),
       ...(scenarios.length > 0 ? { scenario: mergeScenario(scenarios) } : {}),
       ...(browsers.length > 0 ? { browser: mergeBrowserClock(browsers) } : {}),
     };
@@ -268,6 +289,7 @@ export class ClientPool {
       maxUs: n === 0 ? 0 : h.maxValue,
       maxCpuPercent: Math.max(0, ...ticks.map((t) => t.cpuPercent)),
       maxEventLoopDelayP99Us: Math.max(0, ...ticks.map((t) => t.eventLoopDelayP99Us)),
+      ...(this.o.secondHistograms ? { interval: n === 0 ? '' : encodeHistogram(h) } : {}),
     });
   }
 

@@ -5,7 +5,8 @@ import { Client as UndiciClient } from 'undici';
 import { undiciWire } from '../clients/http.ts';
 import type { Histogram } from 'hdr-histogram-js';
 import { CLIENT_PROBE_INTERVAL_MS, LoopDelay } from '../lib/loop-delay.ts';
-import { nowUs } from '../lib/clock.ts';
+import { nowUs, setClockSkewUs } from '../lib/clock.ts';
+import { ClockSync, appliedOffsetUs, type ClockEstimate } from '../lib/clock-sync.ts';
 import { createHistogram, encodeHistogram } from '../lib/histogram.ts';
 import { createClient } from '../clients/index.ts';
 import type { Client, ClientOptions, EventSink } from '../clients/client.ts';
@@ -33,17 +34,31 @@ const secondLatency: Histogram = createHistogram();
 let windowDeliveries = 0;
 /** Latencies that came out negative, over the whole run (an error of the instrument). */
 let negativeLatencies = 0;
-/** Receive time of the last first delivery, µs. */
+/** Receive time of the last first delivery, µs of the server's clock. */
 let lastReceiveUs = 0;
+/** The server's clock minus this process's, as applied to every receive time, µs (0 when they cannot be told apart). */
+let clockOffsetUs = 0;
+/** Scheduled time of the run's first event (seq `after` + 1) once a subscriber of this process received it, µs. */
+let firstEventTsUs: number | undefined;
+/** Called once the first event arrived. */
+let onFirstEvent: (() => void) | undefined;
+/** This process's time on the server's clock, µs. */
+const serverNowUs = (): number => nowUs() + clockOffsetUs;
 
 /** Records one client's deliveries into its tracker and the process's figures. */
 class Sink implements EventSink {
   readonly tracker: SequenceTracker;
-  constructor(firstSeq: number) {
+  constructor(private readonly firstSeq: number) {
     this.tracker = new SequenceTracker(firstSeq);
   }
-  event(seq: number, tsUs: number, nowUs: number): void {
+  event(seq: number, tsUs: number, localUs: number): void {
     if (!this.tracker.record(seq)) return;
+    if (firstEventTsUs === undefined && seq === this.firstSeq) {
+      firstEventTsUs = tsUs;
+      onFirstEvent?.();
+    }
+    // `ts` is the server's clock: the receive time is read on it too.
+    const nowUs = localUs + clockOffsetUs;
     lastReceiveUs = nowUs;
     const latency = nowUs - tsUs;
     if (latency < 0) {
@@ -78,12 +93,12 @@ let clockTimer: NodeJS.Timeout | undefined;
 /** Ticks at t0 + k s for k = 1, 2, ...: each tick reports the second that just ended. */
 function startClock(t0Us: number): void {
   if (clockTimer) clearTimeout(clockTimer);
-  let second = Math.max(1, Math.ceil((nowUs() - t0Us) / 1e6));
+  let second = Math.max(1, Math.ceil((serverNowUs() - t0Us) / 1e6));
   let lastCpu = process.cpuUsage();
   let lastUs = nowUs();
   eld.reset();
   const arm = (): void => {
-    clockTimer = setTimeout(tick, Math.max(0, (t0Us + second * 1e6 - nowUs()) / 1000));
+    clockTimer = setTimeout(tick, Math.max(0, (t0Us + second * 1e6 - serverNowUs()) / 1000));
   };
   const tick = (): void => {
     const now = nowUs();
@@ -121,20 +136,21 @@ let windowClosed = false;
 const windowTimers: NodeJS.Timeout[] = [];
 
 function openWindow(w: WindowSpec): void {
-  const received = nowUs();
+  // The window is on the server's clock; the event-loop probe and the scenario behaviour read this process's.
+  const received = serverNowUs();
   windowStartUs = w.startUs;
   windowEndUs = w.endUs ?? Infinity;
   windowLateUs = Math.max(0, received - w.startUs);
-  eld.setWindow(w.startUs, windowEndUs);
-  behaviour?.window?.(w);
+  eld.setWindow(w.startUs - clockOffsetUs, windowEndUs - clockOffsetUs);
+  behaviour?.window?.(w.endUs === undefined ? { startUs: w.startUs - clockOffsetUs } : { startUs: w.startUs - clockOffsetUs, endUs: w.endUs - clockOffsetUs });
   windowTimers.push(
     setTimeout(() => {
       windowCpuStart = process.cpuUsage();
       windowCpuStartUs = nowUs();
       browser?.windowOpened();
-    }, Math.max(0, (w.startUs - nowUs()) / 1000)),
+    }, Math.max(0, (w.startUs - received) / 1000)),
   );
-  if (w.endUs !== undefined) windowTimers.push(setTimeout(closeWindow, Math.max(0, (w.endUs - nowUs()) / 1000)));
+  if (w.endUs !== undefined) windowTimers.push(setTimeout(closeWindow, Math.max(0, (w.endUs - received) / 1000)));
 }
 
 /** Takes the window's CPU (once): at its end, or at 'finish' for a window without an end. */
@@ -158,9 +174,31 @@ function closeWindow(): void {
 
 // ---- connecting --------------------------------------------------------------------------------------------
 
-/** Sets the process up: its behaviour, which may warm the client path with an unmeasured connection first. */
+let clockSync: ClockSync | undefined;
+/** The last estimate of the offset to the server's clock. */
+let clockEstimate: ClockEstimate | undefined;
+
+/** Estimates the offset to the server's clock and applies it; re-estimates every `resyncMs` (0: never). */
+async function syncClock(c: ClientProcessConfig): Promise<void> {
+  clockSync = new ClockSync(c.baseUrl, c.controlHeaders ? { headers: c.controlHeaders } : {});
+  clockEstimate = await clockSync.measure(CLOCK_SYNC_EXCHANGES);
+  clockOffsetUs = appliedOffsetUs(clockEstimate);
+  if ((c.clockResyncMs ?? 0) > 0) {
+    clockSync.start(c.clockResyncMs as number, (e) => {
+      clockEstimate = e;
+      clockOffsetUs = appliedOffsetUs(e);
+    });
+  }
+}
+
+/** Exchanges of the first clock estimate. */
+const CLOCK_SYNC_EXCHANGES = 16;
+
+/** Sets the process up: its clock's offset to the server's, and its behaviour, which may warm the client path with an unmeasured connection first. */
 async function start(c: ClientProcessConfig): Promise<void> {
   config = c;
+  if (c.clockSkewUs !== undefined) setClockSkewUs(c.clockSkewUs);
+  await syncClock(c);
   behaviour = c.scenario ? createBehaviour(c.scenario, c.clientTotal) : undefined;
   if (c.clientsIn === 'chromium') {
     if (behaviour) throw new Error('a scenario behaviour cannot run in browser clients');
@@ -273,7 +311,7 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
   behaviour?.stop();
   // The pages' clocks aligned again: how far they moved over the run.
   await browser?.realign().catch(() => undefined);
-  await Promise.all(clients.map((cl) => cl.close()));
+  await Promise.all([...clients.map((cl) => cl.close()), clockSync?.close()]);
   const browserClock = browser?.clock();
   await browser?.close();
   const first = (config?.after ?? 0) + 1;
@@ -297,6 +335,7 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     cpuUs: windowCpuUs,
     windowUs,
     windowLateUs,
+    ...(clockEstimate ? { clock: { offsetUs: clockEstimate.offsetUs, uncertaintyUs: clockEstimate.uncertaintyUs, appliedOffsetUs: clockOffsetUs, samples: clockEstimate.samples, rttMinUs: clockEstimate.rttMinUs } } : {}),
     ...(behaviour ? { scenario: behaviour.report(lastSeq) } : {}),
     ...(browserClock ? { browser: browserClock } : {}),
   };
@@ -340,6 +379,10 @@ process.on('message', (msg: DriverMessage) => {
     case 'probe':
       // A failed probe leaves the round trip unmeasured (an empty list); the run goes on.
       probe(msg.count).then(send, () => send({ type: 'probe-result', timestampCostNs: 0, rttUs: [], clockOffsetUs: 0 }));
+      break;
+    case 'first-event':
+      if (firstEventTsUs !== undefined) send({ type: 'first-event', tsUs: firstEventTsUs });
+      else onFirstEvent = () => send({ type: 'first-event', tsUs: firstEventTsUs as number });
       break;
     case 'scenario':
       if (!behaviour) return send({ type: 'scenario-reply', action: msg.action, values: {} });

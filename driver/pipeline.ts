@@ -13,6 +13,7 @@ import type { ScenarioOptions } from '../lib/options.ts';
 import { certificateOfRun } from '../lib/tls.ts';
 import {
   SCHEMA_VERSION,
+  latencyUncertaintyUs,
   rssPerConnection,
   type DeliveryFigures,
   type InstrumentFloor,
@@ -378,7 +379,7 @@ export class TransportRun {
     pool.onSecond((s) => {
       this.delivered = s.delivered;
       this.lastP99 = s.p99Us;
-      const point: TimelinePoint = { tMs: s.second * 1000, delivered: s.intervalDelivered, p50Us: s.p50Us, p99Us: s.p99Us, maxUs: s.maxUs };
+      const point: TimelinePoint = { tMs: s.second * 1000, delivered: s.intervalDelivered, p50Us: s.p50Us, p99Us: s.p99Us, maxUs: s.maxUs, ...(s.interval ? { histogram: s.interval } : {}) };
       this.timeline.push(point);
       this.sampleServerCpu(point);
       for (const l of this.secondListeners) l(point);
@@ -654,6 +655,7 @@ export class TransportRun {
         spinCpuMs: spinUs / 1000,
       },
       floor: this.floor(w.to),
+      clock: { processes: r.clocks, latencyUncertaintyUs: latencyUncertaintyUs(r.clocks) },
       delivery,
       churn: {
         connectionsOpened: w.to.connectionsAccepted - w.from.connectionsAccepted,

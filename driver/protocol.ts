@@ -1,6 +1,7 @@
 // Messages between the driver and its client processes.
 import type { BrowserClock } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
+import type { ProcessClock } from '../lib/result.ts';
 import type { ProcessScenario, ScenarioCommand, ScenarioReply, ScenarioReport } from './scenarios/behaviour.ts';
 
 /** What one client process runs. */
@@ -27,6 +28,12 @@ export interface ClientProcessConfig {
   http2?: boolean;
   /** Where the subscribers run: Node clients (default) or pages of a headless Chromium this process drives. */
   clientsIn?: 'node' | 'chromium';
+  /** Re-estimate the clock offset every this many ms (0 or absent: only once, at start: the server's host). */
+  clockResyncMs?: number;
+  /** Tests only: shift this process's clock by this many µs, as if it ran on another host. */
+  clockSkewUs?: number;
+  /** Headers for the server's control endpoints (/time), e.g. a control token. */
+  controlHeaders?: Record<string, string>;
   /** What the subscribers do beyond subscribing (churn, chat, burst, stream, slow-consumer scenarios); absent: fan-out. */
   scenario?: ProcessScenario;
 }
@@ -54,6 +61,8 @@ export type DriverMessage =
   | ({ type: 'window' } & WindowSpec)
   /** Measure the instrument: the clock's cost and `count` GET /time round trips; answered with 'probe-result'. */
   | { type: 'probe'; count: number }
+  /** Answer with 'first-event' once a subscriber has the run's first event (seq `after` + 1), with its scheduled time. */
+  | { type: 'first-event' }
   /** Wait until every client has `lastSeq` (or `drainMs` passed), then report and close. */
   | { type: 'finish'; lastSeq: number; drainMs: number }
   | ScenarioCommand;
@@ -117,6 +126,8 @@ export interface ClientReport {
   windowUs: number;
   /** How late the window message arrived, µs (0: before the window opened). */
   windowLateUs: number;
+  /** This process's clock offset to the server's, as estimated and applied. */
+  clock?: ProcessClock;
   /** What the scenario behaviour measured, when there is one. */
   scenario?: ScenarioReport;
   /** Browser clients: how the pages' clocks were aligned with the host's. */
@@ -132,6 +143,8 @@ export type ClientMessage =
   /** The window message was applied (`lateUs`: how long after the window opened, 0 when before). */
   | { type: 'window-set'; lateUs: number }
   | { type: 'connect-failed'; error: string }
+  /** The run's first event arrived: its scheduled time, µs of the server's clock (the publisher's start). */
+  | { type: 'first-event'; tsUs: number }
   | ClientTick
   | ProbeResult
   | ClientReport

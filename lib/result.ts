@@ -38,6 +38,8 @@ export interface TimelinePoint {
   serverCpuMs?: number;
   /** True for the seconds inside the measured window. */
   window?: boolean;
+  /** A shard's partial result only: this second's latency HdrHistogram (µs), compressed base64, so shards' seconds merge exactly. */
+  histogram?: string;
 }
 
 /** Event-loop delay summary, µs. */
@@ -186,6 +188,33 @@ export interface BrowserLimitsFigures {
   perSubscription: LimitSubscription[];
 }
 
+/** One client process's clock against the server's (lib/clock-sync.ts), µs. */
+export interface ProcessClock {
+  /** Estimated server clock minus the process's clock, and the bound the true offset lies within (±). */
+  offsetUs: number;
+  uncertaintyUs: number;
+  /** The offset applied to its receive times: 0 when |offsetUs| <= uncertaintyUs (the clocks cannot be told apart). */
+  appliedOffsetUs: number;
+  /** /time exchanges the estimate rests on, and the shortest round trip among them. */
+  samples: number;
+  rttMinUs: number;
+  /** The shard the process belonged to, in a merged result. */
+  shard?: number;
+}
+
+/** How the clients' clocks were aligned to the server's. */
+export interface ClockAlignment {
+  /** Every client process's estimate. */
+  processes: ProcessClock[];
+  /** What every latency figure inherits from the alignment, µs: the largest uncertainty of an applied offset (0: every process read the server's clock itself). */
+  latencyUncertaintyUs: number;
+}
+
+/** The latency uncertainty a set of process clocks gives: the largest uncertainty among applied offsets. */
+export function latencyUncertaintyUs(processes: readonly ProcessClock[]): number {
+  return Math.max(0, ...processes.filter((p) => p.appliedOffsetUs !== 0).map((p) => Math.ceil(p.uncertaintyUs)));
+}
+
 /** Median over the window's whole seconds of each second's percentiles: the typical second. */
 export interface SteadyState {
   seconds: number;
@@ -321,6 +350,8 @@ export interface TransportResult {
   floor?: InstrumentFloor;
   /** What this run could not measure of its server (a server without rtbench's /stats), one sentence each. */
   notMeasured?: string[];
+  /** The client processes' clocks against the server's: offsets and the uncertainty latency figures inherit. */
+  clock?: ClockAlignment;
   /** Why this transport's figures cannot be trusted (a saturated generator or host, failed or straggling clients, negative latencies); absent or empty: valid. */
   invalid?: string[];
   delivery?: DeliveryFigures;
@@ -623,8 +654,18 @@ export interface Environment {
   rtbenchVersion: string;
 }
 
+/** Which share of a run a partial result is: shard `index` (0-based) of `count`. */
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
+
 /** The result of one rtbench run. */
 export interface RunResult {
+  /** A shard's partial result (merge the shards with `rtbench merge`); absent: a whole run. */
+  shard?: ShardSpec;
+  /** A result merged from shards: how many, and the host each ran on. */
+  merged?: { shards: number; hostnames: string[] };
   schemaVersion: typeof SCHEMA_VERSION;
   scenario: string;
   startedAt: string;

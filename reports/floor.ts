@@ -39,6 +39,8 @@ export function floorText(result: RunResult): string | undefined {
   parts.push(rtt.length > 0 ? `a loopback round trip min ${rangeText(rtt.map((r) => r.min), formatUs)}, p50 ${rangeText(rtt.map((r) => r.p50), formatUs)}` : 'no loopback round trip measured');
   const offsets = floors.flatMap((f) => (f.clockOffsetUs === undefined ? [] : [Math.abs(f.clockOffsetUs)]));
   if (offsets.length > 0) parts.push(`clock offset within ±${formatUs(Math.max(...offsets))}`);
+  const clock = clockText(result);
+  if (clock !== undefined) parts.push(clock);
   const over = floors.length > 1 ? ` (lowest–highest of ${floors.length} transports)` : '';
   const browser = browserClockText(result);
   return `Instrument floor in this run${over}: ${parts.join('; ')}. Differences smaller than these are below what rtbench resolves in this run.${browser === undefined ? '' : ` ${browser}`}`;
@@ -62,4 +64,15 @@ export function browserClockText(result: RunResult): string | undefined {
     (reconnects > 0 ? `; EventSource reconnected by itself ${reconnects} times` : '') +
     (cpu.length > 0 ? `; Chromium's processes used ${rangeText(cpu, (v) => `${formatSig(v, 2)}%`)} of a core over the window (not in the client CPU rows, which are the client process's own).` : '.')
   );
+}
+
+/** How the clients' clocks were aligned to the server's, as one clause; undefined when the result does not say. */
+export function clockText(result: RunResult): string | undefined {
+  const clocks = orderedTransports(result).flatMap((t) => (t.clock ? [t.clock] : []));
+  if (clocks.length === 0) return undefined;
+  const processes = clocks.flatMap((c) => c.processes);
+  const applied = processes.filter((p) => p.appliedOffsetUs !== 0);
+  const inherited = Math.max(...clocks.map((c) => c.latencyUncertaintyUs));
+  if (applied.length === 0) return `client clocks: all ${processes.length} client processes read the server's clock (no offset applied, latencies carry no alignment uncertainty)`;
+  return `client clocks: ${applied.length} of ${processes.length} client processes aligned to the server's clock by offsets of ${rangeText(applied.map((p) => p.appliedOffsetUs), formatUs)}, so every latency figure carries ±${formatUs(inherited)}`;
 }

@@ -184,7 +184,8 @@ async function idleSweep(run: TransportRun, o: IdleOptions, counts: number[]): P
   const l = last as StatsSnapshot;
   return {
     idle,
-    churn: { connectionsOpened: l.connectionsAccepted, connectionsClosed: l.connectionsClosed, httpRequests: l.requests, requestsPerEvent: 0 },
+    // From the 0-connection reading on: the client processes' clock estimates before it are not the sweep's.
+    churn: { connectionsOpened: l.connectionsAccepted - f.connectionsAccepted, connectionsClosed: l.connectionsClosed - f.connectionsClosed, httpRequests: l.requests - f.requests, requestsPerEvent: 0 },
     server: {
       peakRssBytes: l.peakRssBytes,
       baselineRssBytes: f.rssBytes,

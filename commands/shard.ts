@@ -1,0 +1,106 @@
+// `rtbench shard-server` and `rtbench shard i/N URL`: one run split over separate processes on any hosts. The
+// shard server spawns the reference server and publishes once every shard's clients are connected; each shard
+// connects its share, measures the window the seqs define and writes a partial result for `rtbench merge`.
+import type { Command } from 'commander';
+import { Interrupted, RtbenchError, UsageError } from '../lib/errors.ts';
+import type { ScenarioOptions } from '../lib/options.ts';
+import { parseIntIn } from '../lib/validate.ts';
+import type { Transport } from '../lib/transports.ts';
+import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
+import { spawnServer } from '../servers/spawn.ts';
+import { checkShardable, coordinate, parseShard, runShard, shardPlan } from '../driver/shards.ts';
+import { addScenarioFlags, executeRuns, overridesFrom, profileFrom, type ScenarioFlags } from './run.ts';
+
+/** Tests only: shifts a shard's client processes' clocks by this many µs, as if they ran on another host. */
+export const CLOCK_SKEW_VAR = 'RTBENCH_TEST_CLOCK_SKEW_US';
+
+/** The fan-out options the flags give (the same on the server and every shard, so they derive the same plan). */
+function shardOptions(flags: ScenarioFlags, cmd: Command): ScenarioOptions {
+  const { overrides, transports } = overridesFrom(flags, cmd);
+  const o = resolveOptions(loadBuiltin('fanout'), profileFrom(flags), overrides, transports);
+  checkShardable(o);
+  return o;
+}
+
+/** Registers `rtbench shard` and `rtbench shard-server`. */
+export function registerShard(program: Command): void {
+  addScenarioFlags(
+    program
+      .command('shard')
+      .description("run shard i of N of a fan-out run against a shared server (rtbench shard-server) and write the shard's partial result; merge them with rtbench merge")
+      .argument('<i/N>', 'which shard, 0-based: 0/3, 1/3, 2/3')
+      .argument('<url>', 'the shared server, as rtbench shard-server printed it, e.g. http://10.0.0.5:8080'),
+  ).action(async (spec: string, url: string, flags: ScenarioFlags, cmd: Command) => {
+    const shard = parseShard('the shard', spec);
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new UsageError(`the server URL must be http://HOST:PORT, got "${url}"`);
+    const options = shardOptions(flags, cmd);
+    const rawSkew = process.env[CLOCK_SKEW_VAR];
+    const skewUs = rawSkew === undefined ? undefined : parseIntIn(CLOCK_SKEW_VAR, rawSkew, -1e12, 1e12);
+    await executeRuns([options], flags, undefined, (o, hooks) => runShard(o, shard, parsed.origin, hooks, skewUs));
+  });
+
+  addScenarioFlags(
+    program
+      .command('shard-server')
+      .description("serve one transport for a sharded run: publish the run's events once every shard's clients are connected, then exit when they have all left")
+      .option('--host <addr>', 'address to listen on', '127.0.0.1')
+      .option('--port <n>', 'port (0: an ephemeral one)', '0'),
+  ).action(async (flags: ScenarioFlags & { host: string; port: string }, cmd: Command) => {
+    const o = shardOptions(flags, cmd);
+    const port = parseIntIn('--port', flags.port, 0, 65_535);
+    await shardServer(o, flags.host, port);
+  });
+}
+
+async function shardServer(o: ScenarioOptions, host: string, port: number): Promise<void> {
+  const transport = o.transports[0] as Transport;
+  const plan = shardPlan(o);
+  let server;
+  try {
+    server = await spawnServer({ transport, host, port, retention: plan.lastSeq + 1000, retentionBytes: Number.MAX_SAFE_INTEGER, wsCompression: o.wsCompression, sseRetryMs: o.sseRetryMs, maxQueuedBytes: o.maxQueuedBytes });
+  } catch (err) {
+    throw new RtbenchError('ESERVER', err instanceof Error ? err.message : String(err));
+  }
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  try {
+    process.stdout.write(`rtbench shard-server: ${transport} for ${o.clients} clients, ${plan.lastSeq} events at ${o.rate}/s (window: seqs ${plan.windowFromSeq}..${plan.windowToSeq})\nurl: ${url}\n`);
+    const died = server.exited.then((e) => {
+      throw new RtbenchError('ESERVER', `${transport} server exited (${e.signal ?? `code ${e.code}`})${e.reason === undefined ? '' : `: ${e.reason}`}`);
+    });
+    const s = server;
+    const run = async (): Promise<void> => {
+      const done = await coordinate(s, o, controller.signal, (have) => process.stderr.write(`rtbench shard-server: ${have} of ${o.clients} clients connected\n`)).catch((err: unknown) => {
+        if (controller.signal.aborted) return undefined;
+        throw err;
+      });
+      if (!done) return;
+      const { lastSeq } = done;
+      process.stdout.write(`published ${lastSeq} events; waiting for the shards to leave\n`);
+      // The run is over once every shard's clients have left (they stay until their drain ends).
+      for (;;) {
+        if (controller.signal.aborted) return;
+        const st = await s.stats();
+        if (st.connectionsOpen === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await Promise.race([run(), died]);
+    if (controller.signal.aborted) throw new Interrupted('interrupted');
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    await server.stop();
+  }
+}
