@@ -8,7 +8,7 @@ import { ArrivalBins, ARRIVAL_BIN_US } from '../servers/arrivals.ts';
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffMs } from '../driver/scenarios/faults/client.ts';
 import { runFaults, stormOf } from '../driver/scenarios/faults/run.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { PLAIN_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { nowUs } from '../lib/clock.ts';
 import type { OptionsOf, ProfileValues } from '../lib/options.ts';
 import type { FaultFigures, TransportResult } from '../lib/result.ts';

@@ -131,7 +131,7 @@ test('every error is one sentence naming the field', () => {
   rejects({ scenarios: [{ name: 'a', options: { wsCompression: 1 } }] }, 'rtbench.config.json: "scenarios[0].options.wsCompression" must be true or false, got 1');
   rejects(
     { scenarios: [{ name: 'a', options: { transports: ['ws'] } }] },
-    'rtbench.config.json: unknown option "scenarios[0].options.transports" (set "transports" on the scenario, not in its options); expected one of: clients, rate, payloadBytes, warmupMs, warmupMaxMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs',
+    'rtbench.config.json: unknown option "scenarios[0].options.transports" (set "transports" on the scenario, not in its options); expected one of: clients, rate, payloadBytes, warmupMs, warmupMaxMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, tls, http2, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs',
   );
   rejects({ scenarios: [{ name: 'a', profile: 'ci' }] }, 'rtbench.config.json: "scenarios[0].profile" must be the name of an entry of "profiles" (there are none), got "ci"');
   rejects({ profiles: { x: {} }, scenarios: [{ name: 'a', profile: 'ci' }] }, 'rtbench.config.json: "scenarios[0].profile" must be one of the profiles: x, got "ci"');
