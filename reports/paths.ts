@@ -195,6 +195,10 @@ function signed(us: number): string {
   return `${us < 0 ? '-' : '+'}${formatUs(Math.abs(us))}`;
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function joinList(parts: readonly string[]): string {
   if (parts.length <= 1) return parts.join('');
   return `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1] as string}`;
@@ -227,7 +231,7 @@ const LEGEND = 'Each cell: latency p50 / p99 · bytes per delivered event (· lo
 
 /** The matrix for a terminal: one table per via, columns = links. */
 export function renderPathsTerminal(result: PathsResult): string {
-  const lines = [`rtbench paths: ${result.paths.length} paths x ${result.transports.length} transports (${settingsLine(result)})${result.interrupted ? ' — interrupted' : ''}`, LEGEND, ''];
+  const lines = [`rtbench paths: ${plural(result.paths.length, 'path')} x ${plural(result.transports.length, 'transport')} (${settingsLine(result)})${result.interrupted ? ' — interrupted' : ''}`, LEGEND, ''];
   for (const b of blocks(result)) {
     const header = [`via ${b.via}`, ...b.paths.map((p) => linkOf(result, p))];
     const rows = result.transports.map((t) => [t, ...b.paths.map((p) => cellText(cellFor(result.matrix, t, p)))]);
@@ -242,7 +246,7 @@ export function renderPathsTerminal(result: PathsResult): string {
 
 /** The matrix as Markdown: one table per via, columns = links. */
 export function renderPathsMarkdown(result: PathsResult): string {
-  const lines = [`## rtbench paths`, '', `${result.paths.length} paths x ${result.transports.length} transports (${settingsLine(result)}). ${LEGEND}`, ''];
+  const lines = [`## rtbench paths`, '', `${plural(result.paths.length, 'path')} x ${plural(result.transports.length, 'transport')} (${settingsLine(result)}). ${LEGEND}`, ''];
   for (const b of blocks(result)) {
     lines.push(`| via ${b.via} | ${b.paths.map((p) => linkOf(result, p)).join(' | ')} |`, `| --- |${b.paths.map(() => ' ---: |').join('')}`);
     for (const t of result.transports) lines.push(`| ${t} | ${b.paths.map((p) => cellText(cellFor(result.matrix, t, p))).join(' | ')} |`);
@@ -268,7 +272,7 @@ export function renderPathsHtml(result: PathsResult, generatedAt: string): strin
 </head>
 <body>
 <h1>rtbench paths</h1>
-<p>${esc(`${result.paths.length} paths x ${result.transports.length} transports (${settingsLine(result)}). ${LEGEND}`)}</p>
+<p>${esc(`${plural(result.paths.length, 'path')} x ${plural(result.transports.length, 'transport')} (${settingsLine(result)}). ${LEGEND}`)}</p>
 ${tables.join('\n')}
 <p>${esc(BYTES_NOTE)}</p>
 ${findings}
