@@ -169,15 +169,19 @@ function proxyFindings(runs: readonly PathRun[]): string[] {
 }
 
 function proxyComparison(d: TransportResult, t: TransportResult): string {
+  if (d.status === 'errored' && t.status === 'errored') return `errored through both (${d.error ?? 'no reason given'}; ${t.error ?? 'no reason given'})`;
   if (d.status === 'errored' || t.status === 'errored') return `errored through ${d.status === 'errored' ? 'nginx-default' : 'nginx-tuned'} (${(d.status === 'errored' ? d.error : t.error) ?? 'no reason given'})`;
   const parts: string[] = [];
   if (d.delivery && t.delivery) {
     const dd = d.delivery;
     const td = t.delivery;
-    const withheld = td.deliveredEvents - dd.deliveredEvents;
-    if (withheld > 0) parts.push(`the default config withheld ${formatCount(withheld)} deliveries (${formatCount(dd.deliveredEvents)} vs ${formatCount(td.deliveredEvents)} of ${formatCount(dd.expectedDeliveries)}; lost ${formatCount(dd.lost)} vs ${formatCount(td.lost)})`);
-    else if (withheld < 0) parts.push(`the default config delivered ${formatCount(-withheld)} more (${formatCount(dd.deliveredEvents)} vs ${formatCount(td.deliveredEvents)} of ${formatCount(dd.expectedDeliveries)}; lost ${formatCount(dd.lost)} vs ${formatCount(td.lost)})`);
-    else parts.push(`both delivered ${formatCount(dd.deliveredEvents)} of ${formatCount(dd.expectedDeliveries)} (lost ${formatCount(dd.lost)} vs ${formatCount(td.lost)})`);
+    // Runs publish different counts (the warm-up ends when latency settles): compare what each missed.
+    const missedD = dd.expectedDeliveries - dd.deliveredEvents;
+    const missedT = td.expectedDeliveries - td.deliveredEvents;
+    const counts = `${formatCount(dd.deliveredEvents)} of ${formatCount(dd.expectedDeliveries)} vs ${formatCount(td.deliveredEvents)} of ${formatCount(td.expectedDeliveries)}; lost ${formatCount(dd.lost)} vs ${formatCount(td.lost)}`;
+    if (missedD > missedT) parts.push(`the default config withheld ${formatCount(missedD - missedT)} more deliveries (${counts})`);
+    else if (missedD < missedT) parts.push(`the default config missed ${formatCount(missedT - missedD)} fewer deliveries (${counts})`);
+    else parts.push(`both missed ${formatCount(missedD)} deliveries (${counts})`);
   }
   const a = d.latency?.p50Us;
   const b = t.latency?.p50Us;

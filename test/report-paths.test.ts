@@ -42,8 +42,8 @@ test('proxy findings compare nginx-default with nginx-tuned per transport: withh
   ];
   assert.deepEqual(pathFindings(runs), [
     'On loopback, ws through nginx-default vs nginx-tuned: errored through nginx-default (upgrade refused).',
-    'On loopback, sse through nginx-default vs nginx-tuned: the default config withheld 4,000 deliveries (96,000 vs 100,000 of 100,000; lost 4,000 vs 0); the default config delayed events: median 1.20 s vs 520 µs (+1.20 s).',
-    'On loopback, fetch-stream through nginx-default vs nginx-tuned: both delivered 100,000 of 100,000 (lost 0 vs 0); the medians are the same within noise (560 µs vs 600 µs).',
+    'On loopback, sse through nginx-default vs nginx-tuned: the default config withheld 4,000 more deliveries (96,000 of 100,000 vs 100,000 of 100,000; lost 4,000 vs 0); the default config delayed events: median 1.20 s vs 520 µs (+1.20 s).',
+    'On loopback, fetch-stream through nginx-default vs nginx-tuned: both missed 0 deliveries (100,000 of 100,000 vs 100,000 of 100,000; lost 0 vs 0); the medians are the same within noise (560 µs vs 600 µs).',
   ]);
 });
 
