@@ -2,7 +2,7 @@
 // --vias proxy), one after another, and writes one combined result (the per-path RunResults and the matrix) with
 // its terminal, Markdown and HTML renderings (reports/paths.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError, Interrupted } from '../lib/errors.ts';
 import { LINK_PROFILES, type LinkProfileName, type ProfileValues } from '../lib/options.ts';
@@ -87,6 +87,7 @@ export function registerPaths(program: Command): void {
       writeFileSync(`${base}.json`, `${JSON.stringify(combined, null, 2)}\n`);
       if (flags.html !== false) {
         const htmlPath = typeof flags.html === 'string' ? resolve(flags.html) : `${base}.html`;
+        mkdirSync(dirname(htmlPath), { recursive: true });
         writeFileSync(htmlPath, renderPathsHtml(combined, new Date().toISOString()));
         written.push({ label: 'report', path: htmlPath });
       }
