@@ -10,6 +10,7 @@ import { registerCheck } from './commands/check.ts';
 import { registerMerge } from './commands/merge.ts';
 import { registerShard } from './commands/shard.ts';
 import { registerK8s } from './commands/k8s.ts';
+import { registerPaths } from './commands/paths.ts';
 
 const VERSION = '0.1.0';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerShard(program);
   registerK8s(program);
+  registerPaths(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }

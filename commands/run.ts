@@ -160,7 +160,8 @@ export async function executeRuns(runs: ScenarioOptions[], flags: ScenarioFlags,
   if (results.some((r) => r.interrupted)) throw new Interrupted('interrupted; what was measured is in the files above');
 }
 
-async function runOne(options: ScenarioOptions, flags: ScenarioFlags, runner: Runner, servers?: ServerSource): Promise<RunResult> {
+/** Runs one scenario with live progress; Ctrl-C, SIGTERM and SIGHUP stop it and keep what was measured. */
+export async function runOne(options: ScenarioOptions, flags: ScenarioFlags, runner: Runner, servers?: ServerSource): Promise<RunResult> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
