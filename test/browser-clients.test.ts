@@ -1,7 +1,7 @@
 // Browser clients in real headless Chromium (Debian's `chromium`; a missing one fails these tests with the install
 // command): every transport's browser subscribers receive exactly 1..M in order; the fan-out pipeline runs them in
 // a client process with the page clocks aligned; browser-limits shows the seventh SSE subscription of one page
-// stalled over HTTP/1.1 and WebSocket not limited; a missing Chromium is one sentence before anything starts.
+// stalled over HTTP/1.1, none over HTTP/2, and WebSocket not limited; a missing Chromium is one sentence before anything starts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -13,6 +13,7 @@ import { PLAIN_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { spawnServer } from '../servers/spawn.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { runBrowserLimits } from '../driver/scenarios/browser-limits/run.ts';
+import { browserLimitsFindings } from '../reports/scenarios.ts';
 import { Collect } from './helpers/sink.ts';
 import { until } from './helpers/raw.ts';
 import { runCli } from './helpers/cli.ts';
@@ -153,6 +154,27 @@ describe('browser-limits over HTTP/1.1', () => {
         [3, 4, 5, 6, 7, 8].map((i) => [i, 3, true]),
       );
     }
+  });
+});
+
+describe('browser-limits over HTTP/2', () => {
+  it('one page, 8 SSE subscriptions to one origin over h2: none stalled, the server held all 8', async () => {
+    const o: OptionsOf<'browser-limits'> = { ...DEFAULT_FANOUT, scenario: 'browser-limits', kind: 'browser-limits', transports: ['sse'], clients: 8, holdMs: 2000, payloadBytes: 16, tls: true, http2: true };
+    const result = await runBrowserLimits(o);
+    const [sse] = result.transports;
+    assert.equal(sse?.status, 'ok', sse?.error);
+    const s = sse.browserLimits;
+    assert.ok(s);
+    assert.equal(s.protocol, 'h2');
+    assert.equal(s.limitApplies, false);
+    assert.equal(s.serverSubscribers, 8);
+    assert.equal(s.stalled, 0);
+    assert.deepEqual(s.perSubscription.filter((x) => x.stalled).map((x) => x.index), []);
+    assert.deepEqual(
+      s.perSubscription.filter((x) => !x.released).map((x) => [x.index, x.received, x.inOrder]),
+      [3, 4, 5, 6, 7, 8].map((i) => [i, 3, true]),
+    );
+    assert.ok(browserLimitsFindings(result.transports).some((f) => f.startsWith('sse: all 8 reached the server (the server held 8): over HTTP/2 none stalled')));
   });
 });
 
