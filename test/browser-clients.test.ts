@@ -11,6 +11,7 @@ import type { Client } from '../clients/client.ts';
 import { DEFAULT_FANOUT, type OptionsOf } from '../lib/options.ts';
 import { PLAIN_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { spawnServer } from '../servers/spawn.ts';
+import { certificateOfRun, type TlsMaterial } from '../lib/tls.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { runBrowserLimits } from '../driver/scenarios/browser-limits/run.ts';
 import { browserLimitsFindings } from '../reports/scenarios.ts';
@@ -124,6 +125,52 @@ describe('--clients-in chromium through the pipeline', () => {
     assert.equal(b.pages, 1);
     assert.equal(b.uncertaintyUs, Math.round(b.bestRttUs / 2 + b.timerResolutionUs));
     assert.ok((b.windowCpuUs ?? 0) > 0 && (b.windowUs ?? 0) > 0, "Chromium's CPU over the window was measured");
+  });
+});
+
+describe('browser subscribers over HTTP/2 (one Chromium trusting the run\'s certificate)', () => {
+  let host: BrowserHost;
+  let tls: TlsMaterial;
+  before(async () => {
+    tls = await certificateOfRun();
+    host = await BrowserHost.launch(tls.cert);
+  });
+  after(async () => {
+    await host?.close();
+  });
+
+  for (const transport of ['sse', 'fetch-stream'] as const) {
+    it(`${transport}: ${CLIENTS} page subscribers receive exactly 1..${M} in order over h2, one connection each`, async () => {
+      const server = await spawnServer({ transport, tls, http2: true });
+      const clients: Client[] = [];
+      try {
+        assert.match(server.url, /^https:/);
+        const sinks = range(CLIENTS).map(() => new Collect());
+        for (const sink of sinks) clients.push(await host.client(transport, { baseUrl: server.url, after: 0, sink, onError: (err) => assert.fail(err) }));
+        await Promise.all(clients.map((c) => c.connect()));
+        await server.publish({ rate: 500, count: M, payloadBytes: 32 });
+        await until(() => sinks.every((s) => s.seqs.length >= M), `${CLIENTS} ${transport} browser clients to receive ${M} events over h2`, 15_000, () => sinks.map((s) => s.seqs.length).join(', '));
+        for (const sink of sinks) {
+          assert.deepEqual(sink.seqs, range(M));
+          assert.equal(sink.gaps, 0);
+        }
+        // Each subscriber has its own origin, so its own h2 connection (ALPN h2, none on HTTP/1.1).
+        assert.deepEqual((await server.stats()).tls?.alpn, { h2: CLIENTS });
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+        await server.stop();
+      }
+    });
+  }
+
+  it('--clients-in chromium --http2 through the pipeline: fan-out over fetch-stream, no loss', async () => {
+    const o: OptionsOf<'fanout'> = { ...DEFAULT_FANOUT, transports: ['fetch-stream'], clients: 3, rate: 50, warmupMs: 0, durationMs: 1000, drainMs: 5000, clientsIn: 'chromium', tls: true, http2: true };
+    const result = await runFanout(o);
+    const t = result.transports[0];
+    assert.equal(t?.status, 'ok', t?.error);
+    const d = t.delivery;
+    assert.ok(d && d.publishedEvents > 0);
+    assert.deepEqual([d.deliveredEvents, d.lost, d.duplicates, d.outOfOrder], [d.publishedEvents * 3, 0, 0, 0]);
   });
 });
 
