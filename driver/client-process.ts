@@ -180,7 +180,7 @@ let clockEstimate: ClockEstimate | undefined;
 
 /** Estimates the offset to the server's clock and applies it; re-estimates every `resyncMs` (0: never). */
 async function syncClock(c: ClientProcessConfig): Promise<void> {
-  clockSync = new ClockSync(c.baseUrl, c.controlHeaders ? { headers: c.controlHeaders } : {});
+  clockSync = new ClockSync(c.baseUrl, { ...(c.controlHeaders ? { headers: c.controlHeaders } : {}), ...(c.ca === undefined ? {} : { ca: c.ca }) });
   clockEstimate = await clockSync.measure(CLOCK_SYNC_EXCHANGES);
   clockOffsetUs = appliedOffsetUs(clockEstimate);
   if ((c.clockResyncMs ?? 0) > 0) {
@@ -202,7 +202,7 @@ async function start(c: ClientProcessConfig): Promise<void> {
   behaviour = c.scenario ? createBehaviour(c.scenario, c.clientTotal) : undefined;
   if (c.clientsIn === 'chromium') {
     if (behaviour) throw new Error('a scenario behaviour cannot run in browser clients');
-    browser = await BrowserHost.launch();
+    browser = await BrowserHost.launch(c.ca);
   }
   if (behaviour?.warmUp) await behaviour.warmUp(c.transport, clientOptions(c, 0, () => undefined));
   send({ type: 'ready' });

@@ -1,5 +1,6 @@
 // Debian's Chromium, driven by playwright-core: the browser clients (--clients-in chromium), the browser-limits
 // scenario and the browser tests launch it here. A missing browser is one sentence naming the install command.
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { UsageError } from './errors.ts';
@@ -23,6 +24,17 @@ export const CHROMIUM_ARGS = [
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
 ];
+
+/**
+ * The flag that makes Chromium accept a run's self-signed certificate (PEM) and no other: the SHA-256 of its
+ * SubjectPublicKeyInfo, base64, in --ignore-certificate-errors-spki-list. Certificate errors (unknown issuer, and
+ * a host name the certificate does not name, as s1.rtbench.test) are ignored for that key only, so the pages open
+ * https and wss to the run's servers with TLS verified against that one key rather than with every error ignored.
+ */
+export function trustCertificateArg(certPem: string): string {
+  const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`;
+}
 
 /** The sentence a missing Chromium gives. */
 export function chromiumMissing(): string {

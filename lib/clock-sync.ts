@@ -58,6 +58,8 @@ export function appliedOffsetUs(e: ClockEstimate): number {
 export interface ClockSyncOptions {
   /** Headers sent with every /time request (e.g. a control token). */
   headers?: Record<string, string>;
+  /** The CA (PEM) an https server's certificate is verified against (the run's certificate under --tls or --http2). */
+  ca?: string;
   /** Exchanges per re-estimation (default 4). */
   exchanges?: number;
 }
@@ -88,7 +90,7 @@ export class ClockSync {
 
   /** Makes `count` exchanges and re-estimates from the samples kept (a slow first one, opening the connection, is outranked). */
   async measure(count: number): Promise<ClockEstimate> {
-    const http = new UndiciClient(this.origin, { pipelining: 1 });
+    const http = new UndiciClient(this.origin, { pipelining: 1, ...(this.o.ca === undefined ? {} : { connect: { ca: this.o.ca } }) });
     try {
       for (let i = 0; i < count; i++) this.samples.push(await this.exchange(http));
     } finally {

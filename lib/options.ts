@@ -158,7 +158,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining', ...LINK_FIELDS],
   'slow-consumer': [...FANOUT_FIELDS, ...PATH_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
   faults: [...FANOUT_FIELDS, ...PATH_FIELDS, 'fault', 'outageMs', 'resetFraction', 'retentionEvents'],
-  'browser-limits': ['clients', 'payloadBytes', 'pollIntervalMs', 'holdMs'],
+  'browser-limits': ['clients', 'payloadBytes', 'pollIntervalMs', 'tls', 'http2', 'holdMs'],
 };
 
 /** Transports a kind can run (poll-ceiling measures the polling endpoints only; see KIND_EXCLUSIONS). */
@@ -385,7 +385,7 @@ export interface FaultsParams {
 /** The kind-specific parameters, discriminated by `kind`. */
 
 /**
- * browser-limits: one Chromium page opens `clients` subscriptions to one origin at once (HTTP/1.1), holds them
+ * browser-limits: one Chromium page opens `clients` subscriptions to one origin at once (HTTP/1.1, or h2 with --http2), holds them
  * `holdMs`, closes the first ones until six remain, then publishes a few events: which connected, which stalled.
  */
 export interface BrowserLimitsParams {

@@ -167,8 +167,8 @@ export interface LimitSubscription {
  * first `released` are closed, then M events are published.
  */
 export interface BrowserLimitsFigures {
-  /** The protocol between the browser and the server. */
-  protocol: 'http/1.1';
+  /** The protocol between the browser and the server: HTTP/1.1, or HTTP/2 under --http2 (not for WebSocket, which stays on HTTP/1.1). */
+  protocol: 'http/1.1' | 'h2';
   /** Chromium's version. */
   browserVersion: string;
   /** Subscriptions opened, all at once, from one page to one origin. */

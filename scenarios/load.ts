@@ -97,9 +97,6 @@ export function resolveOptions(file: ScenarioFile, profile: string, overrides: P
   if (o.http2 && !o.keepAlive && KIND_FIELDS[o.kind].includes('keepAlive')) {
     throw new UsageError('--http2 cannot be combined with --no-keep-alive: HTTP/2 has no "connection: close" for a poll to ask for; drop one of them');
   }
-  if (o.tls && (o as { clientsIn?: string }).clientsIn === 'chromium') {
-    throw new UsageError('--clients-in chromium cannot be combined with --tls or --http2 yet: the pages do not trust the run\'s certificate; drop one of them');
-  }
   if ((o as { clientsIn?: string }).clientsIn === 'chromium' && o.transports.some((t) => t === 'socketio' || t === 'socketio-ws')) {
     throw new UsageError('--clients-in chromium runs the five plain transports only: the pages have no Socket.IO client; drop socketio from --transports');
   }

@@ -1,7 +1,7 @@
 // Browser clients in real headless Chromium (Debian's `chromium`; a missing one fails these tests with the install
 // command): every transport's browser subscribers receive exactly 1..M in order; the fan-out pipeline runs them in
 // a client process with the page clocks aligned; browser-limits shows the seventh SSE subscription of one page
-// stalled over HTTP/1.1 and WebSocket not limited; a missing Chromium is one sentence before anything starts.
+// stalled over HTTP/1.1, none over HTTP/2, and WebSocket not limited; a missing Chromium is one sentence before anything starts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -11,8 +11,10 @@ import type { Client } from '../clients/client.ts';
 import { DEFAULT_FANOUT, type OptionsOf } from '../lib/options.ts';
 import { PLAIN_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { spawnServer } from '../servers/spawn.ts';
+import { certificateOfRun, type TlsMaterial } from '../lib/tls.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { runBrowserLimits } from '../driver/scenarios/browser-limits/run.ts';
+import { browserLimitsFindings } from '../reports/scenarios.ts';
 import { Collect } from './helpers/sink.ts';
 import { until } from './helpers/raw.ts';
 import { runCli } from './helpers/cli.ts';
@@ -126,6 +128,52 @@ describe('--clients-in chromium through the pipeline', () => {
   });
 });
 
+describe('browser subscribers over HTTP/2 (one Chromium trusting the run\'s certificate)', () => {
+  let host: BrowserHost;
+  let tls: TlsMaterial;
+  before(async () => {
+    tls = await certificateOfRun();
+    host = await BrowserHost.launch(tls.cert);
+  });
+  after(async () => {
+    await host?.close();
+  });
+
+  for (const transport of ['sse', 'fetch-stream'] as const) {
+    it(`${transport}: ${CLIENTS} page subscribers receive exactly 1..${M} in order over h2, one connection each`, async () => {
+      const server = await spawnServer({ transport, tls, http2: true });
+      const clients: Client[] = [];
+      try {
+        assert.match(server.url, /^https:/);
+        const sinks = range(CLIENTS).map(() => new Collect());
+        for (const sink of sinks) clients.push(await host.client(transport, { baseUrl: server.url, after: 0, sink, onError: (err) => assert.fail(err) }));
+        await Promise.all(clients.map((c) => c.connect()));
+        await server.publish({ rate: 500, count: M, payloadBytes: 32 });
+        await until(() => sinks.every((s) => s.seqs.length >= M), `${CLIENTS} ${transport} browser clients to receive ${M} events over h2`, 15_000, () => sinks.map((s) => s.seqs.length).join(', '));
+        for (const sink of sinks) {
+          assert.deepEqual(sink.seqs, range(M));
+          assert.equal(sink.gaps, 0);
+        }
+        // Each subscriber has its own origin, so its own h2 connection (ALPN h2, none on HTTP/1.1).
+        assert.deepEqual((await server.stats()).tls?.alpn, { h2: CLIENTS });
+      } finally {
+        await Promise.all(clients.map((c) => c.close()));
+        await server.stop();
+      }
+    });
+  }
+
+  it('--clients-in chromium --http2 through the pipeline: fan-out over fetch-stream, no loss', async () => {
+    const o: OptionsOf<'fanout'> = { ...DEFAULT_FANOUT, transports: ['fetch-stream'], clients: 3, rate: 50, warmupMs: 0, durationMs: 1000, drainMs: 5000, clientsIn: 'chromium', tls: true, http2: true };
+    const result = await runFanout(o);
+    const t = result.transports[0];
+    assert.equal(t?.status, 'ok', t?.error);
+    const d = t.delivery;
+    assert.ok(d && d.publishedEvents > 0);
+    assert.deepEqual([d.deliveredEvents, d.lost, d.duplicates, d.outOfOrder], [d.publishedEvents * 3, 0, 0, 0]);
+  });
+});
+
 describe('browser-limits over HTTP/1.1', () => {
   it('one page, 8 subscriptions to one origin: the 7th and 8th SSE stall, every WebSocket connects', async () => {
     const o: OptionsOf<'browser-limits'> = { ...DEFAULT_FANOUT, scenario: 'browser-limits', kind: 'browser-limits', transports: ['sse', 'ws'], clients: 8, holdMs: 2000, payloadBytes: 16 };
@@ -153,6 +201,27 @@ describe('browser-limits over HTTP/1.1', () => {
         [3, 4, 5, 6, 7, 8].map((i) => [i, 3, true]),
       );
     }
+  });
+});
+
+describe('browser-limits over HTTP/2', () => {
+  it('one page, 8 SSE subscriptions to one origin over h2: none stalled, the server held all 8', async () => {
+    const o: OptionsOf<'browser-limits'> = { ...DEFAULT_FANOUT, scenario: 'browser-limits', kind: 'browser-limits', transports: ['sse'], clients: 8, holdMs: 2000, payloadBytes: 16, tls: true, http2: true };
+    const result = await runBrowserLimits(o);
+    const [sse] = result.transports;
+    assert.equal(sse?.status, 'ok', sse?.error);
+    const s = sse.browserLimits;
+    assert.ok(s);
+    assert.equal(s.protocol, 'h2');
+    assert.equal(s.limitApplies, false);
+    assert.equal(s.serverSubscribers, 8);
+    assert.equal(s.stalled, 0);
+    assert.deepEqual(s.perSubscription.filter((x) => x.stalled).map((x) => x.index), []);
+    assert.deepEqual(
+      s.perSubscription.filter((x) => !x.released).map((x) => [x.index, x.received, x.inOrder]),
+      [3, 4, 5, 6, 7, 8].map((i) => [i, 3, true]),
+    );
+    assert.ok(browserLimitsFindings(result.transports).some((f) => f.startsWith('sse: all 8 reached the server (the server held 8): over HTTP/2 none stalled')));
   });
 });
 

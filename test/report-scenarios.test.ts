@@ -267,7 +267,7 @@ test('before/after of two churn runs compares the scenario rows too', () => {
   assert.ok(md.includes('| RSS per connection | – (< 1 000 clients) | – (< 1 000 clients) |'));
 });
 
-test('browser-limits (real smoke run): which subscriptions stalled behind the six per origin, WebSocket unlimited, HTTP/2 not measured', () => {
+test('browser-limits (real smoke run): which subscriptions stalled behind the six per origin, WebSocket unlimited, HTTP/2 not measured in that run', () => {
   const bl = fixture('result-browser-limits.json');
   const lines = renderTerminal(bl).split('\n');
   assert.equal(lines[2], '8 subscriptions from one Chromium page to one origin per transport, held 1.00 s, 16 B payload, short-poll every 200 ms');
@@ -278,7 +278,7 @@ test('browser-limits (real smoke run): which subscriptions stalled behind the si
   assert.ok(md.includes('| got exactly 1..M in order | 6 | 6 | 6 | 6 | 6 |'), 'the delivery row');
   assert.ok(md.includes('sse: 6 reached the server at once (the server held 6); #7 and #8 stalled, waiting 972 ms, 990 ms for a connection until earlier ones let one go'), 'the SSE finding');
   assert.ok(md.includes('ws: all 8 reached the server (the server held 8): WebSocket is not subject to the per-origin limit of HTTP connections'), 'the WebSocket finding');
-  assert.ok(md.includes('Over HTTP/2 (one connection carrying every subscription, no per-origin limit to speak of): not measured yet'), 'HTTP/2 said to be unmeasured');
+  assert.ok(md.includes('Over HTTP/2 (one connection carrying every subscription): not measured in this run; run it with --http2.'), 'HTTP/2 said to be unmeasured');
   const html = renderHtml([bl], { generatedAt: 'x' });
   assert.ok(html.includes('<h2 id="r0-section-browserLimits">Browser connection limits</h2>'), 'the HTML section');
   assert.equal(htmlRow(html, 'limitStalled'), '<td>stalled</td><td class="best">0</td><td>2</td><td class="best">0</td><td>2</td><td>2</td>');

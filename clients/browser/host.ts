@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { nowUs } from '../../lib/clock.ts';
-import { launchChromium } from '../../lib/chromium.ts';
+import { launchChromium, trustCertificateArg } from '../../lib/chromium.ts';
 import type { BrowserClock } from '../../lib/result.ts';
 import type { Transport } from '../../lib/transports.ts';
 import type { Client, ClientOptions } from '../client.ts';
@@ -196,8 +196,11 @@ export class BrowserHost {
     private readonly pageUrl: string,
   ) {}
 
-  /** Launches Chromium and serves the page (with the host's clock). */
-  static async launch(): Promise<BrowserHost> {
+  /**
+   * Launches Chromium and serves the page (with the host's clock). `ca`: the run's certificate (PEM) under --tls or
+   * --http2, which Chromium then accepts for https and wss (see trustCertificateArg); the page itself stays http.
+   */
+  static async launch(ca?: string): Promise<BrowserHost> {
     const pageServer = createServer((_req, res) => res.writeHead(200, PAGE_HEADERS).end(PAGE_HTML));
     // The host's clock, for the pages' alignment: each text frame is answered with nowUs() (every process of
     // the host reads the same monotonic clock as the servers' `ts`).
@@ -208,7 +211,7 @@ export class BrowserHost {
     let browser: Browser;
     try {
       // Every subscriber gets its own origin, <name>.rtbench.test, resolved to 127.0.0.1: see originFor().
-      browser = await launchChromium([`--host-resolver-rules=MAP *.${ORIGIN_DOMAIN} 127.0.0.1`]);
+      browser = await launchChromium([`--host-resolver-rules=MAP *.${ORIGIN_DOMAIN} 127.0.0.1`, ...(ca === undefined ? [] : [trustCertificateArg(ca)])]);
     } catch (err) {
       clock.close();
       pageServer.close();
@@ -218,12 +221,13 @@ export class BrowserHost {
   }
 
   /**
-   * Subscriber `id`'s origin: the server's port under its own host name, s<id>.rtbench.test. An HTTP/1.1 browser
+   * Subscriber `id`'s origin: the server's scheme and port under its own host name, s<id>.rtbench.test. An HTTP/1.1 browser
    * holds at most six connections per origin; one origin per subscriber gives each its own connection pool, as
    * each Node client has, so no subscriber waits behind another's held stream or poll.
    */
   originFor(baseUrl: string, id: number): string {
-    return `http://s${id}.${ORIGIN_DOMAIN}:${new URL(baseUrl).port}`;
+    const url = new URL(baseUrl);
+    return `${url.protocol}//s${id}.${ORIGIN_DOMAIN}:${url.port}`;
   }
 
   /** A new (not yet connected) subscriber of `transport` in a page with room, opening a page when none has. */

@@ -3,8 +3,11 @@
 // waiting for a connection and for how long. After the hold the first ones are closed until six remain (so the
 // stalled ones get their connection), then a few events are published, which every remaining subscription must
 // receive exactly once and in order. WebSocket is not subject to the limit (each socket is its own connection).
-// Only HTTP/1.1 today: the servers have no HTTP/2 yet (see PROTOCOL).
+// With --http2 the server speaks h2 (TLS, ALPN) and the page opens every subscription over https to the same
+// origin, which Chromium multiplexes as streams of one connection: none is expected to stall. WebSocket stays on
+// HTTP/1.1 (over TLS) either way. The run's certificate is trusted by its key (lib/chromium.ts trustCertificateArg).
 import type { OptionsOf } from '../../../lib/options.ts';
+import { certificateOfRun } from '../../../lib/tls.ts';
 import type { BrowserLimitsFigures, LimitSubscription, RunHooks, RunResult } from '../../../lib/result.ts';
 import type { Transport } from '../../../lib/transports.ts';
 import { BrowserHost, HTTP1_CONNECTIONS_PER_ORIGIN, type LimitStatus } from '../../../clients/browser/host.ts';
@@ -15,19 +18,20 @@ export const LIMIT_EVENTS = 3;
 /** Longest wait for the stalled subscriptions to connect after the release, and for the events to arrive, ms each. */
 export const SETTLE_MS = 10_000;
 
-/**
- * The protocol between page and server. HTTP/2 is not available yet; once the servers serve it, this becomes the
- * run's choice: spawn the server with its HTTP/2 option, open the subscriptions over https with the run's
- * certificate accepted (a browser context with ignoreHTTPSErrors), and expect no stall (one connection carries all).
- */
-const PROTOCOL = 'http/1.1';
+/** The protocol between page and server for `transport`: h2 under --http2 (not for WebSocket, which stays on HTTP/1.1). */
+export function limitsProtocol(transport: Transport, o: { http2?: boolean }): BrowserLimitsFigures['protocol'] {
+  return o.http2 === true && transport !== 'ws' ? 'h2' : 'http/1.1';
+}
 
 /** Share of the hold a long poll's first poll is held by the server. */
 const FIRST_WAIT = 0.8;
 
-/** Whether an HTTP/1.1 browser's per-origin connection limit applies to `transport` (not to WebSocket). */
-export function limitApplies(transport: Transport): boolean {
-  return transport !== 'ws';
+/**
+ * Whether a browser's per-origin connection limit applies to `transport` over `protocol`: over HTTP/1.1 to all but
+ * WebSocket; over h2 to none (every subscription is a stream of one connection).
+ */
+export function limitApplies(transport: Transport, protocol: BrowserLimitsFigures['protocol'] = 'http/1.1'): boolean {
+  return transport !== 'ws' && protocol === 'http/1.1';
 }
 
 /** Runs browser-limits over `o.transports`, one at a time, each in a fresh Chromium. */
@@ -52,7 +56,8 @@ export function limitFigures(status: readonly LimitStatus[], o: { holdMs: number
 export async function browserLimits(run: TransportRun, o: OptionsOf<'browser-limits'>): Promise<Figures> {
   const server = await run.spawn();
   run.setPhase('connecting');
-  const host = await run.guard(BrowserHost.launch());
+  const ca = o.tls === true || o.http2 === true ? (await certificateOfRun()).cert : undefined;
+  const host = await run.guard(BrowserHost.launch(ca));
   try {
     const page = await run.guard(host.limitsPage());
     const longPoll = run.transport === 'long-poll';
@@ -82,11 +87,11 @@ export async function browserLimits(run: TransportRun, o: OptionsOf<'browser-lim
     const status = await until((st) => st.filter(remaining).every((s) => s.seqs.length >= LIMIT_EVENTS || s.error !== null));
     const perSubscription = limitFigures(status, { holdMs: o.holdMs, released, heldMs });
     const figures: BrowserLimitsFigures = {
-      protocol: PROTOCOL,
+      protocol: limitsProtocol(run.transport, o),
       browserVersion: host.version,
       subscriptions: o.clients,
       limit: HTTP1_CONNECTIONS_PER_ORIGIN,
-      limitApplies: limitApplies(run.transport),
+      limitApplies: limitApplies(run.transport, limitsProtocol(run.transport, o)),
       holdMs: o.holdMs,
       serverSubscribers,
       connected: perSubscription.filter((s) => !s.stalled).length,
