@@ -2,7 +2,7 @@
 // with --server-url or --server-port), each given to the pipeline as a ServerSource (lib/result.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerSource } from '../lib/result.ts';
-import { isTransport, TRANSPORTS, type Transport } from '../lib/transports.ts';
+import { PLAIN_TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
 import { connectRemote, waitUntilReady } from './remote-server.ts';
 
@@ -22,8 +22,10 @@ export function parseTargets(values: readonly string[]): Map<Transport, string> 
   for (const v of values) {
     const m = /^([\w-]+)=(.+)$/.exec(v.trim());
     if (!m) throw new UsageError(`--target must be TRANSPORT=URL, e.g. ws=http://10.0.0.5:8080, got "${v}"`);
-    const [, transport = '', url = ''] = m;
-    if (!isTransport(transport)) throw new UsageError(`--target names unknown transport "${transport}"; expected one of: ${TRANSPORTS.join(', ')}`);
+    const [, name = '', url = ''] = m;
+    const transport = name as Transport;
+    // A target speaks docs/protocol.md, whose endpoints are the plain transports' (Socket.IO's is its own library's).
+    if (!(PLAIN_TRANSPORTS as readonly string[]).includes(transport)) throw new UsageError(`--target names unknown transport "${transport}"; expected one of: ${PLAIN_TRANSPORTS.join(', ')}`);
     if (out.has(transport)) throw new UsageError(`--target names ${transport} twice`);
     out.set(transport, checkUrl('--target', url));
   }

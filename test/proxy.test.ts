@@ -302,7 +302,8 @@ describe('starting and stopping a proxy', { skip, timeout: 60_000 }, () => {
     try {
       const proxy = await startProxy('nginx-tuned', { host: '127.0.0.1', port: server.port });
       const group = (): number[] => readPids().filter((pid) => pgidOf(pid) === proxy.pid);
-      assert.ok(group().length >= 2, 'nginx runs a master and a worker in its own process group');
+      // The master forks its worker after it listens: wait for it (with a deadline) rather than race it.
+      await until(() => group().length >= 2, 'nginx runs a master and a worker in its own process group', 10_000);
       await proxy.stop();
       await proxy.stop();
       assert.deepEqual(group(), []);
