@@ -6,11 +6,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseResult, type RunResult, type TransportResult } from '../lib/result.ts';
 import { mergeShards } from '../driver/merge.ts';
 import { mergeEncoded } from '../lib/histogram.ts';
 import { canCreateNamespaces, createStar, type Star } from './helpers/netns.ts';
-import { BIN, TAG_VAR } from './helpers/cli.ts';
+import { createNamespacePair } from '../net/netns.ts';
+import { BIN, TAG_VAR, runCli } from './helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLIENTS = 6;
@@ -117,5 +121,45 @@ test('a single run, a two- and a three-shard run across namespaces deliver the s
   const perShard = parts.map((p) => p.transports[0]?.timeline ?? []);
   for (const point of t.timeline ?? []) {
     assert.equal(point.delivered, perShard.reduce((a, tl) => a + (tl.find((q) => q.tMs === point.tMs)?.delivered ?? 0), 0));
+  }
+});
+
+test('a --target run against rtbench serve --host in another namespace: exact delivery, the target recorded, the clock offset ~0, 401 without the token', { skip, timeout: 120_000 }, async () => {
+  const pair = await createNamespacePair();
+  let ready!: (v: { port: string; token: string }) => void;
+  const started = new Promise<{ port: string; token: string }>((resolve) => (ready = resolve));
+  const serve = inNamespace(pair.name, ['serve', '--host', '0.0.0.0', '--rate', '0', 'sse'], {}, (out) => {
+    const port = /^\s+sse\s+http:\/\/[\d.]+:(\d+)/m.exec(out);
+    const token = /control token: (\S+)/.exec(out);
+    if (port && token) ready({ port: port[1] as string, token: token[1] as string });
+  });
+  try {
+    const { port, token } = await Promise.race([started, serve.done.then(() => Promise.reject(new Error('serve exited before printing its token')))]);
+    const url = `http://${pair.nsAddress}:${port}`;
+    // From the host namespace, across the veth: control without the token is refused and changes nothing.
+    assert.equal((await fetch(`${url}/publish`, { method: 'POST', body: '{"data":"x"}' })).status, 401);
+    assert.equal((await fetch(`${url}/stats`)).status, 401);
+    assert.equal((await fetch(`${url}/time`)).status, 200);
+    const stats = (await (await fetch(`${url}/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { lastSeq: number };
+    assert.equal(stats.lastSeq, 0, 'the refused publish published nothing');
+    const out = mkdtempSync(join(tmpdir(), 'rtbench-netns-target-'));
+    const run = await runCli(['compare', '--target', `sse=${url}`, '--control-token', token, '--clients', '3', '--rate', '50', '--warmup', '0ms', '--duration', '500ms', '--drain', '2s', '--workers', '1', '--json', '--quiet', '--no-html', '--out', out]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = parseResult(run.stdout, 'compare --target');
+    assert.deepEqual(result.targets, { sse: url });
+    const t = result.transports[0] as TransportResult;
+    assert.equal(t.status, 'ok', t.error);
+    const d = t.delivery;
+    assert.ok(d && d.publishedEvents > 0);
+    assert.equal(d.deliveredEvents, d.publishedEvents * 3);
+    assert.deepEqual([d.lost, d.duplicates, d.outOfOrder, d.gaps], [0, 0, 0, 0]);
+    // One host clock on both sides of the veth: each client process's estimated offset is 0 within its bound.
+    const clocks = t.clock?.processes ?? [];
+    assert.ok(clocks.length > 0, 'the result carries the client processes\' clock offsets');
+    for (const c of clocks) assert.ok(Math.abs(c.offsetUs) <= c.uncertaintyUs, `offset ${c.offsetUs} ± ${c.uncertaintyUs} µs misses 0`);
+  } finally {
+    serve.kill();
+    await serve.done.catch(() => undefined);
+    await pair.stop();
   }
 });
