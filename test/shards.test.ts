@@ -44,18 +44,35 @@ function inNamespace(ns: string, args: string[], env: Record<string, string> = {
   return { done, kill: () => child.kill('SIGTERM') };
 }
 
-/** One sharded run: a fresh shard server in the hub, shard k in spoke k; the shards' partial results. */
-async function shardedRun(star: Star, count: number, skewShard?: number): Promise<RunResult[]> {
-  let url!: (port: string) => void;
-  const port = new Promise<string>((resolve) => (url = resolve));
+/**
+ * One sharded run: a fresh shard server in the hub (beyond loopback, so it prints a control token), shard k in spoke
+ * k presenting the token (shard 0 by RTBENCH_CONTROL_TOKEN, the others by --control-token); the shards' partial
+ * results. With `tokenless`, a shard without the token runs first and must be refused in one sentence.
+ */
+async function shardedRun(star: Star, count: number, skewShard?: number, tokenless = false): Promise<RunResult[]> {
+  let ready!: (v: { port: string; token: string }) => void;
+  const started = new Promise<{ port: string; token: string }>((resolve) => (ready = resolve));
   const server = inNamespace(star.hub, ['shard-server', ...FLAGS, '--host', '0.0.0.0', '--port', '0'], {}, (out) => {
     const m = /^url: http:\/\/0\.0\.0\.0:(\d+)$/m.exec(out);
-    if (m) url(m[1] as string);
+    const t = /^control token: (\S+)$/m.exec(out);
+    if (m && t) ready({ port: m[1] as string, token: t[1] as string });
   });
   try {
-    const p = await Promise.race([port, server.done.then(() => Promise.reject(new Error('the shard server exited before printing its url')))]);
+    const { port: p, token } = await Promise.race([started, server.done.then(() => Promise.reject(new Error('the shard server exited before printing its url and token')))]);
+    assert.match(token, /^[A-Za-z0-9_-]{22}$/);
+    if (tokenless) {
+      const refused = inNamespace(star.spokes[0] as string, ['shard', `0/${count}`, `http://${star.hubAddress(0)}:${p}`, ...FLAGS, '--json', '-q', '--no-html', '-o', '/tmp'], { RTBENCH_CONTROL_TOKEN: '' });
+      // A transport that fails is recorded as errored (the run goes on), with the one sentence.
+      const t = parseResult(await refused.done, 'tokenless shard').transports[0];
+      assert.equal(t?.status, 'errored');
+      assert.match(t.error ?? '', /refused \/stats: it needs the control token rtbench shard-server printed/);
+    }
     const shards = Array.from({ length: count }, (_, k) =>
-      inNamespace(star.spokes[k] as string, ['shard', `${k}/${count}`, `http://${star.hubAddress(k)}:${p}`, ...FLAGS, '--json', '-q', '--no-html', '-o', '/tmp'], k === skewShard ? { RTBENCH_TEST_CLOCK_SKEW_US: String(SKEW_US) } : {}),
+      inNamespace(
+        star.spokes[k] as string,
+        ['shard', `${k}/${count}`, `http://${star.hubAddress(k)}:${p}`, ...FLAGS, '--json', '-q', '--no-html', '-o', '/tmp', ...(k === 0 ? [] : ['--control-token', token])],
+        { ...(k === skewShard ? { RTBENCH_TEST_CLOCK_SKEW_US: String(SKEW_US) } : {}), ...(k === 0 ? { RTBENCH_CONTROL_TOKEN: token } : {}) },
+      ),
     );
     const outs = await Promise.all(shards.map((s) => s.done));
     // The server exits once every shard's clients have left.
@@ -93,9 +110,9 @@ function delivered(t: TransportResult): Record<string, number> {
   };
 }
 
-test('a single run, a two- and a three-shard run across namespaces deliver the same, and a shifted shard clock is aligned back', { skip, timeout: 170_000 }, async () => {
+test('a single run, a two- and a three-shard run across namespaces deliver the same (the control token required beyond loopback), and a shifted shard clock is aligned back', { skip, timeout: 170_000 }, async () => {
   const s = star as Star;
-  const single = mergeShards(await shardedRun(s, 1));
+  const single = mergeShards(await shardedRun(s, 1, undefined, true));
   const expected = { publishedEvents: 100, expectedDeliveries: CLIENTS * 100, deliveredEvents: CLIENTS * 100, lost: 0, duplicates: 0, outOfOrder: 0, negativeLatencies: 0, latencyCount: CLIENTS * 50, histogramTotal: CLIENTS * 50 };
   assert.deepEqual(delivered(single.transports[0] as TransportResult), expected);
   const two = mergeShards(await shardedRun(s, 2));
