@@ -6,7 +6,7 @@ import { UsageError } from '../lib/errors.ts';
 import { parseIntIn } from '../lib/validate.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { checkShardable } from '../driver/shards.ts';
-import { githubWorkflow, kubernetesManifests } from '../driver/k8s.ts';
+import { controlTokenSecret, githubWorkflow, kubernetesManifests } from '../driver/k8s.ts';
 import { addOptionFlags, overridesFrom, profileFrom, type ScenarioFlags } from './run.ts';
 
 interface K8sFlags extends ScenarioFlags {
@@ -24,6 +24,7 @@ const NAME = /^[a-z]([-a-z0-9]{0,50}[a-z0-9])?$/;
 /** Said at the top of the Kubernetes manifests of `name` with `shards` shards. */
 function k8sHeader(name: string, shards: number): string {
   return `# A sharded rtbench run on Kubernetes, rendered by \`rtbench k8s\` (see docs/scale-out.md).
+#   kubectl create secret generic ${controlTokenSecret(name)} --from-literal=token=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 #   kubectl apply -f THIS.yaml          # the shard server (Deployment + Service) and the shards (Indexed Job)
 #   kubectl wait --for=condition=complete job/${name}-shards --timeout=30m
 #   for i in $(seq 0 ${shards - 1}); do
@@ -38,7 +39,8 @@ function k8sHeader(name: string, shards: number): string {
 const GHA_HEADER = `# A sharded rtbench run on GitHub Actions, rendered by \`rtbench k8s --github-actions\` (see docs/scale-out.md).
 # One matrix job per shard, each uploading its partial result; the merge job downloads them and runs rtbench merge.
 # Runners cannot reach one another: the shard server runs where every runner reaches it (e.g. the Kubernetes
-# Service of \`rtbench k8s\`, exposed), started fresh per run, its URL in the repository variable RTBENCH_SHARD_SERVER.
+# Service of \`rtbench k8s\`, exposed), started fresh per run, its URL in the repository variable RTBENCH_SHARD_SERVER
+# and its control token in the repository secret RTBENCH_CONTROL_TOKEN.
 `;
 
 /** The YAML `rtbench k8s` prints for `flags` (multi-document for Kubernetes). */

@@ -1,7 +1,9 @@
 // `rtbench shard-server` and `rtbench shard i/N URL`: one run split over separate processes on any hosts. The
 // shard server spawns the reference server and publishes once every shard's clients are connected; each shard
 // connects its share, measures the window the seqs define and writes a partial result for `rtbench merge`.
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { isLoopback } from '../servers/control.ts';
 import { Interrupted, RtbenchError, UsageError } from '../lib/errors.ts';
 import type { ScenarioOptions } from '../lib/options.ts';
 import { parseIntIn } from '../lib/validate.ts';
@@ -42,28 +44,32 @@ export function registerShard(program: Command): void {
     const options = shardOptions(flags, cmd);
     const rawSkew = process.env[CLOCK_SKEW_VAR];
     const skewUs = rawSkew === undefined ? undefined : parseIntIn(CLOCK_SKEW_VAR, rawSkew, -1e12, 1e12);
-    await executeRuns([options], flags, undefined, (o, hooks) => runShard(o, shard, parsed.origin, hooks, skewUs));
+    const token = flags.controlToken ?? (process.env.RTBENCH_CONTROL_TOKEN || undefined);
+    await executeRuns([options], flags, undefined, (o, hooks) => runShard(o, shard, parsed.origin, hooks, skewUs, token));
   });
 
   addScenarioFlags(
     program
       .command('shard-server')
       .description("serve one transport for a sharded run: publish the run's events once every shard's clients are connected, then exit when they have all left")
-      .option('--host <addr>', 'address to listen on', '127.0.0.1')
+      .option('--host <addr>', 'address to listen on; beyond loopback (e.g. 0.0.0.0) /stats and the other control endpoints need the control token it prints', '127.0.0.1')
       .option('--port <n>', 'port (0: an ephemeral one)', '0'),
   ).action(async (flags: ScenarioFlags & { host: string; port: string }, cmd: Command) => {
     const o = shardOptions(flags, cmd);
     const port = parseIntIn('--port', flags.port, 0, 65_535);
-    await shardServer(o, flags.host, port);
+    // Beyond loopback the control endpoints take a token: --control-token, RTBENCH_CONTROL_TOKEN, or a random one.
+    const given = flags.controlToken ?? (process.env.RTBENCH_CONTROL_TOKEN || undefined);
+    const token = given ?? (isLoopback(flags.host) ? '' : randomBytes(16).toString('base64url'));
+    await shardServer(o, flags.host, port, token);
   });
 }
 
-async function shardServer(o: ScenarioOptions, host: string, port: number): Promise<void> {
+async function shardServer(o: ScenarioOptions, host: string, port: number, controlToken: string): Promise<void> {
   const transport = o.transports[0] as Transport;
   const plan = shardPlan(o);
   let server;
   try {
-    server = await spawnServer({ transport, host, port, retention: plan.lastSeq + 1000, retentionBytes: Number.MAX_SAFE_INTEGER, wsCompression: o.wsCompression, sseRetryMs: o.sseRetryMs, maxQueuedBytes: o.maxQueuedBytes });
+    server = await spawnServer({ transport, host, port, retention: plan.lastSeq + 1000, retentionBytes: Number.MAX_SAFE_INTEGER, wsCompression: o.wsCompression, sseRetryMs: o.sseRetryMs, maxQueuedBytes: o.maxQueuedBytes, controlToken });
   } catch (err) {
     throw new RtbenchError('ESERVER', err instanceof Error ? err.message : String(err));
   }
@@ -75,6 +81,7 @@ async function shardServer(o: ScenarioOptions, host: string, port: number): Prom
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   try {
     process.stdout.write(`rtbench shard-server: ${transport} for ${o.clients} clients, ${plan.lastSeq} events at ${o.rate}/s (window: seqs ${plan.windowFromSeq}..${plan.windowToSeq})\nurl: ${url}\n`);
+    if (controlToken !== '') process.stdout.write(`control token: ${controlToken}\n  (rtbench shard i/N URL --control-token TOKEN, or RTBENCH_CONTROL_TOKEN=TOKEN)\n`);
     const died = server.exited.then((e) => {
       throw new RtbenchError('ESERVER', `${transport} server exited (${e.signal ?? `code ${e.code}`})${e.reason === undefined ? '' : `: ${e.reason}`}`);
     });

@@ -39,6 +39,11 @@ export function planFlags(o: ScenarioOptions): string[] {
   return out;
 }
 
+/** The Secret (key "token") the manifests of `name` read the control token from; created by the user, not rendered. */
+export function controlTokenSecret(name: string): string {
+  return `${name}-control-token`;
+}
+
 /** The three Kubernetes objects: the server's Deployment and Service, and the shards' Indexed Job. */
 export function kubernetesManifests(o: ScenarioOptions, p: ClusterPlan): Record<string, unknown>[] {
   const flags = planFlags(o);
@@ -46,6 +51,8 @@ export function kubernetesManifests(o: ScenarioOptions, p: ClusterPlan): Record<
   const server = `${p.name}-server`;
   const shards = `${p.name}-shards`;
   const url = `http://${server}:${p.port}`;
+  // Beyond loopback the shard server's control endpoints take a token: both sides read it from one Secret.
+  const env = [{ name: 'RTBENCH_CONTROL_TOKEN', valueFrom: { secretKeyRef: { name: controlTokenSecret(p.name), key: 'token' } } }];
   return [
     {
       apiVersion: 'apps/v1',
@@ -63,6 +70,7 @@ export function kubernetesManifests(o: ScenarioOptions, p: ClusterPlan): Record<
                 image: p.image,
                 // One run per server start: it exits once every shard has left, and the Deployment starts a fresh one.
                 command: ['rtbench', 'shard-server', ...flags, '--host', '0.0.0.0', '--port', String(p.port)],
+                env,
                 ports: [{ name: 'http', containerPort: p.port }],
                 readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 2 },
               },
@@ -94,6 +102,7 @@ export function kubernetesManifests(o: ScenarioOptions, p: ClusterPlan): Record<
               {
                 name: 'shard',
                 image: p.image,
+                env,
                 // The partial result is the pod's only stdout (collected with kubectl logs); what rtbench says goes to stderr, shown on failure.
                 command: ['sh', '-c', `rtbench shard "$JOB_COMPLETION_INDEX/${p.shards}" ${url} ${flags.join(' ')} --json --quiet --no-html --out /tmp 2>/tmp/rtbench.log > /tmp/shard.json || { cat /tmp/rtbench.log >&2; exit 1; }; cat /tmp/shard.json`],
               },
@@ -105,7 +114,7 @@ export function kubernetesManifests(o: ScenarioOptions, p: ClusterPlan): Record<
   ];
 }
 
-/** A GitHub Actions workflow: one matrix job per shard against a shard server reachable at `vars.RTBENCH_SHARD_SERVER`, then a merge. */
+/** A GitHub Actions workflow: one matrix job per shard against a shard server reachable at `vars.RTBENCH_SHARD_SERVER` (its token in `secrets.RTBENCH_CONTROL_TOKEN`), then a merge. */
 export function githubWorkflow(o: ScenarioOptions, p: Pick<ClusterPlan, 'shards'>): Record<string, unknown> {
   const flags = planFlags(o).join(' ');
   const indexes = Array.from({ length: p.shards }, (_, i) => i);
@@ -122,6 +131,7 @@ export function githubWorkflow(o: ScenarioOptions, p: Pick<ClusterPlan, 'shards'
           { run: 'npm ci' },
           {
             name: 'Run this shard against the shared shard server',
+            env: { RTBENCH_CONTROL_TOKEN: '${{ secrets.RTBENCH_CONTROL_TOKEN }}' },
             run: `npx rtbench shard "\${{ matrix.shard }}/${p.shards}" "\${{ vars.RTBENCH_SHARD_SERVER }}" ${flags} --json --quiet --no-html --out /tmp > shard-\${{ matrix.shard }}.json`,
           },
           { uses: 'actions/upload-artifact@v4', with: { name: 'shard-${{ matrix.shard }}', path: 'shard-${{ matrix.shard }}.json' } },

@@ -12,7 +12,7 @@ import type { Transport } from '../lib/transports.ts';
 import type { ServerProcess } from '../servers/spawn.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
 import { CLOCK_LEAD_US, runTransports, type Figures, type TransportRun } from './pipeline.ts';
-import { sharedServer } from './shared-server.ts';
+import { ControlTokenRefused, sharedServer } from './shared-server.ts';
 import { planGenerator } from './sizing.ts';
 
 /** How long a shard waits for every shard's clients to reach the server, ms (the others may start later). */
@@ -103,8 +103,8 @@ export async function coordinate(server: ServerProcess, o: FanoutOptions & { tra
 }
 
 /** One shard's figures for its transport on `run`: its share of the clients on the shared server at `url`. */
-async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpec, url: string, skewUs: number | undefined): Promise<Figures> {
-  const server = sharedServer(run.transport, url);
+async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpec, url: string, skewUs: number | undefined, token: string | undefined): Promise<Figures> {
+  const server = sharedServer(run.transport, url, token);
   run.server = server;
   const plan = shardPlan(o);
   const mine = shardClients(shard, o.clients);
@@ -113,7 +113,7 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
   let base: StatsSnapshot | undefined;
   while (!base) {
     base = await run.guard(server.stats()).catch((err: unknown) => {
-      if (Date.now() > deadline) throw new Error(`the shared server at ${url} did not answer within ${SHARD_CONNECT_TIMEOUT_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof ControlTokenRefused || Date.now() > deadline) throw new Error(`the shared server at ${url} did not answer within ${SHARD_CONNECT_TIMEOUT_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     });
     if (!base) await run.sleep(500);
@@ -130,6 +130,7 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
     clockResyncMs: SHARD_CLOCK_RESYNC_MS,
     secondHistograms: true,
     ...(skewUs === undefined ? {} : { clockSkewUs: skewUs }),
+    ...(token ? { controlHeaders: { authorization: `Bearer ${token}` } } : {}),
   });
   await run.probe();
   // Every shard's clients: then the coordinator publishes.
@@ -156,9 +157,12 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
   return figures;
 }
 
-/** Runs shard `shard` of a fan-out run against the shared server at `url`; the result is a partial one (merge the shards with `rtbench merge`). */
-export async function runShard(o: ScenarioOptions & FanoutOptions, shard: ShardSpec, url: string, hooks: RunHooks = {}, skewUs?: number): Promise<RunResult> {
+/**
+ * Runs shard `shard` of a fan-out run against the shared server at `url`, presenting `token` on its control requests
+ * when given; the result is a partial one (merge the shards with `rtbench merge`).
+ */
+export async function runShard(o: ScenarioOptions & FanoutOptions, shard: ShardSpec, url: string, hooks: RunHooks = {}, skewUs?: number, token?: string): Promise<RunResult> {
   checkShardable(o);
-  const result = await runTransports(o, hooks, { plannedMs: o.warmupMs + o.durationMs }, (run) => shardFigures(run, o, shard, url, skewUs));
+  const result = await runTransports(o, hooks, { plannedMs: o.warmupMs + o.durationMs }, (run) => shardFigures(run, o, shard, url, skewUs, token));
   return { ...result, shard };
 }

@@ -47,6 +47,9 @@ test('Kubernetes: Deployment + Service for the server, an Indexed Job of N shard
   assert.deepEqual(server.command.slice(-4), ['--host', '0.0.0.0', '--port', '9090']);
   assert.equal(server.ports[0].containerPort, 9090);
   // Service: selects the Deployment's pods, on the port.
+  // Both sides read the control token from one Secret (the server needs it beyond loopback).
+  const tokenEnv = [{ name: 'RTBENCH_CONTROL_TOKEN', valueFrom: { secretKeyRef: { name: 'bench-control-token', key: 'token' } } }];
+  assert.deepEqual(server.env, tokenEnv);
   assert.deepEqual(service.spec.selector, deployment.spec.template.metadata.labels);
   assert.equal(service.spec.ports[0].port, 9090);
   // Job: Indexed, N completions all at once, pods that are not restarted, the index as the shard number.
@@ -57,6 +60,8 @@ test('Kubernetes: Deployment + Service for the server, an Indexed Job of N shard
   assert.ok(['Never', 'OnFailure'].includes(pod.restartPolicy));
   const shard = pod.containers[0];
   assert.equal(shard.image, 'registry.example/rtbench:1');
+  assert.deepEqual(shard.env, tokenEnv);
+  assert.match(text, /kubectl create secret generic bench-control-token --from-literal=token=/);
   const line = shard.command[2] as string;
   assert.match(line, /^rtbench shard "\$JOB_COMPLETION_INDEX\/4" http:\/\/bench-server:9090 --transports sse --clients 3000 --rate 100 /);
   assert.equal(optionFlags(line), optionFlags(server.command.join(' ')));
@@ -75,6 +80,7 @@ test('GitHub Actions: one matrix job per shard uploads its result; the merge job
     for (const step of job.steps as Obj[]) assert.ok(typeof step.uses === 'string' || typeof step.run === 'string', JSON.stringify(step));
   }
   const run = (shard.steps as Obj[]).find((s) => typeof s.run === 'string' && s.run.includes('rtbench shard'))?.run as string;
+  assert.deepEqual((shard.steps as Obj[]).find((s) => s.run === run)?.env, { RTBENCH_CONTROL_TOKEN: '${{ secrets.RTBENCH_CONTROL_TOKEN }}' });
   assert.match(run, /^npx rtbench shard "\$\{\{ matrix\.shard \}\}\/3" "\$\{\{ vars\.RTBENCH_SHARD_SERVER \}\}" --transports sse --clients 3000 /);
   assert.ok((shard.steps as Obj[]).some((s) => s.uses === 'actions/upload-artifact@v4' && s.with.path === 'shard-${{ matrix.shard }}.json'));
   assert.equal(merge.needs, 'shard');

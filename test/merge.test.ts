@@ -14,6 +14,7 @@ import { steadyStateOf } from '../driver/pipeline.ts';
 import { UsageError } from '../lib/errors.ts';
 import { SYNTHETIC_OPTIONS, seededRandom, syntheticRun } from './helpers/synthetic.ts';
 import { runCli } from './helpers/cli.ts';
+import { GENERATED_AT_MARKER, renderHtml } from '../reports/html.ts';
 
 /** Raw deliveries of one client: per second (1..SECONDS) its latencies, µs. */
 type RawClient = number[][];
@@ -109,6 +110,49 @@ for (const n of [2, 3]) {
     assert.equal(merged.shard, undefined);
     assert.equal(t.driver?.saturated, false);
     assert.equal(t.driver?.processes, n);
+  });
+}
+
+/**
+ * The single run of `all` as the pipeline would report it: the server's ratios derived from the raw counts the way
+ * driver/pipeline.ts derives them (the synthetic base holds placeholders), and no per-connection RSS (60 clients).
+ */
+function singleRun(all: RawClient[]): RunResult {
+  const r = run(all);
+  const t = r.transports[0] as TransportResult;
+  const d = t.delivery as NonNullable<TransportResult['delivery']>;
+  const windowDeliveries = d.windowDeliveries ?? 0;
+  const { rssPerConnectionBytes: _perConnection, ...server } = t.server as NonNullable<TransportResult['server']>;
+  const churn = t.churn as NonNullable<TransportResult['churn']>;
+  const wire = t.wire as NonNullable<TransportResult['wire']>;
+  t.server = { ...server, cpuMsPer1kEvents: (server.cpuSeconds * 1e6) / windowDeliveries };
+  t.churn = { ...churn, requestsPerEvent: churn.httpRequests / windowDeliveries };
+  t.wire = { ...wire, bytesPerEvent: wire.serverBytesWritten / d.deliveredEvents };
+  return r;
+}
+
+/**
+ * What may differ between the HTML report of merged shards and of the single run, each replaced explicitly:
+ * - the generated-at line (the time of rendering; both rendered with one value here, the line is dropped anyway);
+ * - the client process count ("N client processes per transport"): each shard ran its own processes, a shard annotation.
+ * Nothing else: no file names appear in the report, and the start/finish timestamps are the same raw data's.
+ */
+function normaliseReport(html: string): string {
+  return html
+    .split('\n')
+    .filter((line) => !line.includes(GENERATED_AT_MARKER))
+    .join('\n')
+    .replace(/\d+ client process(es)? per transport/g, 'N client processes per transport');
+}
+
+for (const n of [2, 3]) {
+  test(`the HTML report of ${n} merged shards is the single run's report (modulo the listed normalisations)`, () => {
+    const all = rawClients(60, 21 + n);
+    const opts = { generatedAt: '2026-01-01T00:00:00.000Z' };
+    const single = normaliseReport(renderHtml([singleRun(all)], opts));
+    const merged = normaliseReport(renderHtml([mergeShards(shardsOf(all, n))], opts));
+    assert.ok(single.includes('N client processes per transport'), 'the process line is where the normalisation expects it');
+    assert.equal(merged, single);
   });
 }
 

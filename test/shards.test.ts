@@ -6,11 +6,15 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseResult, type RunResult, type TransportResult } from '../lib/result.ts';
 import { mergeShards } from '../driver/merge.ts';
 import { mergeEncoded } from '../lib/histogram.ts';
 import { canCreateNamespaces, createStar, type Star } from './helpers/netns.ts';
-import { BIN, TAG_VAR } from './helpers/cli.ts';
+import { createNamespacePair } from '../net/netns.ts';
+import { BIN, TAG_VAR, runCli } from './helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CLIENTS = 6;
@@ -40,18 +44,35 @@ function inNamespace(ns: string, args: string[], env: Record<string, string> = {
   return { done, kill: () => child.kill('SIGTERM') };
 }
 
-/** One sharded run: a fresh shard server in the hub, shard k in spoke k; the shards' partial results. */
-async function shardedRun(star: Star, count: number, skewShard?: number): Promise<RunResult[]> {
-  let url!: (port: string) => void;
-  const port = new Promise<string>((resolve) => (url = resolve));
+/**
+ * One sharded run: a fresh shard server in the hub (beyond loopback, so it prints a control token), shard k in spoke
+ * k presenting the token (shard 0 by RTBENCH_CONTROL_TOKEN, the others by --control-token); the shards' partial
+ * results. With `tokenless`, a shard without the token runs first and must be refused in one sentence.
+ */
+async function shardedRun(star: Star, count: number, skewShard?: number, tokenless = false): Promise<RunResult[]> {
+  let ready!: (v: { port: string; token: string }) => void;
+  const started = new Promise<{ port: string; token: string }>((resolve) => (ready = resolve));
   const server = inNamespace(star.hub, ['shard-server', ...FLAGS, '--host', '0.0.0.0', '--port', '0'], {}, (out) => {
     const m = /^url: http:\/\/0\.0\.0\.0:(\d+)$/m.exec(out);
-    if (m) url(m[1] as string);
+    const t = /^control token: (\S+)$/m.exec(out);
+    if (m && t) ready({ port: m[1] as string, token: t[1] as string });
   });
   try {
-    const p = await Promise.race([port, server.done.then(() => Promise.reject(new Error('the shard server exited before printing its url')))]);
+    const { port: p, token } = await Promise.race([started, server.done.then(() => Promise.reject(new Error('the shard server exited before printing its url and token')))]);
+    assert.match(token, /^[A-Za-z0-9_-]{22}$/);
+    if (tokenless) {
+      const refused = inNamespace(star.spokes[0] as string, ['shard', `0/${count}`, `http://${star.hubAddress(0)}:${p}`, ...FLAGS, '--json', '-q', '--no-html', '-o', '/tmp'], { RTBENCH_CONTROL_TOKEN: '' });
+      // A transport that fails is recorded as errored (the run goes on), with the one sentence.
+      const t = parseResult(await refused.done, 'tokenless shard').transports[0];
+      assert.equal(t?.status, 'errored');
+      assert.match(t.error ?? '', /refused \/stats: it needs the control token rtbench shard-server printed/);
+    }
     const shards = Array.from({ length: count }, (_, k) =>
-      inNamespace(star.spokes[k] as string, ['shard', `${k}/${count}`, `http://${star.hubAddress(k)}:${p}`, ...FLAGS, '--json', '-q', '--no-html', '-o', '/tmp'], k === skewShard ? { RTBENCH_TEST_CLOCK_SKEW_US: String(SKEW_US) } : {}),
+      inNamespace(
+        star.spokes[k] as string,
+        ['shard', `${k}/${count}`, `http://${star.hubAddress(k)}:${p}`, ...FLAGS, '--json', '-q', '--no-html', '-o', '/tmp', ...(k === 0 ? [] : ['--control-token', token])],
+        { ...(k === skewShard ? { RTBENCH_TEST_CLOCK_SKEW_US: String(SKEW_US) } : {}), ...(k === 0 ? { RTBENCH_CONTROL_TOKEN: token } : {}) },
+      ),
     );
     const outs = await Promise.all(shards.map((s) => s.done));
     // The server exits once every shard's clients have left.
@@ -89,9 +110,9 @@ function delivered(t: TransportResult): Record<string, number> {
   };
 }
 
-test('a single run, a two- and a three-shard run across namespaces deliver the same, and a shifted shard clock is aligned back', { skip, timeout: 170_000 }, async () => {
+test('a single run, a two- and a three-shard run across namespaces deliver the same (the control token required beyond loopback), and a shifted shard clock is aligned back', { skip, timeout: 170_000 }, async () => {
   const s = star as Star;
-  const single = mergeShards(await shardedRun(s, 1));
+  const single = mergeShards(await shardedRun(s, 1, undefined, true));
   const expected = { publishedEvents: 100, expectedDeliveries: CLIENTS * 100, deliveredEvents: CLIENTS * 100, lost: 0, duplicates: 0, outOfOrder: 0, negativeLatencies: 0, latencyCount: CLIENTS * 50, histogramTotal: CLIENTS * 50 };
   assert.deepEqual(delivered(single.transports[0] as TransportResult), expected);
   const two = mergeShards(await shardedRun(s, 2));
@@ -117,5 +138,45 @@ test('a single run, a two- and a three-shard run across namespaces deliver the s
   const perShard = parts.map((p) => p.transports[0]?.timeline ?? []);
   for (const point of t.timeline ?? []) {
     assert.equal(point.delivered, perShard.reduce((a, tl) => a + (tl.find((q) => q.tMs === point.tMs)?.delivered ?? 0), 0));
+  }
+});
+
+test('a --target run against rtbench serve --host in another namespace: exact delivery, the target recorded, the clock offset ~0, 401 without the token', { skip, timeout: 120_000 }, async () => {
+  const pair = await createNamespacePair();
+  let ready!: (v: { port: string; token: string }) => void;
+  const started = new Promise<{ port: string; token: string }>((resolve) => (ready = resolve));
+  const serve = inNamespace(pair.name, ['serve', '--host', '0.0.0.0', '--rate', '0', 'sse'], {}, (out) => {
+    const port = /^\s+sse\s+http:\/\/[\d.]+:(\d+)/m.exec(out);
+    const token = /control token: (\S+)/.exec(out);
+    if (port && token) ready({ port: port[1] as string, token: token[1] as string });
+  });
+  try {
+    const { port, token } = await Promise.race([started, serve.done.then(() => Promise.reject(new Error('serve exited before printing its token')))]);
+    const url = `http://${pair.nsAddress}:${port}`;
+    // From the host namespace, across the veth: control without the token is refused and changes nothing.
+    assert.equal((await fetch(`${url}/publish`, { method: 'POST', body: '{"data":"x"}' })).status, 401);
+    assert.equal((await fetch(`${url}/stats`)).status, 401);
+    assert.equal((await fetch(`${url}/time`)).status, 200);
+    const stats = (await (await fetch(`${url}/stats`, { headers: { authorization: `Bearer ${token}` } })).json()) as { lastSeq: number };
+    assert.equal(stats.lastSeq, 0, 'the refused publish published nothing');
+    const out = mkdtempSync(join(tmpdir(), 'rtbench-netns-target-'));
+    const run = await runCli(['compare', '--target', `sse=${url}`, '--control-token', token, '--clients', '3', '--rate', '50', '--warmup', '0ms', '--duration', '500ms', '--drain', '2s', '--workers', '1', '--json', '--quiet', '--no-html', '--out', out]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = parseResult(run.stdout, 'compare --target');
+    assert.deepEqual(result.targets, { sse: url });
+    const t = result.transports[0] as TransportResult;
+    assert.equal(t.status, 'ok', t.error);
+    const d = t.delivery;
+    assert.ok(d && d.publishedEvents > 0);
+    assert.equal(d.deliveredEvents, d.publishedEvents * 3);
+    assert.deepEqual([d.lost, d.duplicates, d.outOfOrder, d.gaps], [0, 0, 0, 0]);
+    // One host clock on both sides of the veth: each client process's estimated offset is 0 within its bound.
+    const clocks = t.clock?.processes ?? [];
+    assert.ok(clocks.length > 0, 'the result carries the client processes\' clock offsets');
+    for (const c of clocks) assert.ok(Math.abs(c.offsetUs) <= c.uncertaintyUs, `offset ${c.offsetUs} ± ${c.uncertaintyUs} µs misses 0`);
+  } finally {
+    serve.kill();
+    await serve.done.catch(() => undefined);
+    await pair.stop();
   }
 });
