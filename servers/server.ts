@@ -80,8 +80,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   const control = new PublisherControl(hub, stats.publisher, scheduler);
 
   const listener = createListener(options, (req, res) => {
-    // rtbench's own control requests are not the transport's traffic (a TLS socket is not the counted raw socket:
-    // over TLS they stay counted, which docs/protocol.md says).
+    // rtbench's own control requests (the probe's and the clock sync's /time, /stats, ...) are not the transport's traffic.
     if (isControlRequest(req)) stats.controlSocket(req.socket as Socket);
     else {
       stats.requests++;

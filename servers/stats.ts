@@ -74,6 +74,8 @@ export class ServerStats {
   private tls: StatsSnapshot['tls'];
   /** Sockets that carried a control request (rtbench's own /stats, /publisher, ... traffic): counted nowhere. */
   private readonly control = new WeakSet<Socket>();
+  /** The ALPN protocol each TLS connection's TCP socket negotiated. */
+  private readonly alpnOf = new WeakMap<Socket, string>();
   private lastMemory = process.memoryUsage();
   private peakRss = this.lastMemory.rss;
   private readonly eld = new LoopDelay();
@@ -116,6 +118,7 @@ export class ServerStats {
       this.tls.protocol = socket.getProtocol() ?? '';
       this.tls.cipher = socket.getCipher().standardName;
       this.tls.alpn[alpn] = (this.tls.alpn[alpn] ?? 0) + 1;
+      this.alpnOf.set(rawOf(socket), alpn);
     });
     server.on('connection', (socket: Socket) => {
       this.accepted++;
@@ -140,9 +143,17 @@ export class ServerStats {
    * requests, which are not the transport's traffic.
    */
   controlSocket(socket: Socket): void {
-    if (this.control.has(socket) || !this.open.delete(socket)) return;
-    this.control.add(socket);
+    // Over TLS the request's socket wraps the TCP socket that is counted.
+    const raw = rawOf(socket);
+    if (this.control.has(raw) || !this.open.delete(raw)) return;
+    this.control.add(raw);
     this.accepted--;
+    const alpn = this.alpnOf.get(raw);
+    const count = alpn === undefined ? undefined : this.tls?.alpn[alpn];
+    if (alpn !== undefined && count !== undefined && this.tls) {
+      if (count > 1) this.tls.alpn[alpn] = count - 1;
+      else delete this.tls.alpn[alpn];
+    }
   }
 
   /** A snapshot; `reset` then restarts the peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded lateness histogram. */
@@ -214,4 +225,9 @@ function latenessSummary(p: PublisherStats): { count: number; p50: number; p99: 
   const h = p.lateness;
   if (h.totalCount === 0) return { count: 0, p50: 0, p99: 0, max: 0 };
   return { count: h.totalCount, p50: h.getValueAtPercentile(50), p99: h.getValueAtPercentile(99), max: h.maxValue };
+}
+
+/** The TCP socket under `socket`: a TLS socket keeps it as `_parent` (a plain one is its own). */
+function rawOf(socket: Socket): Socket {
+  return (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
 }
