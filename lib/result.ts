@@ -389,7 +389,7 @@ export interface TransportResult {
 }
 
 /**
- * Faults: a fault a third into the window (the server restarted, or a share of the connections reset at once), and
+ * Faults: a fault a third into the window (the server restarted, a share of the connections reset at once, or a proxy cut idle connections), and
  * how the clients recovered: each reconnects with a bounded backoff and resumes from its cursor. Recovery counts
  * from the recovery point: the restarted server listening, or the reset. Loss and duplicates are in `delivery`.
  */

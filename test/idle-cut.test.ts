@@ -9,7 +9,8 @@ import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { TRANSPORTS } from '../lib/transports.ts';
 import { findBinary } from '../net/proxy.ts';
 import type { OptionsOf, ProfileValues } from '../lib/options.ts';
-import type { TransportResult } from '../lib/result.ts';
+import type { FaultFigures, TransportResult } from '../lib/result.ts';
+import { faultsFindings } from '../reports/scenarios.ts';
 
 const skip = findBinary('nginx') === undefined ? 'nginx is not installed (apt-get install -y nginx)' : false;
 
@@ -39,6 +40,23 @@ describe('faults: idle-cut parameters', { timeout: 10_000 }, () => {
     assert.equal(gapOf({ gapMs: 0, idleTimeoutMs: 1000 }), 3000);
     assert.equal(gapOf({ gapMs: 2500, idleTimeoutMs: 1000 }), 2500);
     assert.equal(remedyIntervalOf(1000), 333);
+  });
+
+  it('the findings follow the figures: the setting, one sentence per transport, and who was cut', () => {
+    const result = (transport: 'ws' | 'sse', cut: number): TransportResult => {
+      const faults: FaultFigures = {
+        fault: 'idle-cut', clients: 3, via: 'nginx-default', idleTimeoutMs: 1000, gapMs: 3000, keepAliveMs: 0, gapAfterSeq: 50, retentionEvents: 10_000, recoverMs: 2,
+        recovery: { count: 3, minUs: 1, meanUs: 1, p50Us: 1000, p90Us: 1, p99Us: 1, p999Us: 1, maxUs: 2000 },
+        unrecovered: 0, reconnectedClients: cut, reconnects: cut * 3, failedAttempts: 0,
+        storm: { binMs: 100, connections: [cut, cut * 2], requests: [cut, cut * 2], peakConnectionsPer100ms: cut * 2, peakRequestsPer100ms: cut * 2 },
+      };
+      return { transport, status: 'ok', wallMs: 0, delivery: { lost: 0, duplicates: 0, gaps: 0 } as TransportResult['delivery'], faults };
+    };
+    const a = faultsFindings([result('ws', 0), result('sse', 3)]);
+    assert.match(a[0] ?? '', /^Every transport ran through nginx-default with a 1\.00 s read timeout.*quiet for 3\.00 s, with no SSE heartbeat and no WebSocket ping/);
+    assert.match(a[1] ?? '', /^ws: the proxy cut no client; every client had an event again 2\.00 ms after it/);
+    assert.match(a[2] ?? '', /^sse: the proxy cut 3 of 3 clients, which reconnected 9 times in all; .*no event was lost, none duplicated; the server accepted 9 connections and 9 requests/);
+    assert.equal(a[3], 'Cut by the proxy: sse; not cut: ws.');
   });
 });
 
