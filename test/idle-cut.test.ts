@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gapOf, remedyIntervalOf, runFaults } from '../driver/scenarios/faults/run.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
-import { TRANSPORTS } from '../lib/transports.ts';
+import { defaultTransportsOf } from '../lib/options.ts';
 import { findBinary } from '../net/proxy.ts';
 import type { OptionsOf, ProfileValues } from '../lib/options.ts';
 import type { FaultFigures, TransportResult } from '../lib/result.ts';
@@ -63,7 +63,7 @@ describe('faults: idle-cut parameters', { timeout: 10_000 }, () => {
 describe('faults: idle-cut through nginx-default', { skip, timeout: 170_000 }, () => {
   it('without a keep-alive the proxy cuts the idle SSE stream; every client reconnects, resumes and loses nothing', async () => {
     const r = await runFaults(options({}));
-    assert.deepEqual(r.transports.map((t) => t.transport).sort(), [...TRANSPORTS].sort());
+    assert.deepEqual(r.transports.map((t) => t.transport).sort(), defaultTransportsOf('faults').sort());
     for (const t of r.transports) {
       assertWhole(t, 3);
       assert.deepEqual([t.faults?.fault, t.faults?.via, t.faults?.idleTimeoutMs, t.faults?.gapMs, t.faults?.keepAliveMs], ['idle-cut', 'nginx-default', 1000, 3000, 0], t.transport);
