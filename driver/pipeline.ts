@@ -87,6 +87,11 @@ export interface WindowSnapshots {
   hostTo: HostCpuReading | undefined;
 }
 
+/** The proxy's read timeout a run asks for: the idle-cut fault's idle timeout (otherwise the proxy config's own). */
+function readTimeoutOf(o: ScenarioOptions): { readTimeoutMs?: number } {
+  return o.kind === 'faults' && o.fault === 'idle-cut' ? { readTimeoutMs: o.idleTimeoutMs } : {};
+}
+
 /** One transport's run of a scenario: the lifecycle's state and steps. */
 export class TransportRun {
   server: ServerProcess | undefined;
@@ -185,7 +190,7 @@ export class TransportRun {
       const server = await this.spawnServer({ ...extra, host: place.host, ...(place.netns === undefined ? {} : { netns: place.netns }) }, false);
       if (via === 'direct') return { host: server.host, port: server.port };
       // Not guarded: a proxy that comes up after an interrupt must still be known, to be stopped.
-      const proxy = await startProxy(via, { host: server.host, port: server.port }, { host: place.host, ...(place.netns === undefined ? {} : { netns: place.netns }) });
+      const proxy = await startProxy(via, { host: server.host, port: server.port }, { host: place.host, ...(place.netns === undefined ? {} : { netns: place.netns }), ...readTimeoutOf(this.o) });
       this.proxyHop = proxy;
       this.watchPath(proxy);
       const u = new URL(proxy.url);
@@ -254,7 +259,7 @@ export class TransportRun {
     if (this.path) return;
     // Not guarded: a proxy that comes up after an interrupt must still be known, to be stopped.
     const via = this.o.via ?? 'direct';
-    this.path = via === 'direct' ? { url: server.url, record: { via }, stop: () => Promise.resolve() } : await openPath({ via }, { host: server.host, port: server.port });
+    this.path = via === 'direct' ? { url: server.url, record: { via }, stop: () => Promise.resolve() } : await openPath({ via, ...readTimeoutOf(this.o) }, { host: server.host, port: server.port });
     this.watchPath(this.path);
   }
 

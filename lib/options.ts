@@ -120,9 +120,12 @@ export const FIELDS = {
   slowReadBytesPerSec: { type: 'int', min: 0, max: 1_073_741_824, default: 0, doc: 'how fast the slow clients read, bytes/s (0: not at all)', flag: '--slow-read-rate' },
   retentionEvents: { type: 'int', min: 0, max: 10_000_000, default: 0, doc: 'events the server keeps for resumption (0: every event the run publishes)', flag: '--retention' },
   // faults
-  fault: { type: 'enum', values: ['restart', 'reset'], default: 'restart', doc: 'the fault injected a third into the window: restart (the server stops and starts again on its port) or reset (a share of the connections reset at once)', flag: '--fault' },
+  fault: { type: 'enum', values: ['restart', 'reset', 'idle-cut'], default: 'restart', doc: 'the fault injected a third into the window: restart (the server stops and starts again on its port), reset (a share of the connections reset at once) or idle-cut (the publisher goes quiet for longer than the proxy\'s read timeout, and the proxy cuts idle connections)', flag: '--fault' },
   outageMs: { type: 'int', min: 0, max: 600_000, default: 1000, doc: 'restart: time from stopping the server until starting it again', flag: '--outage', unit: 'ms' },
   resetFraction: { type: 'number', min: 0, above: true, max: 1, default: 0.5, doc: 'reset: share of the open connections reset at once (at least one)', flag: '--reset-fraction' },
+  idleTimeoutMs: { type: 'int', min: 1000, max: 600_000, default: 1000, doc: "idle-cut: the proxy's read timeout (nginx proxy_read_timeout, whole seconds, rounded up)", flag: '--idle-timeout', unit: 'ms' },
+  gapMs: { type: 'int', min: 0, max: 600_000, default: 0, doc: 'idle-cut: how long the publisher goes quiet (0: 3 x the idle timeout)', flag: '--gap', unit: 'ms' },
+  remedy: { type: 'boolean', default: false, doc: 'idle-cut: the SSE heartbeat and the WebSocket ping every third of the idle timeout, so the proxy sees traffic during the gap', flag: '--remedy' },
   // browser-limits
   holdMs: { type: 'int', min: 100, max: 60_000, default: 2000, doc: "how long one page's subscriptions are left to connect before the first ones are closed" },
   // poll-ceiling
@@ -157,7 +160,7 @@ export const KIND_FIELDS: Record<ScenarioKind, readonly FieldName[]> = {
   capacity: [...FANOUT_FIELDS.filter((f) => f !== 'durationMs'), ...PATH_FIELDS, 'axis', 'steps', 'start', 'factor', 'maxSteps', 'sloP99Ms', 'stepDurationMs'],
   'poll-ceiling': ['durationMs', 'payloadBytes', 'pollIntervalMs', 'connections', 'pipelining', ...LINK_FIELDS],
   'slow-consumer': [...FANOUT_FIELDS, ...PATH_FIELDS, 'slowFraction', 'slowReadBytesPerSec', 'retentionEvents'],
-  faults: [...FANOUT_FIELDS, ...PATH_FIELDS, 'fault', 'outageMs', 'resetFraction', 'retentionEvents'],
+  faults: [...FANOUT_FIELDS, ...PATH_FIELDS, 'fault', 'outageMs', 'resetFraction', 'idleTimeoutMs', 'gapMs', 'remedy', 'retentionEvents'],
   'browser-limits': ['clients', 'payloadBytes', 'pollIntervalMs', 'tls', 'http2', 'holdMs'],
 };
 
@@ -367,8 +370,8 @@ export interface SlowConsumerParams {
 /** Where in the measured window the faults scenario injects its fault, as a share of the window. */
 export const FAULT_AT_SHARE = 1 / 3;
 
-/** The faults a faults scenario injects (a proxy cutting idle connections, `idle-cut`, is to come). */
-export type FaultKind = 'restart' | 'reset';
+/** The faults a faults scenario injects. */
+export type FaultKind = 'restart' | 'reset' | 'idle-cut';
 
 /** faults: a fault on the path a third into the window, and how every transport recovers from it. */
 export interface FaultsParams {
@@ -378,6 +381,12 @@ export interface FaultsParams {
   outageMs: number;
   /** reset: share of the open connections reset at once, 0..1 (at least one). */
   resetFraction: number;
+  /** idle-cut: the proxy's read timeout, ms (whole seconds for nginx). */
+  idleTimeoutMs: number;
+  /** idle-cut: how long the publisher goes quiet, ms (0: 3 x idleTimeoutMs). */
+  gapMs: number;
+  /** idle-cut: SSE heartbeat and WebSocket ping every idleTimeoutMs / 3. */
+  remedy: boolean;
   /** Events the server keeps for resumption (0: every event the run publishes). */
   retentionEvents: number;
 }

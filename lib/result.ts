@@ -389,12 +389,12 @@ export interface TransportResult {
 }
 
 /**
- * Faults: a fault a third into the window (the server restarted, or a share of the connections reset at once), and
+ * Faults: a fault a third into the window (the server restarted, a share of the connections reset at once, or a proxy cut idle connections), and
  * how the clients recovered: each reconnects with a bounded backoff and resumes from its cursor. Recovery counts
  * from the recovery point: the restarted server listening, or the reset. Loss and duplicates are in `delivery`.
  */
 export interface FaultFigures {
-  fault: 'restart' | 'reset';
+  fault: 'restart' | 'reset' | 'idle-cut';
   clients: number;
   /** restart: the outage asked for, and as it was (from stopping the server until the new process listened), ms. */
   outageMs?: number;
@@ -403,6 +403,12 @@ export interface FaultFigures {
   resetFraction?: number;
   connectionsReset?: number;
   connectionsOpen?: number;
+  /** idle-cut: the proxy, its read timeout, the publisher's quiet time, the keep-alive interval (SSE heartbeat, WebSocket ping; 0: none), ms, and the last seq before the gap. */
+  via?: string;
+  idleTimeoutMs?: number;
+  gapMs?: number;
+  keepAliveMs?: number;
+  gapAfterSeq?: number;
   /** Events the server keeps for resumption. */
   retentionEvents: number;
   /** Time to recover: from the recovery point until every client had an event received after it, ms (absent when one never did). */
@@ -416,7 +422,7 @@ export interface FaultFigures {
   reconnects: number;
   /** Reconnection attempts that failed (refused while the server was down) before one succeeded. */
   failedAttempts: number;
-  /** Connections and requests the server accepted per 100 ms from the recovery point: the reconnect storm. */
+  /** Connections and requests the server accepted per 100 ms from the recovery point (idle-cut: from the start of the gap): the reconnect storm. */
   storm: { binMs: number; connections: number[]; requests: number[]; peakConnectionsPer100ms: number; peakRequestsPer100ms: number };
 }
 

@@ -26,6 +26,8 @@ export interface LinkSpec {
 export interface PathSpec {
   via: Via;
   link?: LinkSpec;
+  /** The proxy's idle timeout towards the server, ms (default: its config's). */
+  readTimeoutMs?: number;
 }
 
 /** The address a server (or proxy) listens on, as seen from the hop in front of it. */
@@ -76,7 +78,7 @@ export function upstreamOf(path: OpenPath): Upstream {
 export async function openPath(spec: PathSpec, server: Upstream): Promise<OpenPath> {
   const path = directPath(server);
   if (spec.via === 'direct') return path;
-  return startProxy(spec.via, upstreamOf(path));
+  return startProxy(spec.via, upstreamOf(path), spec.readTimeoutMs === undefined ? {} : { readTimeoutMs: spec.readTimeoutMs });
 }
 
 /** The direct path: the clients talk to the server itself. */

@@ -263,7 +263,7 @@ export function loadText(result: RunResult): string {
     return `${clients} (${formatCount(slow.slowClients)} slow: ${how}), ${formatRate(o.rate, ' events/s')}`;
   }
   const fault = ts.find((t) => t.faults)?.faults;
-  if (fault) return `${clients}, ${formatRate(o.rate, ' events/s')}, ${fault.fault === 'restart' ? `server restart (${formatMsShort(fault.outageMs ?? 0)} outage asked)` : `${formatPercent(fault.resetFraction ?? 0)} of the connections reset`}`;
+  if (fault) return `${clients}, ${formatRate(o.rate, ' events/s')}, ${fault.fault === 'restart' ? `server restart (${formatMsShort(fault.outageMs ?? 0)} outage asked)` : fault.fault === 'idle-cut' ? `idle cut (${formatMsShort(fault.gapMs ?? 0)} quiet, ${formatMsShort(fault.idleTimeoutMs ?? 0)} proxy read timeout, keep-alive ${(fault.keepAliveMs ?? 0) > 0 ? formatMsShort(fault.keepAliveMs ?? 0) : 'none'})` : `${formatPercent(fault.resetFraction ?? 0)} of the connections reset`}`;
   const burst = ts.find((t) => t.burst)?.burst;
   if (burst) return `${clients}, ${formatCount(burst.bursts)} bursts of ${formatCount(burst.eventsPerBurst)} events`;
   if (ts.some((t) => t.roundTrip)) return `${clients}, ${formatRate(o.rate, ' messages/s')} sent upstream (all clients)`;

@@ -127,10 +127,12 @@ export function slowConsumerFindings(transports: readonly TransportResult[]): st
 }
 
 const faults = (t: TransportResult): FaultFigures | undefined => t.faults;
+const sumOf = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 /** "a 512 ms outage", "5 of 10 connections reset". */
 function faultText(f: FaultFigures): string {
   if (f.fault === 'restart') return `a ${formatMs(f.measuredOutageMs ?? f.outageMs ?? 0)} outage`;
+  if (f.fault === 'idle-cut') return `${formatCount(f.reconnectedClients)} of ${formatCount(f.clients)} clients cut in the gap`;
   return `${formatCount(f.connectionsReset ?? 0)} of ${formatCount(f.connectionsOpen ?? 0)} connections reset`;
 }
 
@@ -144,6 +146,12 @@ export function faultsFindings(transports: readonly TransportResult[]): string[]
     out.push(
       `A third into the window the server was stopped (SIGTERM: it handed its stream over) and started again on its port ${formatMs(first.outageMs ?? 0)} later (its replacement loaded ahead, so the measured outage adds only the listen). ` +
         'The publisher went on with the same schedule, so the events due while no server ran went out late on restart: the latency max shows the outage. Recovery counts from the restarted server listening, and includes the wait of the clients\' backoff (the same for every transport, up to 1 s, jittered), so differences within a backoff step are the jitter\'s more than the transport\'s.',
+    );
+  } else if (first.fault === 'idle-cut') {
+    const keepAlive = (first.keepAliveMs ?? 0) > 0 ? `the SSE heartbeat and the WebSocket ping every ${formatMs(first.keepAliveMs ?? 0)} (the remedy; fetch-stream's NDJSON stream has no keep-alive line in the protocol, and the pollings need none)` : 'no SSE heartbeat and no WebSocket ping';
+    out.push(
+      `Every transport ran through ${first.via ?? 'a proxy'} with a ${formatMs(first.idleTimeoutMs ?? 0)} read timeout, and a third into the window the publisher went quiet for ${formatMs(first.gapMs ?? 0)}, with ${keepAlive}. ` +
+        'A client the proxy cut (its stream or socket ended, or its request got a 504) reconnected from its cursor; recovery counts from the publisher going on after the gap, and the storm from the start of the gap.',
     );
   } else {
     out.push(`A third into the window the server reset ${formatPercent(first.resetFraction ?? 0)} of its open connections at once (TCP RST), chosen evenly. Recovery counts from the reset.`);
@@ -163,7 +171,18 @@ export function faultsFindings(transports: readonly TransportResult[]): string[]
     const reconnected = `${formatCount(f.reconnectedClients)} of ${formatCount(f.clients)} clients reconnected${attempts}${unnoticed}`;
     const loss = lost === 0 ? 'no event was lost' : `${formatCount(lost)} deliveries were lost${(d?.gaps ?? 0) > 0 ? ' to a retention gap' : ''}`;
     const dups = dup === 0 ? 'none duplicated' : `${formatCount(dup)} duplicated`;
+    if (f.fault === 'idle-cut') {
+      const cut = f.reconnectedClients === 0 ? 'the proxy cut no client' : `the proxy cut ${formatCount(f.reconnectedClients)} of ${formatCount(f.clients)} clients, which reconnected ${formatCount(f.reconnects)} times in all${attempts}`;
+      out.push(`${t.transport}: ${cut}; ${recovered}; ${loss}, ${dups}; the server accepted ${formatCount(sumOf(f.storm.connections))} connections and ${formatCount(sumOf(f.storm.requests))} requests from the start of the gap until 2 s after it ended.`);
+      continue;
+    }
     out.push(`${t.transport} (${faultText(f)}): ${recovered}; ${reconnected}; ${loss}, ${dups}; the server accepted at most ${formatCount(f.storm.peakConnectionsPer100ms)} connections and ${formatCount(f.storm.peakRequestsPer100ms)} requests per 100 ms after it.`);
+  }
+  if (first.fault === 'idle-cut') {
+    const cut = ts.filter((t) => (t.faults?.reconnectedClients ?? 0) > 0).map((t) => t.transport);
+    const kept = ts.filter((t) => (t.faults?.reconnectedClients ?? 0) === 0).map((t) => t.transport);
+    const held = cut.includes('long-poll') ? ' A long poll held longer than the read timeout is answered 504 by the proxy: a --long-poll-wait below the timeout avoids that.' : '';
+    out.push(`Cut by the proxy: ${cut.length > 0 ? cut.join(', ') : 'none'}; not cut: ${kept.length > 0 ? kept.join(', ') : 'none'}.${held}`);
   }
   const timed = ts.filter((t) => t.faults?.recoverMs !== undefined).sort((a, b) => (a.faults?.recoverMs ?? 0) - (b.faults?.recoverMs ?? 0));
   const fastest = timed[0];
@@ -350,12 +369,16 @@ export const SCENARIO_SECTIONS: readonly ScenarioSection[] = [
     id: 'faults',
     title: 'Faults',
     note:
-      'One fault a third into the window: the server restarted on its port (it hands its stream over, the publisher keeps its schedule) or a share of the connections reset at once. ' +
+      'One fault a third into the window: the server restarted on its port (it hands its stream over, the publisher keeps its schedule), a share of the connections reset at once, or the publisher quiet for longer than the proxy\'s read timeout (idle-cut). ' +
       'Every client reconnects with the same bounded, jittered backoff (at once, then 100 ms doubling up to 1 s) and resumes from its cursor (Last-Event-ID on SSE, ?after= on the others).',
     has: (t) => t.faults !== undefined,
     rows: [
       row('faultOutage', 'outage, measured', null, (t) => faults(t)?.measuredOutageMs, formatMs, 'From stopping the server until the new process listened (its replacement is loaded ahead: the outage asked for plus the listen).', {
         annotate: (t) => (faults(t)?.outageMs === undefined ? undefined : `(${formatMs(faults(t)?.outageMs ?? 0)} asked)`),
+      }),
+      row('faultGap', 'idle gap', null, (t) => faults(t)?.gapMs, formatMs, "idle-cut: how long the publisher went quiet; the proxy closes a connection that carried nothing from the server for its read timeout.", {
+        noise: 'exact',
+        annotate: (t) => (faults(t)?.idleTimeoutMs === undefined ? undefined : `(read timeout ${formatMs(faults(t)?.idleTimeoutMs ?? 0)}, keep-alive ${(faults(t)?.keepAliveMs ?? 0) > 0 ? formatMs(faults(t)?.keepAliveMs ?? 0) : 'none'})`),
       }),
       row('faultReset', 'connections reset', null, (t) => faults(t)?.connectionsReset, formatCount, 'Open connections the server reset at once (TCP RST).', {
         noise: 'exact',

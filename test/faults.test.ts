@@ -8,9 +8,8 @@ import { ArrivalBins, ARRIVAL_BIN_US } from '../servers/arrivals.ts';
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffMs } from '../driver/scenarios/faults/client.ts';
 import { runFaults, stormOf } from '../driver/scenarios/faults/run.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
-import { PLAIN_TRANSPORTS as TRANSPORTS } from '../lib/transports.ts';
 import { nowUs } from '../lib/clock.ts';
-import type { OptionsOf, ProfileValues } from '../lib/options.ts';
+import { defaultTransportsOf, type OptionsOf, type ProfileValues } from '../lib/options.ts';
 import type { FaultFigures, TransportResult } from '../lib/result.ts';
 import { faultsFindings } from '../reports/scenarios.ts';
 
@@ -112,7 +111,7 @@ function assertWhole(t: TransportResult, clients: number): void {
 describe('faults end to end, every transport', { timeout: 170_000 }, () => {
   it('restart: the server stops and starts again on its port; every client reconnects, resumes and loses nothing', async () => {
     const r = await runFaults(options({ fault: 'restart', outageMs: 200 }));
-    assert.deepEqual(r.transports.map((t) => t.transport), [...TRANSPORTS]);
+    assert.deepEqual(r.transports.map((t) => t.transport), defaultTransportsOf('faults'));
     for (const t of r.transports) {
       assertWhole(t, 4);
       const f = t.faults;

@@ -4,8 +4,11 @@
 // with the same schedule, so the events due while it was down go out late on restart and their latency shows the
 // outage. `reset`: a share of the connections is reset at once (TCP RST). Every client reconnects with a bounded
 // backoff and resumes from its cursor (faults/client.ts). Measured: time to recover, events lost and duplicated,
-// and the reconnect storm the server saw per 100 ms. A third fault, a proxy cutting idle connections, fits here
-// once the path has a proxy.
+// and the reconnect storm the server saw per 100 ms. `idle-cut`: every transport runs through nginx (nginx-default
+// unless `--via` names another proxy) with its read timeout set to `idleTimeoutMs`, and the publisher goes quiet for
+// `gapMs` (longer than the timeout), then goes on where it stopped: the proxy closes what stayed idle, and the clients
+// that noticed reconnect from their cursor. With `remedy`, the SSE heartbeat and the WebSocket ping run every third
+// of the timeout, so the proxy sees traffic through the gap.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +35,22 @@ export function stormOf(a: ArrivalCounts): FaultFigures['storm'] {
   };
 }
 
+/** The idle-cut fault's quiet time of the publisher, ms: `gapMs`, or 3 x the idle timeout. */
+export function gapOf(o: Pick<OptionsOf<'faults'>, 'gapMs' | 'idleTimeoutMs'>): number {
+  return o.gapMs > 0 ? o.gapMs : 3 * o.idleTimeoutMs;
+}
+
+/** The idle-cut remedy's keep-alive interval (SSE heartbeat, WebSocket ping), ms: a third of the idle timeout. */
+export function remedyIntervalOf(idleTimeoutMs: number): number {
+  return Math.floor(idleTimeoutMs / 3);
+}
+
 /** Runs the faults scenario over `options.transports`, one at a time. */
-export function runFaults(o: OptionsOf<'faults'>, hooks: RunHooks = {}): Promise<RunResult> {
+export function runFaults(options: OptionsOf<'faults'>, hooks: RunHooks = {}): Promise<RunResult> {
+  // The idle cut needs a proxy in the path: nginx-default unless the options name one.
+  const o: OptionsOf<'faults'> = options.fault === 'idle-cut' && options.via === 'direct' ? { ...options, via: 'nginx-default' } : options;
   const deliveriesPerSec = o.clients * o.rate;
-  const outage = o.fault === 'restart' ? o.outageMs : 0;
+  const outage = o.fault === 'restart' ? o.outageMs : o.fault === 'idle-cut' ? gapOf(o) : 0;
   return runTransports(o, hooks, { plannedMs: o.warmupMs + o.durationMs + outage, deliveriesPerSec }, async (run) => {
     const dir = mkdtempSync(join(tmpdir(), 'rtbench-faults-'));
     try {
@@ -50,12 +65,15 @@ export function runFaults(o: OptionsOf<'faults'>, hooks: RunHooks = {}): Promise
 
 /** One transport's run: warm up, open the window, inject the fault, close, drain, and the figures. */
 async function faultFigures(run: TransportRun, o: OptionsOf<'faults'>, stateFile: string): Promise<Figures> {
+  // idle-cut: no keep-alive during the gap unless the remedy is asked for.
+  const keepAliveMs = o.remedy ? remedyIntervalOf(o.idleTimeoutMs) : 0;
+  const gapMs = o.fault === 'idle-cut' ? gapOf(o) : 0;
   const retention = o.retentionEvents > 0 ? o.retentionEvents : retentionFor({ ...o, warmupMaxMs: o.warmupMs }, o.fault === 'restart' ? o.outageMs : 0);
   const { server, pool, base, connected, s0 } = await run.setUp({
     deliveriesPerSec: o.clients * o.rate,
     retention,
     scenario: { kind: 'faults', giveUpMs: (o.fault === 'restart' ? o.outageMs : 0) + GIVE_UP_AFTER_OUTAGE_MS },
-    spawn: { stateFile, recordArrivals: true },
+    spawn: { stateFile, recordArrivals: true, ...(o.fault === 'idle-cut' ? { heartbeatMs: keepAliveMs, wsPingMs: keepAliveMs } : {}) },
   });
   // The replacement process loads now, so the restart stops the server on time and the outage is what was asked.
   if (o.fault === 'restart') await run.prepareRestart();
@@ -65,13 +83,17 @@ async function faultFigures(run: TransportRun, o: OptionsOf<'faults'>, stateFile
   let published = server.publishUntilStopped(plan);
   run.setPhase(o.warmupMs > 0 ? 'warmup' : 'measuring');
   const startUs = Math.max(t0 + o.warmupMs * 1000, nowUs() + WINDOW_LEAD_US);
-  const endUs = startUs + o.durationMs * 1000;
-  await run.guard(server.stopPublisherAt(endUs));
+  // The idle cut's gap is added to the window, so the window publishes as many events as without it.
+  const endUs = startUs + (o.durationMs + gapMs) * 1000;
+  const faultUs = startUs + o.durationMs * 1000 * FAULT_AT_SHARE;
+  await run.guard(server.stopPublisherAt(o.fault === 'idle-cut' ? faultUs : endUs));
   await run.openWindow({ startUs, endUs });
-  await run.sleepUntil(startUs + o.durationMs * 1000 * FAULT_AT_SHARE);
+  await run.sleepUntil(faultUs);
   await run.guard(pool.command(() => ({ type: 'scenario', action: 'arm' })));
 
   let sinceUs: number;
+  // The storm is counted from the recovery point; the idle cut's from the start of the gap, when the proxy cuts.
+  let stormFromUs: number | undefined;
   let fault: Omit<FaultFigures, 'recovery' | 'unrecovered' | 'reconnectedClients' | 'reconnects' | 'failedAttempts' | 'storm'>;
   if (o.fault === 'restart') {
     // The stopped process's publisher ends with it; the new one continues the plan where the handed-over stream ends.
@@ -81,6 +103,17 @@ async function faultFigures(run: TransportRun, o: OptionsOf<'faults'>, stateFile
     await run.guard(r.server.stopPublisherAt(endUs));
     sinceUs = r.listeningUs;
     fault = { fault: 'restart', clients: o.clients, outageMs: o.outageMs, measuredOutageMs: Math.round((r.listeningUs - r.stopUs) / 1000), retentionEvents: retention };
+  } else if (o.fault === 'idle-cut') {
+    // The publisher stopped at the fault; after the gap a new one goes on from the next seq, its schedule shifted by
+    // the gap. Recovery counts from there: whoever was cut has reconnected (or is reconnecting) by then.
+    const before = await run.guard(published);
+    const gapEndUs = faultUs + gapMs * 1000;
+    await run.sleepUntil(gapEndUs);
+    published = server.publishUntilStopped({ ...plan, startUs: t0 + gapMs * 1000, resume: true });
+    await run.guard(server.stopPublisherAt(endUs));
+    sinceUs = gapEndUs;
+    stormFromUs = faultUs;
+    fault = { fault: 'idle-cut', clients: o.clients, via: o.via, idleTimeoutMs: o.idleTimeoutMs, gapMs, keepAliveMs, gapAfterSeq: before.lastSeq, retentionEvents: retention };
   } else {
     const r = await run.guard(server.resetConnections(o.resetFraction));
     sinceUs = r.atUs;
@@ -94,7 +127,7 @@ async function faultFigures(run: TransportRun, o: OptionsOf<'faults'>, stateFile
   run.setPhase('draining');
   const report = await run.guard(pool.finish(lastSeq, o.drainMs));
   const end = await run.guard(run.srv.stats());
-  const storm = stormOf(await run.guard(run.srv.arrivals(sinceUs, STORM_BINS)));
+  const storm = stormOf(await run.guard(run.srv.arrivals(stormFromUs ?? sinceUs, stormFromUs === undefined ? STORM_BINS : Math.ceil((sinceUs - stormFromUs) / 100_000) + STORM_BINS)));
   const figures = run.standardFigures({ report, snapshots, base, connected, s0, end, publishedEvents: lastSeq, lastSeq, lastDueUs });
   const recovery = summaryOf(report, 'recovery');
   const unrecovered = countOf(report, 'unrecovered');
