@@ -83,6 +83,7 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
     // rtbench's own control requests (the probe's and the clock sync's /time, /stats, ...) are not the transport's traffic.
     if (isControlRequest(req)) stats.controlSocket(req.socket as Socket);
     else {
+      stats.transportSocket(req.socket as Socket);
       stats.requests++;
       arrivals?.request();
     }

@@ -74,6 +74,8 @@ export class ServerStats {
   private tls: StatsSnapshot['tls'];
   /** Sockets that carried a control request (rtbench's own /stats, /publisher, ... traffic): counted nowhere. */
   private readonly control = new WeakSet<Socket>();
+  /** Connections that carried a request of the transport's. */
+  private readonly transportCarrying = new WeakSet<Socket>();
   /** The ALPN protocol each TLS connection's TCP socket negotiated. */
   private readonly alpnOf = new WeakMap<Socket, string>();
   private lastMemory = process.memoryUsage();
@@ -145,7 +147,9 @@ export class ServerStats {
   controlSocket(socket: Socket): void {
     // Over TLS the request's socket wraps the TCP socket that is counted.
     const raw = rawOf(socket);
-    if (this.control.has(raw) || !this.open.delete(raw)) return;
+    // A connection that already carried the transport's requests stays counted (a proxy's pooled connection
+    // carries both: rtbench's probe and the clients' polls).
+    if (this.transportCarrying.has(raw) || this.control.has(raw) || !this.open.delete(raw)) return;
     this.control.add(raw);
     this.accepted--;
     const alpn = this.alpnOf.get(raw);
@@ -154,6 +158,24 @@ export class ServerStats {
       if (count > 1) this.tls.alpn[alpn] = count - 1;
       else delete this.tls.alpn[alpn];
     }
+  }
+
+  /**
+   * `socket` carried a request of the transport's: it is counted from now on, also when it carried rtbench's
+   * control requests before (a proxy reuses its pooled connections for both; the few control bytes it carried
+   * before are then counted with it).
+   */
+  transportSocket(socket: Socket): void {
+    const raw = rawOf(socket);
+    if (this.transportCarrying.has(raw)) return;
+    this.transportCarrying.add(raw);
+    if (!this.control.has(raw)) return;
+    this.control.delete(raw);
+    if (raw.destroyed) return;
+    this.open.add(raw);
+    this.accepted++;
+    const alpn = this.alpnOf.get(raw);
+    if (alpn !== undefined && this.tls) this.tls.alpn[alpn] = (this.tls.alpn[alpn] ?? 0) + 1;
   }
 
   /** A snapshot; `reset` then restarts the peak-RSS, event-loop-delay and publisher windows; `histograms` adds the encoded lateness histogram. */
