@@ -236,6 +236,8 @@ export async function startServer(partial: Partial<ServerOptions> & Pick<ServerO
   }
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // An upgrade is the transport's: its connection is counted, also one a proxy carried rtbench's /time on before.
+    stats.transportSocket(socket as Socket);
     stats.requests++;
     arrivals?.request();
     if ((req.url?.length ?? 0) > MAX_URL_BYTES) return rejectUpgrade(socket, 414, `request target over ${MAX_URL_BYTES} bytes`);
