@@ -272,12 +272,24 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.once('exit', () => {
+  const killAll = (): void => {
     for (const p of running) {
       p.kill();
       rmSync(p.dir, { recursive: true, force: true });
     }
-  });
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const onSignal = (): void => {
+      // Another handler (rtbench's own Ctrl-C handling) stops the run and its proxies through stop(); alone (a
+      // program that only imports this module, a test file), this one stops them and lets the signal end the process.
+      if (process.listenerCount(signal) > 1) return;
+      killAll();
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 /**
