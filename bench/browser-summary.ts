@@ -6,6 +6,7 @@ import type { TransportResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import { invalidReasonsOf } from '../reports/metrics.ts';
 import { formatCount, formatUs } from '../reports/format.ts';
+import { rangeText } from '../reports/floor.ts';
 
 /** One repetition of one transport with one kind of client. */
 export interface BrowserBenchRun {
@@ -120,7 +121,7 @@ export function separation(node: Spread, chromium: Spread, u: number): 'higher' 
 /** "410 µs (400–450 µs)": the median and the range of the repetitions. */
 export function spreadText(s: Spread | undefined): string {
   if (!s) return 'not measured';
-  return s.minUs === s.maxUs ? formatUs(s.medianUs) : `${formatUs(s.medianUs)} (${formatUs(s.minUs)}–${formatUs(s.maxUs)})`;
+  return s.minUs === s.maxUs ? formatUs(s.medianUs) : `${formatUs(s.medianUs)} (${rangeText([s.minUs, s.maxUs], formatUs)})`;
 }
 
 /** "+180 µs", "−40 µs". */
@@ -138,7 +139,7 @@ export function differenceSentence(row: BrowserRow, pct: 'p50' | 'p99'): string 
   }
   const u = row.uncertaintyUs ?? 0;
   const diff = chromium.medianUs - node.medianUs;
-  const ranges = `Node ${formatUs(node.minUs)}–${formatUs(node.maxUs)}, Chromium ${formatUs(chromium.minUs)}–${formatUs(chromium.maxUs)} over ${row.node.valid} and ${row.chromium.valid} repetitions`;
+  const ranges = `Node ${rangeText([node.minUs, node.maxUs], formatUs)}, Chromium ${rangeText([chromium.minUs, chromium.maxUs], formatUs)} over ${row.node.valid} and ${row.chromium.valid} repetitions`;
   const clock = row.uncertaintyUs === undefined ? 'no alignment uncertainty reported' : `the ±${formatUs(u)} clock alignment`;
   const verdict = separation(node, chromium, u);
   const median = `Chromium's median ${pct} is ${formatUs(Math.abs(diff))} ${diff >= 0 ? 'above' : 'below'} Node's`;

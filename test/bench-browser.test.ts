@@ -54,14 +54,14 @@ test('rows and sentences: a resolved p50, an unresolved p99, an invalid repetiti
   assert.deepEqual(row.chromium.leftOut, ['repetition 3: invalid: 3 negative latencies']);
   assert.equal(
     differenceSentence(row, 'p50'),
-    "ws p50: Chromium's median p50 is 275 µs above Node's; every Chromium repetition was higher than every Node one by more than the ±80.0 µs clock alignment (Node 380–420 µs, Chromium 650–700 µs over 3 and 2 repetitions), so the difference exceeds the spread plus the uncertainty.",
+    "ws p50: Chromium's median p50 is 275 µs above Node's; every Chromium repetition was higher than every Node one by more than the ±80 µs clock alignment (Node 380–420 µs, Chromium 650–700 µs over 3 and 2 repetitions), so the difference exceeds the spread plus the uncertainty.",
   );
   assert.equal(
     differenceSentence(row, 'p99'),
-    "ws p99: Chromium's median p99 is 300 µs above Node's, within the run-to-run spread (Node 900 µs–1.20 ms, Chromium 1.10–1.50 ms over 3 and 2 repetitions) plus the ±80.0 µs clock alignment: not resolved by this run.",
+    "ws p99: Chromium's median p99 is 300 µs above Node's, within the run-to-run spread (Node 900 µs–1.20 ms, Chromium 1.10–1.50 ms over 3 and 2 repetitions) plus the ±80 µs clock alignment: not resolved by this run.",
   );
   const md = browserMarkdownTable([row]).split('\n');
-  assert.equal(md[2], '| ws | 400 µs (380–420 µs) | 675 µs (650–700 µs) | +275 µs | 1.00 ms (900 µs–1.20 ms) | 1.30 ms (1.10–1.50 ms) | +300 µs | ±80.0 µs | 1 / 0 | 0 / 2 | 3/3 / 2/3 |');
+  assert.equal(md[2], '| ws | 400 µs (380–420 µs) | 675 µs (650–700 µs) | +275 µs | 1.00 ms (900 µs–1.20 ms) | 1.30 ms (1.10–1.50 ms) | +300 µs | ±80 µs | 1 / 0 | 0 / 2 | 3/3 / 2/3 |');
   assert.equal(md[5], 'Left out of ws\'s medians: Chromium repetition 3: invalid: 3 negative latencies.');
 });
 
