@@ -20,6 +20,7 @@ import { createProgressDisplay } from '../reports/progress.ts';
 import type { ServerSource } from '../lib/result.ts';
 import type { ServerPlan } from '../driver/targets.ts';
 import { addServerFlags, prepareServers, serverPlanFrom, targetUrls, type ServerFlags } from './servers.ts';
+import { addShardFlag, shardRunner, shardTargetFrom } from './shard-flag.ts';
 
 /** The profile run when none is named. */
 export const DEFAULT_PROFILE = 'ci';
@@ -28,6 +29,8 @@ export const DEFAULT_PROFILE = 'ci';
 export interface ScenarioFlags extends ServerFlags {
   profile?: string;
   transports?: string;
+  /** --shard i/N of compare and run (commands/shard-flag.ts). */
+  shard?: string;
   /** One entry per option flag of FIELDS, by commander's attribute name (see attributeOf). */
   [attribute: string]: string | boolean | string[] | undefined;
   out: string;
@@ -110,14 +113,22 @@ export function profileFrom(f: ScenarioFlags): string {
 
 /** Registers `rtbench run`. */
 export function registerRun(program: Command): void {
-  addScenarioFlags(
-    program
-      .command('run')
-      .description('run scenario files (JSON, validated before anything starts), one after another, and write a result per file')
-      .argument('<files...>', 'scenario files, e.g. scenarios/churn.json my-scenario.json'),
+  addShardFlag(
+    addScenarioFlags(
+      program
+        .command('run')
+        .description('run scenario files (JSON, validated before anything starts), one after another, and write a result per file')
+        .argument('<files...>', 'scenario files, e.g. scenarios/churn.json my-scenario.json'),
+    ),
   ).action(async (files: string[], flags: ScenarioFlags, cmd: Command) => {
     const profile = profileFrom(flags);
     const { overrides, transports } = overridesFrom(flags, cmd);
+    const shard = shardTargetFrom(flags, transports);
+    if (shard) {
+      const runs = files.map((file) => resolveOptions(loadScenarioFile(file), profile, overrides, [shard.transport]));
+      await executeRuns(runs, flags, undefined, shardRunner(shard, runs, flags));
+      return;
+    }
     const servers = serverPlanFrom(flags, transports);
     // Every file is checked before the first one runs.
     const runs = files.map((file) => resolveOptions(loadScenarioFile(file), profile, overrides, servers.transports));

@@ -1,6 +1,7 @@
 // `rtbench shard-server` and `rtbench shard i/N URL`: one run split over separate processes on any hosts. The
 // shard server spawns the reference server and publishes once every shard's clients are connected; each shard
-// connects its share, measures the window the seqs define and writes a partial result for `rtbench merge`.
+// (`rtbench compare --shard i/N --target T=URL`, or its shorthand `rtbench shard i/N URL`) connects its share,
+// measures the window the seqs define and writes a partial result for `rtbench merge`.
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { isLoopback } from '../servers/control.ts';
@@ -10,11 +11,9 @@ import { parseIntIn } from '../lib/validate.ts';
 import type { Transport } from '../lib/transports.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { spawnServer } from '../servers/spawn.ts';
-import { checkShardable, coordinate, parseShard, runShard, shardPlan } from '../driver/shards.ts';
+import { checkShardable, coordinate, parseShard, shardPlan } from '../driver/shards.ts';
 import { addScenarioFlags, executeRuns, overridesFrom, profileFrom, type ScenarioFlags } from './run.ts';
-
-/** Tests only: shifts a shard's client processes' clocks by this many µs, as if they ran on another host. */
-export const CLOCK_SKEW_VAR = 'RTBENCH_TEST_CLOCK_SKEW_US';
+import { shardRunner } from './shard-flag.ts';
 
 /** The fan-out options the flags give (the same on the server and every shard, so they derive the same plan). */
 function shardOptions(flags: ScenarioFlags, cmd: Command): ScenarioOptions {
@@ -29,7 +28,7 @@ export function registerShard(program: Command): void {
   addScenarioFlags(
     program
       .command('shard')
-      .description("run shard i of N of a fan-out run against a shared server (rtbench shard-server) and write the shard's partial result; merge them with rtbench merge")
+      .description("shorthand for rtbench compare --shard i/N --target TRANSPORT=URL: run shard i of N of a fan-out run against a shared server (rtbench shard-server) and write the shard's partial result; merge them with rtbench merge")
       .argument('<i/N>', 'which shard, 0-based: 0/3, 1/3, 2/3')
       .argument('<url>', 'the shared server, as rtbench shard-server printed it, e.g. http://10.0.0.5:8080'),
   ).action(async (spec: string, url: string, flags: ScenarioFlags, cmd: Command) => {
@@ -42,10 +41,8 @@ export function registerShard(program: Command): void {
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new UsageError(`the server URL must be http://HOST:PORT, got "${url}"`);
     const options = shardOptions(flags, cmd);
-    const rawSkew = process.env[CLOCK_SKEW_VAR];
-    const skewUs = rawSkew === undefined ? undefined : parseIntIn(CLOCK_SKEW_VAR, rawSkew, -1e12, 1e12);
-    const token = flags.controlToken ?? (process.env.RTBENCH_CONTROL_TOKEN || undefined);
-    await executeRuns([options], flags, undefined, (o, hooks) => runShard(o, shard, parsed.origin, hooks, skewUs, token));
+    const target = { shard, url: parsed.origin, transport: options.transports[0] as Transport };
+    await executeRuns([options], flags, undefined, shardRunner(target, [options], flags));
   });
 
   addScenarioFlags(
@@ -81,7 +78,7 @@ async function shardServer(o: ScenarioOptions, host: string, port: number, contr
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   try {
     process.stdout.write(`rtbench shard-server: ${transport} for ${o.clients} clients, ${plan.lastSeq} events at ${o.rate}/s (window: seqs ${plan.windowFromSeq}..${plan.windowToSeq})\nurl: ${url}\n`);
-    if (controlToken !== '') process.stdout.write(`control token: ${controlToken}\n  (rtbench shard i/N URL --control-token TOKEN, or RTBENCH_CONTROL_TOKEN=TOKEN)\n`);
+    if (controlToken !== '') process.stdout.write(`control token: ${controlToken}\n  (rtbench compare --shard i/N --target ${transport}=URL --control-token TOKEN, or RTBENCH_CONTROL_TOKEN=TOKEN)\n`);
     const died = server.exited.then((e) => {
       throw new RtbenchError('ESERVER', `${transport} server exited (${e.signal ?? `code ${e.code}`})${e.reason === undefined ? '' : `: ${e.reason}`}`);
     });

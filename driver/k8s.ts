@@ -104,7 +104,7 @@ export function kubernetesManifests(o: ScenarioOptions, p: ClusterPlan): Record<
                 image: p.image,
                 env,
                 // The partial result is the pod's only stdout (collected with kubectl logs); what rtbench says goes to stderr, shown on failure.
-                command: ['sh', '-c', `rtbench shard "$JOB_COMPLETION_INDEX/${p.shards}" ${url} ${flags.join(' ')} --json --quiet --no-html --out /tmp 2>/tmp/rtbench.log > /tmp/shard.json || { cat /tmp/rtbench.log >&2; exit 1; }; cat /tmp/shard.json`],
+                command: ['sh', '-c', `rtbench compare --shard "$JOB_COMPLETION_INDEX/${p.shards}" --target ${o.transports[0]}=${url} ${flags.join(' ')} --json --quiet --no-html --out /tmp 2>/tmp/rtbench.log > /tmp/shard.json || { cat /tmp/rtbench.log >&2; exit 1; }; cat /tmp/shard.json`],
               },
             ],
           },
@@ -132,7 +132,7 @@ export function githubWorkflow(o: ScenarioOptions, p: Pick<ClusterPlan, 'shards'
           {
             name: 'Run this shard against the shared shard server',
             env: { RTBENCH_CONTROL_TOKEN: '${{ secrets.RTBENCH_CONTROL_TOKEN }}' },
-            run: `npx rtbench shard "\${{ matrix.shard }}/${p.shards}" "\${{ vars.RTBENCH_SHARD_SERVER }}" ${flags} --json --quiet --no-html --out /tmp > shard-\${{ matrix.shard }}.json`,
+            run: `npx rtbench compare --shard "\${{ matrix.shard }}/${p.shards}" --target "${o.transports[0]}=\${{ vars.RTBENCH_SHARD_SERVER }}" ${flags} --json --quiet --no-html --out /tmp > shard-\${{ matrix.shard }}.json`,
           },
           { uses: 'actions/upload-artifact@v4', with: { name: 'shard-${{ matrix.shard }}', path: 'shard-${{ matrix.shard }}.json' } },
         ],

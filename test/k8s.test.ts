@@ -63,7 +63,8 @@ test('Kubernetes: Deployment + Service for the server, an Indexed Job of N shard
   assert.deepEqual(shard.env, tokenEnv);
   assert.match(text, /kubectl create secret generic bench-control-token --from-literal=token=/);
   const line = shard.command[2] as string;
-  assert.match(line, /^rtbench shard "\$JOB_COMPLETION_INDEX\/4" http:\/\/bench-server:9090 --transports sse --clients 3000 --rate 100 /);
+  // The shard is the run's --shard flag, its number the completion index; its --target the Service, with the run's transport.
+  assert.match(line, /^rtbench compare --shard "\$JOB_COMPLETION_INDEX\/4" --target sse=http:\/\/bench-server:9090 --transports sse --clients 3000 --rate 100 /);
   assert.equal(optionFlags(line), optionFlags(server.command.join(' ')));
   // The flags mean what they were rendered from: rendering again from them gives the same manifests.
   const again = await render(['--shards', '4', '--image', 'registry.example/rtbench:1', '--name', 'bench', '--port', '9090', '--namespace', 'perf', ...optionFlags(line).split(' ')]);
@@ -79,9 +80,9 @@ test('GitHub Actions: one matrix job per shard uploads its result; the merge job
     assert.equal(typeof job['runs-on'], 'string');
     for (const step of job.steps as Obj[]) assert.ok(typeof step.uses === 'string' || typeof step.run === 'string', JSON.stringify(step));
   }
-  const run = (shard.steps as Obj[]).find((s) => typeof s.run === 'string' && s.run.includes('rtbench shard'))?.run as string;
+  const run = (shard.steps as Obj[]).find((s) => typeof s.run === 'string' && s.run.includes('rtbench compare --shard'))?.run as string;
   assert.deepEqual((shard.steps as Obj[]).find((s) => s.run === run)?.env, { RTBENCH_CONTROL_TOKEN: '${{ secrets.RTBENCH_CONTROL_TOKEN }}' });
-  assert.match(run, /^npx rtbench shard "\$\{\{ matrix\.shard \}\}\/3" "\$\{\{ vars\.RTBENCH_SHARD_SERVER \}\}" --transports sse --clients 3000 /);
+  assert.match(run, /^npx rtbench compare --shard "\$\{\{ matrix\.shard \}\}\/3" --target "sse=\$\{\{ vars\.RTBENCH_SHARD_SERVER \}\}" --transports sse --clients 3000 /);
   assert.ok((shard.steps as Obj[]).some((s) => s.uses === 'actions/upload-artifact@v4' && s.with.path === 'shard-${{ matrix.shard }}.json'));
   assert.equal(merge.needs, 'shard');
   assert.ok((merge.steps as Obj[]).some((s) => s.uses === 'actions/download-artifact@v4'));
