@@ -633,51 +633,47 @@ export class TransportRun {
     };
     if (server.rssPerConnectionBytes === undefined) delete server.rssPerConnectionBytes;
     const l = w.to.publisher.latenessUs;
+    // A server without rtbench's /stats and publisher: its own figures are not measured, not zero.
     const notMeasured = this.server?.notMeasured;
-    if (notMeasured !== undefined) {
-      // A server without rtbench's /stats and publisher: its own figures are not measured, not zero.
-      return {
-        latency,
-        histogram: r.histogram,
-        steadyState: this.steadyState(),
-        timeline: this.markedTimeline(),
-        ...(x.warmup ? { warmup: x.warmup } : {}),
-        notMeasured: [...notMeasured],
-        delivery,
-        driver,
-        invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),
-      };
-    }
+    const measured = notMeasured === undefined;
     return {
       latency,
       histogram: r.histogram,
       steadyState: this.steadyState(),
       timeline: this.markedTimeline(),
       ...(x.warmup ? { warmup: x.warmup } : {}),
-      publisher: {
-        latenessUs: { count: l.count, p50Us: l.p50, p99Us: l.p99, maxUs: l.max },
-        ...(w.to.publisher.latenessHistogram === undefined ? {} : { latenessHistogram: w.to.publisher.latenessHistogram }),
-        spinCpuMs: spinUs / 1000,
-      },
-      floor: this.floor(w.to),
-      clock: { processes: r.clocks, latencyUncertaintyUs: latencyUncertaintyUs(r.clocks) },
+      ...(measured
+        ? {
+            publisher: {
+              latenessUs: { count: l.count, p50Us: l.p50, p99Us: l.p99, maxUs: l.max },
+              ...(w.to.publisher.latenessHistogram === undefined ? {} : { latenessHistogram: w.to.publisher.latenessHistogram }),
+              spinCpuMs: spinUs / 1000,
+            },
+            floor: this.floor(w.to),
+            clock: { processes: r.clocks, latencyUncertaintyUs: latencyUncertaintyUs(r.clocks) },
+          }
+        : { notMeasured: [...notMeasured] }),
       delivery,
-      churn: {
-        connectionsOpened: w.to.connectionsAccepted - w.from.connectionsAccepted,
-        connectionsClosed: w.to.connectionsClosed - w.from.connectionsClosed,
-        httpRequests: requests,
-        requestsPerEvent: r.windowDeliveries > 0 ? requests / r.windowDeliveries : 0,
-      },
-      wire: {
-        serverBytesWritten: written,
-        serverBytesRead: x.end.bytesRead - x.s0.bytesRead,
-        bytesPerEvent: r.received > 0 ? written / r.received : 0,
-        ...(x.end.tls === undefined ? {} : { tls: x.end.tls }),
-      },
-      server,
+      ...(measured
+        ? {
+            churn: {
+              connectionsOpened: w.to.connectionsAccepted - w.from.connectionsAccepted,
+              connectionsClosed: w.to.connectionsClosed - w.from.connectionsClosed,
+              httpRequests: requests,
+              requestsPerEvent: r.windowDeliveries > 0 ? requests / r.windowDeliveries : 0,
+            },
+            wire: {
+              serverBytesWritten: written,
+              serverBytesRead: x.end.bytesRead - x.s0.bytesRead,
+              bytesPerEvent: r.received > 0 ? written / r.received : 0,
+              ...(x.end.tls === undefined ? {} : { tls: x.end.tls }),
+            },
+            server,
+          }
+        : {}),
       driver,
       invalid: invalidReasons(driver.saturated ? driver.reasons : [], delivery, r.windowLateUs, this.o.drainMs),
-      ...(r.browser ? { browser: r.browser } : {}),
+      ...(measured && r.browser ? { browser: r.browser } : {}),
     };
   }
 

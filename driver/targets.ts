@@ -1,9 +1,9 @@
 // Servers rtbench did not spawn: remote targets (--target TRANSPORT=URL) and the user's own server (--server-cmd
 // with --server-url or --server-port), each given to the pipeline as a ServerSource (lib/result.ts).
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerSource } from '../lib/result.ts';
 import { PLAIN_TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
+import { signalGroup, spawnGroup, stopGroup } from '../lib/process-group.ts';
 import { connectRemote, waitUntilReady } from './remote-server.ts';
 
 /** How long a started server may take to be ready, ms. */
@@ -76,35 +76,15 @@ export interface StartedCommand {
   stop(): Promise<void>;
 }
 
-/** Process groups still running, killed if rtbench exits first. */
-const groups = new Set<ChildProcess>();
-let exitHooked = false;
-
-function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    // the group is gone
-  }
-}
-
 /**
  * Starts `command` in a shell, in a process group of its own, with PORT set to the URL's port, and waits until
  * it is ready (GET /healthz answers 200, or with `portOnly` the port accepts). Stopping sends the group SIGTERM,
  * then SIGKILL after SERVER_STOP_GRACE_MS.
  */
 export async function startServerCommand(command: string, url: string, portOnly: boolean, timeoutMs = SERVER_READY_TIMEOUT_MS): Promise<StartedCommand> {
-  if (!exitHooked) {
-    exitHooked = true;
-    process.once('exit', () => {
-      for (const c of groups) signalGroup(c, 'SIGKILL');
-    });
-  }
   const port = new URL(url).port || '80';
   // The server's output goes to stderr: stdout is rtbench's own (a result JSON with --json).
-  const child = spawn(command, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: port } });
-  groups.add(child);
+  const child = spawnGroup(command, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: port } });
   child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   let tail = '';
   child.stderr?.setEncoding('utf8');
@@ -120,20 +100,18 @@ export async function startServerCommand(command: string, url: string, portOnly:
     });
     child.once('close', (code, signal) => {
       gone = true;
-      groups.delete(child);
       const last = tail.trim().split('\n').at(-1);
       resolve({ code, signal, ...(last ? { reason: last } : {}) });
     });
   });
   const stop = async (): Promise<void> => {
-    if (!gone) {
-      signalGroup(child, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), SERVER_STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
+    if (gone) {
+      signalGroup(child, 'SIGKILL'); // anything of the group that outlived its shell
+      return;
     }
-    signalGroup(child, 'SIGKILL'); // anything of the group that outlived its shell
-    groups.delete(child);
+    const finish = stopGroup(child, 'SIGTERM', SERVER_STOP_GRACE_MS);
+    await exited;
+    finish();
   };
   try {
     await waitUntilReady(url, timeoutMs, { portOnly, alive: () => !gone });

@@ -2,7 +2,6 @@
 // interleave; the transport order rotates every round to spread machine drift evenly. The A/B mode alternates
 // rounds of a baseline build and of the candidate (this build), both as fresh `rtbench compare` subprocesses
 // started the same way, each printing a RunResult.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import type { RunHooks, RunResult, ServerSource } from '../lib/result.ts';
 import { FANOUT_FIELDS, FIELDS, type FieldSpec, type OptionsOf } from '../lib/options.ts';
 import { RtbenchError, UsageError } from '../lib/errors.ts';
 import { FROM_SOURCES } from '../lib/children.ts';
+import { spawnGroup, stopGroup } from '../lib/process-group.ts';
 import { runFanout } from '../driver/scenarios/fanout/run.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
 import { parseResult } from '../lib/result.ts';
@@ -148,20 +148,6 @@ export function expandCommand(template: string, o: OptionsOf<'fanout'>, round: n
 /** How long a stopped command may take to finish its round and exit before its process group is killed, ms. */
 export const EXEC_STOP_GRACE_MS = 30_000;
 
-/** Process groups of commands still running, killed if the gate exits first (a second Ctrl-C exits at once). */
-const runningGroups = new Set<ChildProcess>();
-let exitHooked = false;
-
-/** Sends `sig` to every process of the child's group (the shell, rtbench, its servers and clients). */
-function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    // the group is gone already
-  }
-}
-
 /**
  * An ExecFn that runs `command` in a shell in a process group of its own; resolves with its stdout, rejects with
  * one sentence when it fails. stderr passes through. When `signal` aborts, the whole group gets SIGINT, as Ctrl-C
@@ -175,28 +161,18 @@ export function makeExecCommand(stopGraceMs = EXEC_STOP_GRACE_MS): ExecFn {
       reject(new RtbenchError('EINTERRUPTED', `interrupted before it started: ${command}`));
       return;
     }
-    if (!exitHooked) {
-      exitHooked = true;
-      process.once('exit', () => {
-        for (const c of runningGroups) signalGroup(c, 'SIGKILL');
-      });
-    }
-    const child = spawn(command, { shell: true, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-    runningGroups.add(child);
+    // A group still running when the gate exits is killed (a second Ctrl-C exits at once).
+    const child = spawnGroup(command, { stdio: ['ignore', 'pipe', 'inherit'] });
     const chunks: Buffer[] = [];
-    let stopped = false;
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
+    // Set once aborted: ends the stop (anything of the group that closed its output and stayed is killed).
+    let stopped: (() => void) | undefined;
     const onAbort = (): void => {
-      stopped = true;
-      signalGroup(child, 'SIGINT');
-      killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), stopGraceMs);
+      stopped = stopGroup(child, 'SIGINT', stopGraceMs);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const finish = (): void => {
       signal?.removeEventListener('abort', onAbort);
-      if (killTimer !== undefined) clearTimeout(killTimer);
-      runningGroups.delete(child);
-      if (stopped) signalGroup(child, 'SIGKILL'); // anything of the group that closed its output and stayed
+      stopped?.();
     };
     child.stdout?.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', (err) => {
@@ -205,7 +181,7 @@ export function makeExecCommand(stopGraceMs = EXEC_STOP_GRACE_MS): ExecFn {
     });
     child.on('close', (code, sig) => {
       finish();
-      if (stopped) reject(new RtbenchError('EINTERRUPTED', `interrupted: ${command}`));
+      if (stopped !== undefined) reject(new RtbenchError('EINTERRUPTED', `interrupted: ${command}`));
       else if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'));
       else reject(new RtbenchError('EIO', `exited with ${code === null ? `signal ${sig ?? 'unknown'}` : `code ${code}`}: ${command}`));
     });

@@ -3,9 +3,10 @@
 // veth ends rtb<pid>n<k>h on the host and rtb<pid>n<k>s inside), so sweepNamespaces() can remove what a process
 // that died left behind. Each pair gets its own 10.201.X.Y/30 (host end .1, namespace end .2), unused by any other
 // interface on the host when it was made. Pairs are removed on stop(), when making them failed, when the process
-// exits, and on SIGINT/SIGTERM when nothing else handles those signals (the signal then does what it would have).
+// exits, and on SIGINT/SIGTERM/SIGHUP when nothing else handles them (lib/cleanup.ts: the signal then ends the process).
 import { execFile, execFileSync, type ExecFileException } from 'node:child_process';
 import { promisify } from 'node:util';
+import { onCleanup } from '../lib/cleanup.ts';
 import { RtbenchError } from '../lib/errors.ts';
 
 const exec = promisify(execFile);
@@ -46,7 +47,6 @@ export interface NamespacePair {
 /** Pairs made by this process and not yet removed. */
 const live = new Set<string>();
 let pairs = 0;
-let hooked = false;
 let swept = false;
 
 /** Runs `ip`/`tc` with `args`; a failure becomes an Error holding the command and what it printed. */
@@ -76,7 +76,7 @@ export function tbfArgs(kbit: number): string[] {
  * `bandwidthKbit` (0: unshaped). Throws NamespacesUnavailable where the process may not make namespaces.
  */
 export async function createNamespacePair(opts: { bandwidthKbit?: number } = {}): Promise<NamespacePair> {
-  hookExit();
+  onCleanup(removeAllNow);
   if (!swept) {
     swept = true;
     await sweepNamespaces();
@@ -196,21 +196,4 @@ function removeAllNow(): void {
     }
   }
   live.clear();
-}
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', removeAllNow);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const onSignal = (): void => {
-      // Another handler (rtbench's own Ctrl-C handling) stops the run and removes the pairs through stop(); alone,
-      // this one removes them and lets the signal do what it does by default (end the process).
-      if (process.listenerCount(signal) > 1) return;
-      removeAllNow();
-      process.off(signal, onSignal);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
 }

@@ -8,6 +8,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { onCleanup } from '../lib/cleanup.ts';
 import { RtbenchError } from '../lib/errors.ts';
 import { FD_RESERVE, machineLimits } from '../lib/limits.ts';
 import type { OpenPath, PathRecord, Upstream, Via } from './path.ts';
@@ -66,7 +67,6 @@ interface Program {
 }
 
 const running = new Set<RunningProxy & { kill(): void }>();
-let hooked = false;
 
 /** nginx's config for `via` (both share everything but buffering and timeouts). */
 export function nginxConfig(via: 'nginx-default' | 'nginx-tuned', dir: string, listen: { host: string; port: number }, upstream: Upstream, readTimeoutMs: number): string {
@@ -269,26 +269,11 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  const killAll = (): void => {
-    for (const p of running) {
-      p.kill();
-      rmSync(p.dir, { recursive: true, force: true });
-    }
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const onSignal = (): void => {
-      // Another handler (rtbench's own Ctrl-C handling) stops the run and its proxies through stop(); alone (a
-      // program that only imports this module, a test file), this one stops them and lets the signal end the process.
-      if (process.listenerCount(signal) > 1) return;
-      killAll();
-      process.off(signal, onSignal);
-      process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
+/** Stops every proxy still running and removes its directory, synchronously (for exit and signal handlers). */
+function killAll(): void {
+  for (const p of running) {
+    p.kill();
+    rmSync(p.dir, { recursive: true, force: true });
   }
 }
 
@@ -320,7 +305,7 @@ export async function startProxy(via: ProxyVia, upstream: Upstream, opts: ProxyO
 
 /** Runs one attempt: the proxy, or why it did not come up (its process and directory are gone then). */
 async function launch(via: ProxyVia, cmd: string, args: string[], dir: string, listen: { host: string; port: number }, record: PathRecord): Promise<{ proxy: RunningProxy } | { error: string }> {
-  hookExit();
+  onCleanup(killAll);
   // Its own process group: Ctrl-C at the terminal reaches rtbench only, which stops the proxy in order; and the
   // group is what is killed, nginx's workers with it.
   const child: ChildProcess = spawn(cmd, args, { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });

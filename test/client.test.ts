@@ -7,7 +7,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { TRANSPORTS, type Transport } from '../lib/transports.ts';
+import { TRANSPORTS, TRANSPORT_PATHS, type Transport } from '../lib/transports.ts';
 import { CLIENTS, CLIENT_IMPLEMENTATIONS, createClientOf, type ClientImplementationName } from '../clients/index.ts';
 import type { Client, ClientOptions, EventSink } from '../clients/client.ts';
 import { SequenceTracker } from '../clients/recorder.ts';
@@ -59,16 +59,6 @@ function nextRequest(server: RtServer, path: string): Promise<IncomingMessage> {
     server.http.on('request', onRequest);
   });
 }
-
-const ENDPOINT: Record<Transport, string> = {
-  'short-poll': '/poll',
-  'long-poll': '/long-poll',
-  ws: '/ws',
-  sse: '/sse',
-  'fetch-stream': '/stream',
-  socketio: '/socket.io/',
-  'socketio-ws': '/socket.io/',
-};
 
 // What each test opened, closed after it even when it fails.
 let servers: { close(): Promise<void> }[] = [];
@@ -134,7 +124,7 @@ for (const implementation of IMPLEMENTATIONS) {
       const sink = new Collector();
       const c = client(implementation, { baseUrl: server.url, sink });
       // Long polling: connect() resolves on TCP connect, so also wait until the server has handled the poll.
-      const handled = nextRequest(server, ENDPOINT[transport]);
+      const handled = nextRequest(server, TRANSPORT_PATHS[transport]);
       await c.connect();
       if (transport === 'long-poll') await handled;
       publishN(server, 3);

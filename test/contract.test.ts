@@ -2,51 +2,29 @@
 // input, CORS; over TLS and HTTP/2 in test/contract-tls.test.ts.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request, Agent } from 'node:http';
 import { startServer } from '../servers/server.ts';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { startPublisher } from '../servers/publisher.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
-import { contractSuite } from './helpers/contract.ts';
+import { contractSuite, http1Requester } from './helpers/contract.ts';
 import { checkContract } from '../driver/check.ts';
 import { PLAIN_TRANSPORTS } from '../lib/transports.ts';
-
-/** A GET or POST over a keep-alive agent; returns status, headers and body. */
-function http(
-  agent: Agent,
-  port: number,
-  method: string,
-  path: string,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string; socketPort: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, socketPort: req.socket?.localPort ?? 0 }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 contractSuite('plain');
 
 it('contract: /stats carries the publisher\'s lateness, per event, and its histogram on ?histograms=1', async () => {
   const server = await startServer({ transport: 'sse' });
-  const agent = new Agent({ keepAlive: true });
+  const http = http1Requester(server.port);
   try {
     const p = startPublisher(server.hub, { rate: 1000, count: 20, payloadBytes: 8 }, server.stats.publisher);
     assert.equal(await p.done, 20);
-    const plain = JSON.parse((await http(agent, server.port, 'GET', '/stats')).body) as StatsSnapshot;
+    const plain = JSON.parse((await http.send('GET', '/stats')).body) as StatsSnapshot;
     assert.equal(plain.publisher.latenessUs.count, 20, 'one lateness per event published');
     assert.equal(plain.publisher.latenessHistogram, undefined);
-    const full = JSON.parse((await http(agent, server.port, 'GET', '/stats?histograms=1')).body) as StatsSnapshot;
+    const full = JSON.parse((await http.send('GET', '/stats?histograms=1')).body) as StatsSnapshot;
     assert.equal(decodeFromCompressedBase64(full.publisher.latenessHistogram ?? '').totalCount, 20);
   } finally {
-    agent.destroy();
+    http.close();
     await server.close();
   }
 });

@@ -12,6 +12,7 @@ import { nowUs } from '../lib/clock.ts';
 import { defaultTransportsOf, type OptionsOf, type ProfileValues } from '../lib/options.ts';
 import type { FaultFigures, TransportResult } from '../lib/result.ts';
 import { faultsFindings } from '../reports/scenarios.ts';
+import { assertWhole, faultsOptions } from './helpers/faults.ts';
 
 describe('faults: pure parts', { timeout: 10_000 }, () => {
   it('the backoff: the first attempt at once, then doubling from the base up to the cap, jittered into [half, all]', () => {
@@ -86,26 +87,15 @@ describe('faults: parameters and findings', { timeout: 10_000 }, () => {
 });
 
 /** The smoke profile, smaller and shorter: 4 clients, a 2 s window, a short outage, polls every 50 ms. */
-function options(o: ProfileValues): OptionsOf<'faults'> {
-  const resolved = resolveOptions(loadBuiltin('faults'), 'smoke', { clients: 4, rate: 100, warmupMs: 200, durationMs: 2000, pollIntervalMs: 50, drainMs: 3000, ...o });
-  assert.equal(resolved.kind, 'faults');
-  return resolved as OptionsOf<'faults'>;
-}
+const options = (o: ProfileValues): OptionsOf<'faults'> =>
+  faultsOptions({ clients: 4, rate: 100, warmupMs: 200, durationMs: 2000, pollIntervalMs: 50, drainMs: 3000, ...o });
 
-/** Exactly seqs 1..M at every client (M: the last seq published), nothing lost, duplicated or out of order. */
-function assertWhole(t: TransportResult, clients: number): void {
-  const d = t.delivery;
-  assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
-  assert.ok(d && t.faults, t.transport);
+/** Exactly seqs 1..M at every client (assertWhole), after some events were published, and every recovery measured. */
+function assertRecovered(t: TransportResult, clients: number): void {
+  const { d, f } = assertWhole(t, clients);
   assert.ok(d.publishedEvents > 0, t.transport);
-  assert.deepEqual(
-    [d.deliveredEvents, d.lost, d.duplicates, d.outOfOrder, d.gaps, d.failedClients, d.stragglers],
-    [d.publishedEvents * clients, 0, 0, 0, 0, 0, 0],
-    `${t.transport}: every client had exactly 1..${d.publishedEvents}`,
-  );
-  assert.equal(t.faults.unrecovered, 0, `${t.transport}: every client had an event after the fault`);
-  assert.equal(t.faults.recovery.count, clients, t.transport);
-  assert.ok(t.faults.recoverMs !== undefined, t.transport);
+  assert.equal(f.recovery.count, clients, t.transport);
+  assert.ok(f.recoverMs !== undefined, t.transport);
 }
 
 describe('faults end to end, every transport', { timeout: 170_000 }, () => {
@@ -113,7 +103,7 @@ describe('faults end to end, every transport', { timeout: 170_000 }, () => {
     const r = await runFaults(options({ fault: 'restart', outageMs: 200 }));
     assert.deepEqual(r.transports.map((t) => t.transport), defaultTransportsOf('faults'));
     for (const t of r.transports) {
-      assertWhole(t, 4);
+      assertRecovered(t, 4);
       const f = t.faults;
       assert.equal(f?.fault, 'restart');
       // Every transport notices the stop: the streams end, a held long poll is cut, a short poll is refused meanwhile.
@@ -127,7 +117,7 @@ describe('faults end to end, every transport', { timeout: 170_000 }, () => {
   it('reset: half the connections reset at once; those clients reconnect, resume and lose nothing', async () => {
     const r = await runFaults(options({ fault: 'reset', resetFraction: 0.5 }));
     for (const t of r.transports) {
-      assertWhole(t, 4);
+      assertRecovered(t, 4);
       const f = t.faults;
       assert.deepEqual([f?.fault, f?.connectionsOpen, f?.connectionsReset], ['reset', 4, 2], t.transport);
       // A short poller whose idle keep-alive connection was reset opens a new one on its next poll without an error.

@@ -5,34 +5,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gapOf, remedyIntervalOf, runFaults } from '../driver/scenarios/faults/run.ts';
-import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { defaultTransportsOf } from '../lib/options.ts';
 import { findBinary } from '../net/proxy.ts';
 import type { OptionsOf, ProfileValues } from '../lib/options.ts';
 import type { FaultFigures, TransportResult } from '../lib/result.ts';
 import { faultsFindings } from '../reports/scenarios.ts';
+import { assertWhole, faultsOptions } from './helpers/faults.ts';
 
 const skip = findBinary('nginx') === undefined ? 'nginx is not installed (apt-get install -y nginx)' : false;
 
 /** The smoke profile, smaller: 3 clients, a 1.5 s window (plus the gap), a 1 s idle timeout, polls every 50 ms. */
-function options(o: ProfileValues): OptionsOf<'faults'> {
-  const resolved = resolveOptions(loadBuiltin('faults'), 'smoke', { clients: 3, rate: 50, warmupMs: 200, durationMs: 1500, pollIntervalMs: 50, drainMs: 3000, fault: 'idle-cut', idleTimeoutMs: 1000, ...o });
-  assert.equal(resolved.kind, 'faults');
-  return resolved as OptionsOf<'faults'>;
-}
+const options = (o: ProfileValues): OptionsOf<'faults'> =>
+  faultsOptions({ clients: 3, rate: 50, warmupMs: 200, durationMs: 1500, pollIntervalMs: 50, drainMs: 3000, fault: 'idle-cut', idleTimeoutMs: 1000, ...o });
 
-/** Exactly seqs 1..M at every client (M: the last seq published), nothing lost, duplicated or out of order. */
-function assertWhole(t: TransportResult, clients: number): void {
-  const d = t.delivery;
-  assert.equal(t.status, 'ok', `${t.transport}: ${t.error ?? ''}`);
-  assert.ok(d && t.faults, t.transport);
-  assert.ok(d.publishedEvents > (t.faults.gapAfterSeq ?? Infinity), `${t.transport}: the publisher went on after the gap`);
-  assert.deepEqual(
-    [d.deliveredEvents, d.lost, d.duplicates, d.outOfOrder, d.gaps, d.failedClients, d.stragglers],
-    [d.publishedEvents * clients, 0, 0, 0, 0, 0, 0],
-    `${t.transport}: every client had exactly 1..${d.publishedEvents}`,
-  );
-  assert.equal(t.faults.unrecovered, 0, `${t.transport}: every client had an event after the gap`);
+/** Exactly seqs 1..M at every client (assertWhole), and the publisher went on after the gap. */
+function assertWholeAfterGap(t: TransportResult, clients: number): void {
+  const { d, f } = assertWhole(t, clients);
+  assert.ok(d.publishedEvents > (f.gapAfterSeq ?? Infinity), `${t.transport}: the publisher went on after the gap`);
 }
 
 describe('faults: idle-cut parameters', { timeout: 10_000 }, () => {
@@ -65,7 +54,7 @@ describe('faults: idle-cut through nginx-default', { skip, timeout: 170_000 }, (
     const r = await runFaults(options({}));
     assert.deepEqual(r.transports.map((t) => t.transport).sort(), defaultTransportsOf('faults').sort());
     for (const t of r.transports) {
-      assertWhole(t, 3);
+      assertWholeAfterGap(t, 3);
       assert.deepEqual([t.faults?.fault, t.faults?.via, t.faults?.idleTimeoutMs, t.faults?.gapMs, t.faults?.keepAliveMs], ['idle-cut', 'nginx-default', 1000, 3000, 0], t.transport);
     }
     const sse = r.transports.find((t) => t.transport === 'sse');
@@ -75,7 +64,7 @@ describe('faults: idle-cut through nginx-default', { skip, timeout: 170_000 }, (
   it('with the remedy, neither the SSE stream nor the WebSocket is cut', async () => {
     const r = await runFaults({ ...options({ remedy: true }), transports: ['sse', 'ws'] });
     for (const t of r.transports) {
-      assertWhole(t, 3);
+      assertWholeAfterGap(t, 3);
       assert.deepEqual([t.faults?.keepAliveMs, t.faults?.reconnectedClients, t.faults?.reconnects], [333, 0, 0], t.transport);
     }
   });

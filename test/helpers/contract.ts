@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect as http2Connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { PLAIN_TRANSPORTS, TRANSPORTS, isSocketIo, type Transport } from '../../lib/transports.ts';
+import { PLAIN_TRANSPORTS, TRANSPORTS, TRANSPORT_PATHS, isSocketIo } from '../../lib/transports.ts';
 import { io } from 'socket.io-client';
 import { SOCKETIO_PATH } from '../../lib/socketio.ts';
 import type { TlsMaterial } from '../../lib/tls.ts';
@@ -47,7 +47,7 @@ class Collect implements EventSink {
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** One answer: status, headers, body, and the local port of the connection it came on. */
-interface Answer {
+export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
@@ -55,12 +55,13 @@ interface Answer {
 }
 
 /** Requests on one kept-alive connection of the mode: an HTTP/1.1 agent of one socket, or one HTTP/2 session. */
-interface Requester {
+export interface Requester {
   send(method: string, path: string, body?: string, headers?: Record<string, string>): Promise<Answer>;
   close(): void;
 }
 
-function http1Requester(port: number, tls: TlsMaterial | undefined): Requester {
+/** A Requester over one kept-alive HTTP/1.1 connection to 127.0.0.1:`port`, over TLS when `tls` is given. */
+export function http1Requester(port: number, tls?: TlsMaterial): Requester {
   const agent = tls === undefined ? new Agent({ keepAlive: true, maxSockets: 1 }) : new HttpsAgent({ keepAlive: true, maxSockets: 1, ca: tls.cert });
   const request = tls === undefined ? httpRequest : httpsRequest;
   return {
@@ -102,16 +103,6 @@ function http2Requester(port: number, tls: TlsMaterial): Requester {
     close: () => session?.destroy(),
   };
 }
-
-const ENDPOINT: Record<Transport, string> = {
-  'short-poll': '/poll',
-  'long-poll': '/long-poll',
-  ws: '/ws',
-  sse: '/sse',
-  'fetch-stream': '/stream',
-  socketio: SOCKETIO_PATH,
-  'socketio-ws': SOCKETIO_PATH,
-};
 
 /** A Socket.IO connection's CONNECT_ERROR message (the server refused its CONNECT packet's auth). */
 function socketIoRefusal(port: number, transport: 'socketio' | 'socketio-ws', auth: Record<string, unknown>): Promise<string> {
@@ -222,10 +213,10 @@ export function contractSuite(mode: ContractMode, material: () => TlsMaterial | 
           assert.equal(health.body, 'ok');
           return;
         }
-        const bad = await http.send('GET', `${ENDPOINT[transport]}?after=abc`);
+        const bad = await http.send('GET', `${TRANSPORT_PATHS[transport]}?after=abc`);
         assert.equal(bad.status, transport === 'ws' ? 426 : 400);
         assert.equal(typeof (JSON.parse(bad.body) as { error: unknown }).error, 'string');
-        const neg = await http.send('GET', `${ENDPOINT[transport]}?after=-1`);
+        const neg = await http.send('GET', `${TRANSPORT_PATHS[transport]}?after=-1`);
         assert.ok(neg.status >= 400 && neg.status < 500, `status ${neg.status}`);
         const health = await http.send('GET', '/healthz');
         assert.equal(health.status, 200);

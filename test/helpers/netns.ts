@@ -1,7 +1,8 @@
 // A minimal star of network namespaces for tests: one hub namespace (the server's host) joined to each spoke
 // namespace (a shard's host) by its own veth pair, 10.231.K.1 (hub side) <-> 10.231.K.2 (spoke K). Every name
-// starts with "rtb"; everything is removed again by remove(), on exit and on SIGINT/SIGTERM.
+// starts with "rtb"; everything is removed again by remove(), on exit and on SIGINT/SIGTERM/SIGHUP (lib/cleanup.ts).
 import { execFileSync } from 'node:child_process';
+import { onCleanup } from '../../lib/cleanup.ts';
 
 /** A created star: namespace names, and the hub's address as seen from spoke k. */
 export interface Star {
@@ -42,13 +43,7 @@ export function createStar(n: number): Star {
       }
     }
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    remove();
-    process.kill(process.pid, signal);
-  };
-  process.once('exit', remove);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const unhook = onCleanup(remove);
   try {
     for (const ns of all) {
       ip('netns', 'add', ns);
@@ -72,9 +67,7 @@ export function createStar(n: number): Star {
     hubAddress: (k) => `10.231.${k}.1`,
     remove: () => {
       remove();
-      process.off('exit', remove);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      unhook();
     },
   };
 }
