@@ -17,7 +17,7 @@ import { runBrowserLimits } from '../driver/scenarios/browser-limits/run.ts';
 import { browserLimitsFindings } from '../reports/scenarios.ts';
 import { Collect } from './helpers/sink.ts';
 import { until } from './helpers/raw.ts';
-import { runCli } from './helpers/cli.ts';
+import { runCli, runCliBatch, type CliRun } from './helpers/cli.ts';
 
 const M = 20;
 const CLIENTS = 3;
@@ -227,10 +227,13 @@ describe('browser-limits over HTTP/2', () => {
 
 describe('--clients-in on the command line', () => {
   it('takes node or chromium, for fan-out scenarios only', async () => {
-    const bad = await runCli(['compare', '--clients-in', 'firefox', '--no-html', '-q', '--out', '/tmp']);
+    // Both command lines run in one process (they start nothing).
+    const [bad, churn] = (await runCliBatch([
+      { args: ['compare', '--clients-in', 'firefox', '--no-html', '-q', '--out', '/tmp'] },
+      { args: ['compare', '--scenario', 'churn', '--clients-in', 'chromium', '--no-html', '-q', '--out', '/tmp'] },
+    ])) as [CliRun, CliRun];
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr, 'rtbench: --clients-in must be one of: node, chromium; got "firefox"\n');
-    const churn = await runCli(['compare', '--scenario', 'churn', '--clients-in', 'chromium', '--no-html', '-q', '--out', '/tmp']);
     assert.equal(churn.code, 2);
     assert.match(churn.stderr, /^rtbench: --clients-in does not apply to churn scenarios; their parameters are: /);
   });

@@ -1,10 +1,10 @@
 // The CLI as a user meets it: bad input, a tiny end-to-end compare, Ctrl-C, a server dying, no orphans.
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, startCli, rtbenchChildren, waitForProcs } from './helpers/cli.ts';
+import { runCli, runCliBatch, startCli, rtbenchChildren, waitForProcs, type CliRun } from './helpers/cli.ts';
 import type { RunResult } from '../lib/result.ts';
 import { DEFAULT_TRANSPORTS } from '../lib/transports.ts';
 
@@ -35,19 +35,23 @@ describe('bad input: one sentence, exit 2, nothing started', () => {
     // More connections than one machine has ephemeral ports (at most 64 512 on Linux): refused before anything starts.
     [['compare', '--transports', 'ws', '--clients', '100000'], /^rtbench: this machine cannot run it: .*100,000 clients on one machine need as many local ports to reach the one server address, and this machine hands out [\d,]+ \(net\.ipv4\.ip_local_port_range \d+–\d+\): at most [\d,]+ fit\. Run fewer, or widen the range/],
   ];
-  for (const [args, expected] of cases) {
-    it(`rtbench ${args.join(' ')}`, async () => {
-      const out = tmp();
-      try {
-        const r = await runCli([...args, ...(args[0] === 'compare' ? ['--out', out] : [])]);
-        assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stderr, expected);
-        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-        assert.equal(r.stdout, '');
-        assert.deepEqual(readdirSync(out), [], 'no result written');
-      } finally {
-        rmSync(out, { recursive: true, force: true });
-      }
+  // Every case runs in one process (they start nothing), each with its own output directory.
+  const outs = cases.map(() => tmp());
+  let runs: CliRun[] = [];
+  before(async () => {
+    runs = await runCliBatch(cases.map(([args], i) => ({ args: [...args, ...(args[0] === 'compare' ? ['--out', outs[i] as string] : [])] })));
+  });
+  after(() => {
+    for (const out of outs) rmSync(out, { recursive: true, force: true });
+  });
+  for (const [i, [args, expected]] of cases.entries()) {
+    it(`rtbench ${args.join(' ')}`, () => {
+      const r = runs[i] as CliRun;
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, expected);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.stdout, '');
+      assert.deepEqual(readdirSync(outs[i] as string), [], 'no result written');
     });
   }
 });

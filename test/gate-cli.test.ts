@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, rtbenchChildren, startCli, taggedProcesses, waitForProcs } from './helpers/cli.ts';
+import { BIN, rtbenchChildren, runCliBatch, startCli, taggedProcesses, waitForProcs } from './helpers/cli.ts';
 import type { GateReport } from '../gate/compare.ts';
 import { SYNTHETIC_TYPICAL, noisyRounds, syntheticRun } from './helpers/synthetic.ts';
 
@@ -195,9 +195,14 @@ describe('usage errors: one sentence, exit 2, nothing run', () => {
     [['baseline', 'save', '--out', 'x.json', '--rounds', '2'], 'rtbench: --rounds is 2, but at alpha 0.01 shared by 25 comparisons the test needs at least 7 rounds per side to ever find a significant change\n'],
     [['baseline', 'save', '--out', 'x.json', '--from', 'broken.json'], /^rtbench: result file "broken.json" is not valid JSON \(/.source],
   ];
-  for (const [args, expected] of cases) {
-    it(`rtbench ${args.join(' ')}`, async () => {
-      const r = await rtbench(args);
+  // Every case runs in one process (they run nothing), in the temp directory like rtbench().
+  let runs: Run[] = [];
+  before(async () => {
+    runs = await runCliBatch(cases.map(([args]) => ({ args, cwd: dir })));
+  });
+  for (const [i, [args, expected]] of cases.entries()) {
+    it(`rtbench ${args.join(' ')}`, () => {
+      const r = runs[i] as Run;
       assert.equal(r.code, 2, r.stderr);
       if (expected.startsWith('^')) assert.match(r.stderr, new RegExp(expected));
       else assert.equal(r.stderr, expected);

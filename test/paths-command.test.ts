@@ -1,11 +1,11 @@
 // `rtbench paths` end to end on a tiny matrix (2 paths x 2 transports, 2 clients, 1 s windows): the combined
 // result, its renderings, every event delivered on every path; and the flags it refuses.
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.ts';
+import { runCli, runCliBatch, type CliRun } from './helpers/cli.ts';
 import type { PathsResult } from '../reports/paths.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'rtbench-paths-'));
@@ -61,23 +61,28 @@ describe('rtbench paths', () => {
     }
   });
 
-  for (const [args, expected] of [
+  const refused = [
     [['--links', 'loopback,moon'], /^rtbench: --links must list names from: loopback, lan, wan, mobile; got "moon"\n$/],
     [['--vias', 'direct,direct'], /^rtbench: --vias names a path twice: "direct,direct"\n$/],
     [['--via', 'nginx-tuned'], /^rtbench: rtbench paths sets the path itself; use --links and --vias instead of the option via\n$/],
     [['--rtt', '100ms'], /^rtbench: rtbench paths sets the path itself; use --links and --vias instead of the option rttMs\n$/],
-  ] as const) {
-    it(`refuses ${args.join(' ')} with one sentence and writes nothing`, async () => {
-      const out = tmp();
-      try {
-        const r = await runCli(['paths', ...args, '--out', out]);
-        assert.equal(r.code, 2, r.stderr);
-        assert.match(r.stderr, expected);
-        assert.equal(r.stdout, '');
-        assert.deepEqual(readdirSync(out), []);
-      } finally {
-        rmSync(out, { recursive: true, force: true });
-      }
+  ] as const;
+  // Every refused command line runs in one process (they start nothing), each with its own output directory.
+  const outs = refused.map(() => tmp());
+  let runs: CliRun[] = [];
+  before(async () => {
+    runs = await runCliBatch(refused.map(([args], i) => ({ args: ['paths', ...args, '--out', outs[i] as string] })));
+  });
+  after(() => {
+    for (const out of outs) rmSync(out, { recursive: true, force: true });
+  });
+  for (const [i, [args, expected]] of refused.entries()) {
+    it(`refuses ${args.join(' ')} with one sentence and writes nothing`, () => {
+      const r = runs[i] as CliRun;
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, expected);
+      assert.equal(r.stdout, '');
+      assert.deepEqual(readdirSync(outs[i] as string), []);
     });
   }
 });

@@ -16,7 +16,7 @@ import { nowUs } from '../lib/clock.ts';
 import type { RunResult } from '../lib/result.ts';
 import { Collect } from './helpers/sink.ts';
 import { until } from './helpers/raw.ts';
-import { runCli, startCli } from './helpers/cli.ts';
+import { runCli, runCliBatch, startCli, type CliRun } from './helpers/cli.ts';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const EXAMPLE = 'node docs/examples/server/server.js';
@@ -210,15 +210,21 @@ describe('rtbench check', () => {
 });
 
 describe('--server-cmd and --target on the command line', () => {
-  for (const [args, message] of [
+  const refused = [
     [['--server-cmd', EXAMPLE, '-t', 'sse'], '--server-cmd needs where the server listens: --server-url URL or --server-port N (one of them)'],
     [['--server-cmd', EXAMPLE, '--server-port', '3000'], '--server-cmd needs --transports naming the transports your server offers, e.g. --transports sse,ws'],
     [['--target', 'websockets=http://127.0.0.1:1'], '--target names unknown transport "websockets"; expected one of: short-poll, long-poll, ws, sse, fetch-stream'],
     [['--target', 'sse=ftp://x'], '--target must be an http:// URL, got "ftp://x"'],
     [['--target', 'sse=http://127.0.0.1:1', '--server-cmd', EXAMPLE], '--target and --server-cmd exclude each other: measure servers already running, or one you start'],
-  ] as const) {
-    it(`refuses ${args.join(' ')} in one sentence, exit 2`, async () => {
-      const run = await runCli(['compare', ...args, '--quiet', '--no-html']);
+  ] as const;
+  // Every refused command line runs in one process (they start nothing).
+  let runs: CliRun[] = [];
+  before(async () => {
+    runs = await runCliBatch(refused.map(([args]) => ({ args: ['compare', ...args, '--quiet', '--no-html'] })));
+  });
+  for (const [i, [args, message]] of refused.entries()) {
+    it(`refuses ${args.join(' ')} in one sentence, exit 2`, () => {
+      const run = runs[i] as CliRun;
       assert.equal(run.code, 2);
       assert.equal(run.stderr, `rtbench: ${message}\n`);
     });

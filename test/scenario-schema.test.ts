@@ -9,7 +9,7 @@ import { PROFILES, validateScenario } from '../scenarios/schema.ts';
 import { builtinScenarios, loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { DEFAULT_FANOUT } from '../lib/options.ts';
 import { RUNNERS } from '../driver/scenarios/index.ts';
-import { runCli, rtbenchChildren } from './helpers/cli.ts';
+import { runCliBatch, rtbenchChildren, type CliRun } from './helpers/cli.ts';
 
 const FANOUT_FIELDS = 'clients, rate, payloadBytes, warmupMs, warmupMaxMs, durationMs, pollIntervalMs, longPollWaitMs, sseRetryMs, keepAlive, wsCompression, tls, http2, drainMs, workers, maxQueuedBytes, injectDelayMs, injectCpuUs, via';
 const KINDS = 'fanout, churn, chat, idle, burst, stream, capacity, poll-ceiling, slow-consumer, faults, browser-limits';
@@ -144,29 +144,39 @@ describe('rtbench run with a bad file: exit 2, one sentence, nothing started', (
     ['missing profile', { name: 'x', kind: 'stream', profiles: { smoke: {}, full: {} } }, (p) => `${p}: profiles.ci is missing; a scenario file needs smoke, ci and full profiles`],
     ['not JSON', '{"name": "x",', (p) => `${p} is not valid JSON: ${jsonError('{"name": "x",')}`],
   ];
-  for (const [what, content, sentence] of cases) {
-    it(what, async () => {
-      const out = join(dir, `out-${what.replace(/\W/g, '-')}`);
-      // A good file first: it must not start before the bad one is found.
-      const good = write('good.json', file('fanout', { clients: 1, rate: 1, warmupMs: 0, durationMs: 100 }, { transports: ['ws'] }));
-      const bad = write(`${what.replace(/\W/g, '-')}.json`, content);
-      const r = await runCli(['run', good, bad, '--profile', 'smoke', '--out', out, '--quiet']);
+  const slug = (what: string): string => what.replace(/\W/g, '-');
+  const out = (what: string): string => join(dir, `out-${slug(what)}`);
+  // Every command line runs in one process (they start nothing): each case's, then the three of the last test.
+  let runs: CliRun[] = [];
+  before(async () => {
+    // A good file first: it must not start before the bad one is found.
+    const good = write('good.json', file('fanout', { clients: 1, rate: 1, warmupMs: 0, durationMs: 100 }, { transports: ['ws'] }));
+    runs = await runCliBatch([
+      ...cases.map(([what, content]) => ({ args: ['run', good, write(`${slug(what)}.json`, content), '--profile', 'smoke', '--out', out(what), '--quiet'] })),
+      { args: ['run', join(dir, 'nope.json')] },
+      { args: ['compare', '--scenario', 'burst', '--profile', 'fast'] },
+      { args: ['compare', '--scenario', 'idle', '--clients', '5'] },
+    ]);
+  });
+
+  for (const [i, [what, , sentence]] of cases.entries()) {
+    it(what, () => {
+      const r = runs[i] as CliRun;
+      const bad = join(dir, `${slug(what)}.json`);
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr, `rtbench: ${sentence(bad)}\n`);
       assert.equal(r.stdout, '');
-      assert.throws(() => readdirSync(out), /ENOENT/, 'no result written');
+      assert.throws(() => readdirSync(out(what)), /ENOENT/, 'no result written');
       assert.deepEqual(rtbenchChildren(r.tag), []);
     });
   }
 
-  it('a file that does not exist, and a bad profile name', async () => {
-    const missing = await runCli(['run', join(dir, 'nope.json')]);
+  it('a file that does not exist, and a bad profile name', () => {
+    const [missing, profile, flag] = runs.slice(cases.length) as [CliRun, CliRun, CliRun];
     assert.equal(missing.code, 2);
     assert.equal(missing.stderr, `rtbench: scenario file "${join(dir, 'nope.json')}" does not exist\n`);
-    const profile = await runCli(['compare', '--scenario', 'burst', '--profile', 'fast']);
     assert.equal(profile.code, 2);
     assert.equal(profile.stderr, 'rtbench: --profile must be one of: smoke, ci, full; got "fast"\n');
-    const flag = await runCli(['compare', '--scenario', 'idle', '--clients', '5']);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /^rtbench: --clients does not apply to idle scenarios; their parameters are: /);
   });

@@ -38,6 +38,39 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   return startCli(args, env).done;
 }
 
+/** One command line for runCliBatch(): rtbench's arguments, and the directory and extra environment it runs with. */
+export interface CliCase {
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+/**
+ * Runs each case's `rtbench ...args` to completion, one after another in one process (test/helpers/cli-batch.ts
+ * loads cli.ts afresh per case, as bin/rtbench.js does), and returns what each printed and its exit code. For
+ * cases that start nothing (usage errors): one process start instead of one per case.
+ */
+export function runCliBatch(cases: CliCase[]): Promise<CliRun[]> {
+  const tag = `${process.pid}-${++tagCounter}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./cli-batch.ts', import.meta.url))], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', [TAG_VAR]: tag },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(JSON.stringify(cases));
+  return new Promise((resolve, reject) => {
+    child.once('close', (code, signal) => {
+      if (code !== 0) return reject(new Error(`the CLI batch exited with ${signal ?? code}: ${stderr}`));
+      const runs = JSON.parse(stdout) as { code: number; stdout: string; stderr: string }[];
+      resolve(runs.map((r) => ({ ...r, signal: null, tag })));
+    });
+  });
+}
+
 /** A process of rtbench's: its pid, parent pid and command line. */
 export interface Proc {
   pid: number;
