@@ -6,14 +6,14 @@
 // warm-up is fixed (--warmup-max = --warmup) in every layout, since a shard's is. Each layout is repeated 3 times,
 // interleaved (per repetition and transport: single, then 1, 2 and 3 shards) so that drift of the machine hits all.
 // Per transport and layout: the window's deliveries against clients x window events, loss, duplicates, reordering,
-// p50/p99, bytes per event and server CPU per 1 000 deliveries (median and range), what bound each repetition (a
-// saturated shard named); the single run's run-to-run noise per figure, and one computed sentence per figure on
-// whether each sharded layout's median lies within it. Writes <out>/shards-<date>.json (every result, the environment
-// and the load average before and after) and the Markdown next to it, and prints the tables; about 7 minutes with
-// the defaults, on a quiet machine. Knobs: RTBENCH_SHARDS_TRANSPORTS (comma-separated), RTBENCH_SHARDS_CLIENTS,
-// RTBENCH_SHARDS_RATE, RTBENCH_SHARDS_PAYLOAD_BYTES, RTBENCH_SHARDS_WARMUP_MS, RTBENCH_SHARDS_DURATION_MS,
-// RTBENCH_SHARDS_REPEATS, RTBENCH_SHARDS_COUNTS (shard counts, e.g. 1,2,3), RTBENCH_SHARDS_OUT (results directory,
-// default bench/results).
+// p50/p99, bytes per event and server CPU per 1 000 deliveries (median and range of the valid repetitions, or, marked,
+// of the invalid ones where none is valid), what bound each repetition (a saturated shard named); the single run's
+// run-to-run noise per figure, and one computed sentence per figure on whether each sharded layout's median lies
+// within it. Writes <out>/shards-<date>.json (every result, the environment and the load average before and after)
+// and the Markdown next to it, and prints the tables; about 7 minutes with the defaults (24 runs of 15-20 s), on a
+// quiet machine. Knobs: RTBENCH_SHARDS_TRANSPORTS (comma-separated), RTBENCH_SHARDS_CLIENTS, RTBENCH_SHARDS_RATE,
+// RTBENCH_SHARDS_PAYLOAD_BYTES, RTBENCH_SHARDS_WARMUP_MS, RTBENCH_SHARDS_DURATION_MS, RTBENCH_SHARDS_REPEATS,
+// RTBENCH_SHARDS_COUNTS (shard counts, e.g. 1,2,3), RTBENCH_SHARDS_OUT (results directory, default bench/results).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -96,13 +96,18 @@ class Cli {
     live.add(this);
     this.child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     this.child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
-    this.child.on('error', (err) => (this.stderr += `\n${err.message}`));
-    this.closed = new Promise((done) =>
-      this.child.once('close', (code, signal) => {
+    this.closed = new Promise((done) => {
+      const closed = (code: number | null, signal: NodeJS.Signals | null): void => {
         live.delete(this);
         done({ code, signal });
-      }),
-    );
+      };
+      this.child.once('close', closed);
+      this.child.on('error', (err) => {
+        this.stderr += `\n${err.message}`;
+        // It never started: there is nothing to wait for.
+        if (this.child.pid === undefined) closed(null, null);
+      });
+    });
   }
 
   /** The last lines of its stderr, for an error. */
@@ -150,8 +155,9 @@ class Cli {
 
   /** SIGKILL to its whole process group (itself, its server and client processes). */
   kill(): void {
+    if (this.child.pid === undefined) return;
     try {
-      process.kill(-(this.child.pid as number), 'SIGKILL');
+      process.kill(-this.child.pid, 'SIGKILL');
     } catch {
       // the group is gone already
     }
