@@ -15,6 +15,11 @@ export interface ShardsBenchRun {
   transport: Transport;
   /** 0: one ordinary run (as `rtbench compare`); N >= 1: N shards (`rtbench shard-server` + N `rtbench shard`), merged. */
   shards: number;
+  /**
+   * The control: a single run (shards 0) with this many client processes (--workers), as many as the largest sharded
+   * layout has, which tells what the extra processes cost from what sharding does. Absent: the run's own sizing.
+   */
+  processes?: number;
   /** 1 for the first repetition. */
   repetition: number;
   /** The ordinary run's result, or the shards' merged one. */
@@ -49,8 +54,9 @@ export interface Band {
 /** One transport in one layout, over its repetitions. */
 export interface LayoutRow {
   transport: Transport;
-  /** As ShardsBenchRun.shards. */
+  /** As ShardsBenchRun.shards and .processes. */
   shards: number;
+  processes?: number;
   /** Repetitions run, and those valid (status ok, not invalid). */
   runs: number;
   valid: number;
@@ -72,14 +78,20 @@ export interface LayoutRow {
   leftOut: string[];
 }
 
-/** "single run", "1 shard", "3 shards". */
-export function layoutText(shards: number): string {
-  return shards === 0 ? 'single run' : `${shards} shard${shards === 1 ? '' : 's'}`;
+/** "single run", "single run, 3 client processes", "1 shard", "3 shards". */
+export function layoutText(shards: number, processes?: number): string {
+  if (shards === 0) return processes === undefined ? 'single run' : `single run, ${processes} client process${processes === 1 ? '' : 'es'}`;
+  return `${shards} shard${shards === 1 ? '' : 's'}`;
+}
+
+/** The ordinary single run, against which every other layout is compared. */
+function isSingle(r: { shards: number; processes?: number }): boolean {
+  return r.shards === 0 && r.processes === undefined;
 }
 
 /** The layout of `row`, marked when its figures come from invalid repetitions: "3 shards [invalid]". */
 function rowName(row: LayoutRow): string {
-  return `${layoutText(row.shards)}${row.fromInvalid ? ' [invalid]' : ''}`;
+  return `${layoutText(row.shards, row.processes)}${row.fromInvalid ? ' [invalid]' : ''}`;
 }
 
 /** Why a repetition's figures cannot be used, or undefined when they can. */
@@ -93,7 +105,7 @@ function band(xs: readonly number[]): Band | undefined {
   return xs.length === 0 ? undefined : { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), count: xs.length };
 }
 
-function layoutRow(transport: Transport, shards: number, runs: readonly ShardsBenchRun[]): LayoutRow {
+function layoutRow(transport: Transport, shards: number, processes: number | undefined, runs: readonly ShardsBenchRun[]): LayoutRow {
   const valid = runs.filter((r) => leftOutReason(r.result) === undefined).map((r) => r.result);
   // No valid repetition: the figures of the measured ones, marked, rather than none (a saturated shard shows).
   const fromInvalid = valid.length === 0 && runs.some((r) => r.result.status === 'ok');
@@ -110,6 +122,7 @@ function layoutRow(transport: Transport, shards: number, runs: readonly ShardsBe
   return {
     transport,
     shards,
+    ...(processes === undefined ? {} : { processes }),
     runs: runs.length,
     valid: valid.length,
     figures,
@@ -128,13 +141,15 @@ function layoutRow(transport: Transport, shards: number, runs: readonly ShardsBe
   };
 }
 
-/** The rows of `runs`: per transport in the order they first appear, its layouts from the single run up. */
+/** The rows of `runs`: per transport in the order they first appear, the single run, then the shards up, the control last. */
 export function shardsRows(runs: readonly ShardsBenchRun[]): LayoutRow[] {
   const transports = [...new Set(runs.map((r) => r.transport))];
+  // Sort key: the single run, 1..N shards, then the controls (by their processes).
+  const order = (r: { shards: number; processes?: number }): number => (r.processes === undefined ? r.shards : 1e6 + r.processes);
   return transports.flatMap((transport) => {
     const mine = runs.filter((r) => r.transport === transport);
-    const layouts = [...new Set(mine.map((r) => r.shards))].sort((a, b) => a - b);
-    return layouts.map((shards) => layoutRow(transport, shards, mine.filter((r) => r.shards === shards)));
+    const layouts = [...new Map(mine.map((r) => [order(r), r] as const)).entries()].sort(([a], [b]) => a - b);
+    return layouts.map(([key, r]) => layoutRow(transport, r.shards, r.processes, mine.filter((m) => order(m) === key)));
   });
 }
 
@@ -182,7 +197,7 @@ export function bandSentence(single: LayoutRow, sharded: readonly LayoutRow[], f
   for (const row of sharded) {
     const m = row.figures[f];
     if (!m) {
-      missing.push(`${layoutText(row.shards)} (not measured)`);
+      missing.push(`${layoutText(row.shards, row.processes)} (not measured)`);
       continue;
     }
     const name = `${rowName(row)} (${format(m.median)})`;
@@ -220,7 +235,7 @@ export function shardsMarkdown(rows: readonly LayoutRow[], expected: number): st
     );
   }
   if (rows.some((r) => r.fromInvalid)) lines.push('', '[invalid]: no valid repetition; the figures come from the invalid ones, which measured the limits of the client processes or the host as much as the transport.');
-  const singles = rows.filter((r) => r.shards === 0);
+  const singles = rows.filter(isSingle);
   lines.push(
     '',
     "Run-to-run noise: the spread (highest minus lowest) of the single run's valid repetitions, and relative to their median.",
@@ -233,10 +248,10 @@ export function shardsMarkdown(rows: readonly LayoutRow[], expected: number): st
   const transports = [...new Set(rows.map((r) => r.transport))];
   for (const t of transports) {
     const mine = rows.filter((r) => r.transport === t);
-    const single = mine.find((r) => r.shards === 0);
-    const sharded = mine.filter((r) => r.shards > 0);
+    const single = mine.find(isSingle);
+    const sharded = mine.filter((r) => !isSingle(r));
     lines.push(single ? FIGURES.map((f) => bandSentence(single, sharded, f)).join(' ') : `${t}: not compared, no single run.`);
-    const left = mine.flatMap((r) => r.leftOut.map((x) => `${layoutText(r.shards)} ${x}`));
+    const left = mine.flatMap((r) => r.leftOut.map((x) => `${layoutText(r.shards, r.processes)} ${x}`));
     if (left.length > 0) lines.push(`Invalid or failed repetitions of ${t}: ${left.join('; ')}.`);
     lines.push('');
   }

@@ -4,13 +4,16 @@
 // and 3 shards on this machine over loopback, exactly as a user runs them: one `rtbench shard-server` process and N
 // `rtbench shard i/N URL` processes, whose partial results are merged as `rtbench merge` does (mergeShards). The
 // warm-up is fixed (--warmup-max = --warmup) in every layout, since a shard's is. Each layout is repeated 3 times,
-// interleaved (per repetition and transport: single, then 1, 2 and 3 shards) so that drift of the machine hits all.
+// interleaved (per repetition and transport: single, then 1, 2 and 3 shards, then the control) so that drift of the
+// machine hits all. The control is the single run with as many client processes (--workers) as the largest sharded
+// layout has (a shard runs at least one): on one machine, N shards also mean N client processes sharing its cores
+// with the server, and the control tells that cost from anything sharding itself does.
 // Per transport and layout: the window's deliveries against clients x window events, loss, duplicates, reordering,
 // p50/p99, bytes per event and server CPU per 1 000 deliveries (median and range of the valid repetitions, or, marked,
 // of the invalid ones where none is valid), what bound each repetition (a saturated shard named); the single run's
 // run-to-run noise per figure, and one computed sentence per figure on whether each sharded layout's median lies
 // within it. Writes <out>/shards-<date>.json (every result, the environment and the load average before and after)
-// and the Markdown next to it, and prints the tables; about 7 minutes with the defaults (24 runs of 15-20 s), on a
+// and the Markdown next to it, and prints the tables; about 10 minutes with the defaults (30 runs of 15-25 s), on a
 // quiet machine. Knobs: RTBENCH_SHARDS_TRANSPORTS (comma-separated), RTBENCH_SHARDS_CLIENTS, RTBENCH_SHARDS_RATE,
 // RTBENCH_SHARDS_PAYLOAD_BYTES, RTBENCH_SHARDS_WARMUP_MS, RTBENCH_SHARDS_DURATION_MS, RTBENCH_SHARDS_REPEATS,
 // RTBENCH_SHARDS_COUNTS (shard counts, e.g. 1,2,3), RTBENCH_SHARDS_OUT (results directory, default bench/results).
@@ -66,7 +69,10 @@ const optionsOf = new Map<Transport, ScenarioOptions>(
     return [t, o];
   }),
 );
-const planned = Array.from({ length: repeats }, (_, i) => i + 1).flatMap((repetition) => transports.flatMap((transport) => [0, ...counts].map((shards) => ({ repetition, transport, shards }))));
+// The control: the single run with as many client processes as the largest sharded layout (one per shard).
+const control = Math.max(...counts) > 1 ? [{ shards: 0, processes: Math.max(...counts) }] : [];
+const layouts: { shards: number; processes?: number }[] = [{ shards: 0 }, ...counts.map((shards) => ({ shards })), ...control];
+const planned = Array.from({ length: repeats }, (_, i) => i + 1).flatMap((repetition) => transports.flatMap((transport) => layouts.map((l) => ({ repetition, transport, ...l }))));
 const expected = settings.clients * shardPlan(settings).windowEvents;
 
 /** The flags that give a shard server and its shards the options `o` (the same fan-out, profile and transport). */
@@ -246,16 +252,16 @@ const runs: ShardsBenchRun[] = [];
 for (const [i, p] of planned.entries()) {
   if (abort.signal.aborted) break;
   const o = optionsOf.get(p.transport) as ScenarioOptions;
-  const label = `[${i + 1}/${planned.length}] ${p.transport} ${layoutText(p.shards)} #${p.repetition}`;
+  const label = `[${i + 1}/${planned.length}] ${p.transport} ${layoutText(p.shards, p.processes)} #${p.repetition}`;
   const began = Date.now();
   let ticker: NodeJS.Timeout | undefined;
   try {
     if (p.shards === 0) {
-      const result = await runScenario(o, {
+      const result = await runScenario(p.processes === undefined ? o : { ...o, workers: p.processes }, {
         signal: abort.signal,
         onProgress: (pr) => process.stderr.write(`\r${label}: ${pr.phase} ${Math.round(pr.elapsedMs / 1000)} s   `),
       });
-      runs.push({ transport: p.transport, shards: 0, repetition: p.repetition, result: result.transports[0] as TransportResult });
+      runs.push({ transport: p.transport, shards: 0, ...(p.processes === undefined ? {} : { processes: p.processes }), repetition: p.repetition, result: result.transports[0] as TransportResult });
     } else {
       ticker = setInterval(() => process.stderr.write(`\r${label}: ${Math.round((Date.now() - began) / 1000)} s   `), 1000);
       const sharded = await shardedRun(o, p.shards);
@@ -264,7 +270,7 @@ for (const [i, p] of planned.entries()) {
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     process.stderr.write(`\n${label}: ${error}\n`);
-    runs.push({ transport: p.transport, shards: p.shards, repetition: p.repetition, result: { transport: p.transport, status: abort.signal.aborted ? 'interrupted' : 'errored', error, wallMs: Date.now() - began } });
+    runs.push({ transport: p.transport, shards: p.shards, ...(p.processes === undefined ? {} : { processes: p.processes }), repetition: p.repetition, result: { transport: p.transport, status: abort.signal.aborted ? 'interrupted' : 'errored', error, wallMs: Date.now() - began } });
   } finally {
     clearInterval(ticker);
   }
@@ -290,7 +296,7 @@ writeFileSync(
     `# bench:shards, ${startedAt}${abort.signal.aborted ? ' (interrupted)' : ''}`,
     '',
     `Fan-out, ${settings.clients} clients, ${settings.rate} events/s, ${formatBytes(settings.payloadBytes)} payload, ${settings.warmupMs / 1000} s warm-up (fixed), ${settings.durationMs / 1000} s window: ` +
-      `one ordinary run, and ${counts.join(', ')} shard(s) (rtbench shard-server and rtbench shard i/N processes on loopback, merged); ${repeats} repetitions per transport and layout, interleaved. ` +
+      `one ordinary run, ${counts.join(', ')} shard(s) (rtbench shard-server and rtbench shard i/N processes on loopback, merged)${control.length > 0 ? ` and, as a control, the single run with ${Math.max(...counts)} client processes (--workers), as many as the largest sharded layout has` : ''}; ${repeats} repetitions per transport and layout, interleaved. ` +
       `Node ${environment.node}, ${environment.cpus} × ${environment.cpuModel}${environment.gitCommit ? `, commit ${environment.gitCommit.slice(0, 12)}${environment.gitDirty ? ' (dirty)' : ''}` : ''}. ` +
       `Load average before ${load(loadBefore)}, after ${load(loadAfter)}.`,
     '',

@@ -11,7 +11,7 @@ import { parseIntIn } from '../lib/validate.ts';
 import type { Transport } from '../lib/transports.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
 import { spawnServer } from '../servers/spawn.ts';
-import { checkShardable, coordinate, parseShard, shardPlan } from '../driver/shards.ts';
+import { SHARD_SERVER_LINGER_MS, checkShardable, coordinate, parseShard, shardPlan } from '../driver/shards.ts';
 import { addScenarioFlags, executeRuns, overridesFrom, profileFrom, type ScenarioFlags } from './run.ts';
 import { shardRunner } from './shard-flag.ts';
 
@@ -48,7 +48,7 @@ export function registerShard(program: Command): void {
   addScenarioFlags(
     program
       .command('shard-server')
-      .description("serve one transport for a sharded run: publish the run's events once every shard's clients are connected, then exit when they have all left")
+      .description(`serve one transport for a sharded run: publish the run's events once every shard's clients are connected, then exit when they have all left (answering their last requests for ${SHARD_SERVER_LINGER_MS / 1000} s more)`)
       .option('--host <addr>', 'address to listen on; beyond loopback (e.g. 0.0.0.0) /stats and the other control endpoints need the control token it prints', '127.0.0.1')
       .option('--port <n>', 'port (0: an ephemeral one)', '0'),
   ).action(async (flags: ScenarioFlags & { host: string; port: string }, cmd: Command) => {
@@ -91,13 +91,19 @@ async function shardServer(o: ScenarioOptions, host: string, port: number, contr
       if (!done) return;
       const { lastSeq } = done;
       process.stdout.write(`published ${lastSeq} events; waiting for the shards to leave\n`);
-      // The run is over once every shard's clients have left (they stay until their drain ends).
+      // The run is over once every shard's clients have left (they stay until their drain ends) and the shards have
+      // read their final /stats, which each does right after its own clients close.
       for (;;) {
         if (controller.signal.aborted) return;
         const st = await s.stats();
-        if (st.connectionsOpen === 0) return;
+        if (st.connectionsOpen === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
+      process.stdout.write(`every shard's clients have left; answering the shards' last requests for ${SHARD_SERVER_LINGER_MS / 1000} s\n`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, SHARD_SERVER_LINGER_MS);
+        controller.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
     };
     await Promise.race([run(), died]);
     if (controller.signal.aborted) throw new Interrupted('interrupted');

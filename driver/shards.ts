@@ -19,6 +19,11 @@ import { planGenerator } from './sizing.ts';
 export const SHARD_CONNECT_TIMEOUT_MS = 300_000;
 /** How often a shard's client processes re-estimate their offset to the server's clock, ms. */
 export const SHARD_CLOCK_RESYNC_MS = 2000;
+/**
+ * How long `rtbench shard-server` keeps answering after every shard's clients have left, ms: each shard reads the
+ * server's final /stats right after its own clients close, which may be after the last client of all has gone.
+ */
+export const SHARD_SERVER_LINGER_MS = 5000;
 /** Shortest warm-up of a sharded run, ms: every shard must learn the publisher's start before the window opens. */
 export const MIN_SHARD_WARMUP_MS = 1000;
 
@@ -149,7 +154,11 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
   const snapshots = await run.closeWindow();
   run.setPhase('draining');
   const report = await run.guard(pool.finish(plan.lastSeq, o.drainMs));
-  const end = await run.guard(server.stats({ histograms: true }));
+  const end = await run.guard(
+    server.stats({ histograms: true }).catch((err: unknown) => {
+      throw new Error(`the shared server at ${url} did not answer this shard's final /stats: ${err instanceof Error ? err.message : String(err)}`);
+    }),
+  );
   snapshots.to = { ...snapshots.to, publisher: end.publisher };
   const figures = run.standardFigures({ report, snapshots, base, connected, s0, end, publishedEvents: plan.lastSeq, expectedDeliveries: plan.lastSeq * mine.count, lastSeq: plan.lastSeq, lastDueUs: dueUs(plan, t0, plan.lastSeq) });
   // Per connection is not measured by a shard: other shards' clients may already have been on the server at its baseline.

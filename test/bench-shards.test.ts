@@ -130,3 +130,19 @@ test('no valid repetition: the figures of the invalid ones, marked; a single run
   const [errored, shard] = shardsRows([run('sse', 0, 1, { error: 'the server did not start' }), run('sse', 1, 1, {})]) as [LayoutRow, LayoutRow];
   assert.equal(bandSentence(errored, [shard], 'p50'), 'sse p50: not compared, no single-run repetition measured.');
 });
+
+test('the control: a single run with as many client processes as the largest sharded layout, after the shards and compared like them', () => {
+  const control = (repetition: number, p99: number): ShardsBenchRun => ({ ...run('ws', 0, repetition, { p99 }), processes: 3 });
+  const rows = shardsRows([control(1, 3000), ...WS.slice(0, 4), control(2, 3200)]);
+  assert.deepEqual(rows.map((r) => [r.shards, r.processes]), [[0, undefined], [1, undefined], [2, undefined], [3, undefined], [0, 3]]);
+  const [single, ...others] = rows as [LayoutRow, ...LayoutRow[]];
+  assert.deepEqual(single.figures.p99, { median: 1000, min: 1000, max: 1000, count: 1 });
+  assert.equal(
+    bandSentence(single, others, 'p99'),
+    'ws p99: single run 1.00 ms over 1 repetition, so no run-to-run spread measured; 3 shards (1.00 ms) lies within that band; 1 shard (1.10 ms) lies 100 µs above it (10.0% of the single-run median); 2 shards (800 µs) lies 200 µs below it (20.0% of the single-run median); single run, 3 client processes (3.10 ms) lies 2.10 ms above it (210% of the single-run median).',
+  );
+  const md = shardsMarkdown(rows, 6000).split('\n');
+  assert.equal(md[6], '| ws | single run, 3 client processes | 2/2 | 6,000 of 6,000 | 0 / 0 / 0 | 400 µs | 3.10 ms (3.00–3.20 ms) | 151 B | not measured | none ×2 |');
+  // The noise table has the ordinary single run only.
+  assert.deepEqual(md.filter((l) => l.startsWith('| ws | 1/1 |')).length, 1);
+});
