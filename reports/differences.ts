@@ -9,7 +9,7 @@ import { HTTP2_FRAME_HEADER_BYTES, tlsRecordOverhead } from '../lib/tls.ts';
 import { HTTP1_CONNECTIONS_PER_ORIGIN, ORIGIN_DOMAIN } from '../lib/chromium.ts';
 import { formatBytes, formatCount, formatSig, formatUs } from './format.ts';
 import { rangeText } from './floor.ts';
-import { boundOf, invalidReasonsOf, metric, orderedTransports } from './metrics.ts';
+import { boundOf, metric, orderedTransports } from './metrics.ts';
 import { isComparable, listText, rankMetric } from './ranking.ts';
 
 /** The section's title in every report. */
@@ -20,6 +20,9 @@ const SOCKETIO_PACKET_BYTES = Buffer.byteLength(`42${JSON.stringify([SOCKETIO_EV
 
 /** Largest TLS record plaintext and default HTTP/2 frame payload, bytes: an event below it needs at most one of each. */
 const MAX_RECORD_PLAINTEXT = 16_384;
+
+/** Smallest share of a difference in bytes per event worth attributing, B: below it the packet explains the difference. */
+const MIN_REST_BYTES = 0.5;
 
 /** The transports that push each event down one held connection (the others answer polls). */
 const STREAMS: readonly Transport[] = ['ws', 'sse', 'fetch-stream', 'socketio', 'socketio-ws'];
@@ -35,15 +38,40 @@ function bytes(v: number): string {
   return Math.abs(v) < 1000 ? `${v.toFixed(1)} B` : formatBytes(v);
 }
 
-/** Why `t`'s figures are not compared, as a clause ("socketio was generator-bound, ..."); undefined when they are. */
-function untrusted(t: TransportResult): string | undefined {
+/** Why `t`'s figures are not compared, as a kind: undefined when they are. */
+function untrustedKind(t: TransportResult): 'errored' | 'interrupted' | 'generator' | 'host' | 'invalid' | undefined {
   if (isComparable(t)) return undefined;
-  if (t.status === 'errored') return `${t.transport} errored${t.error ? ` (${t.error})` : ''}`;
-  if (t.status === 'interrupted') return `${t.transport} was interrupted`;
+  if (t.status === 'errored' || t.status === 'interrupted') return t.status;
   const bound = boundOf(t);
-  if (bound === 'generator' || bound === 'host') return `${t.transport} was ${bound}-bound, so its figures show the ${bound === 'host' ? "host's" : "load generator's"} limits, not the transport's`;
-  const n = invalidReasonsOf(t).length;
-  return `${t.transport}'s figures are invalid (${n} reason${n === 1 ? '' : 's'} in the warnings)`;
+  return bound === 'generator' || bound === 'host' ? bound : 'invalid';
+}
+
+/** Why these transports' figures are not compared, one clause per kind ("ws and sse were generator-bound, ..."); '' when all are. */
+function untrustedText(ts: readonly TransportResult[]): string {
+  const left = ts.filter((t) => untrustedKind(t) !== undefined);
+  return groupBy(left, (t) => (t.status === 'errored' ? `errored ${t.transport}` : (untrustedKind(t) ?? '')))
+    .map((g) => {
+      const [one] = g as [TransportResult];
+      const names = listText(g.map((t) => t.transport));
+      const many = g.length > 1;
+      switch (untrustedKind(one)) {
+        case 'errored':
+          return `${names} errored${one.error ? ` (${one.error})` : ''}`;
+        case 'interrupted':
+          return `${names} ${many ? 'were' : 'was'} interrupted`;
+        case 'generator':
+        case 'host':
+          return `${names} ${many ? 'were' : 'was'} ${untrustedKind(one) ?? ''}-bound, so ${many ? 'their' : 'its'} figures show the ${untrustedKind(one) === 'host' ? "host's" : "load generator's"} limits, not the ${many ? "transports'" : "transport's"}`;
+        default:
+          return `${names}'s figures are invalid (the warnings say why)`;
+      }
+    })
+    .join('; ');
+}
+
+/** One transport's untrustedText, or undefined when its figures are compared. */
+function untrusted(t: TransportResult): string | undefined {
+  return untrustedKind(t) === undefined ? undefined : untrustedText([t]);
 }
 
 /** Where a pair's difference lies against the run's per-second noise, as a clause after the figures. */
@@ -73,9 +101,9 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
   const ws = ts.find((t) => t.transport === 'ws');
   for (const s of named) {
     if (ws === undefined) break;
-    const why = [untrusted(s), untrusted(ws)].filter((w) => w !== undefined);
-    if (why.length > 0) {
-      out.push(`${s.transport} is not compared with ws here: ${why.join('; ')}.`);
+    const why = untrustedText([s, ws]);
+    if (why !== '') {
+      out.push(`${s.transport} is not compared with ws here: ${why}.`);
       continue;
     }
     const pair = [ws, s];
@@ -87,10 +115,10 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
       const rest = d - SOCKETIO_PACKET_BYTES;
       let tail = '';
       if (result.options.wsCompression) tail = '; with ws compression on, both figures are compressed bytes, so the packet does not show one for one';
-      else if (Math.abs(rest) >= 0.05) {
+      else if (rest >= MIN_REST_BYTES) {
         const setup = s.transport === 'socketio' ? "Engine.IO's handshake, the long-polling requests before the upgrade, pings" : "Engine.IO's handshake, the CONNECT exchange, pings";
-        tail = rest > 0 ? `; the other ${bytes(rest)} per event are what it sends per connection (${setup}), spread over the run's deliveries` : `; the other ${bytes(-rest)} per event go the other way: ws's per-connection bytes are the larger share here, spread over the run's deliveries`;
-      }
+        tail = `; the other ${bytes(rest)} per event are what it sends per connection (${setup}), spread over the run's deliveries`;
+      } else if (rest <= -MIN_REST_BYTES) tail = `; ws's own per-connection bytes (its upgrade) outweigh Socket.IO's by ${bytes(-rest)} per event, spread over the run's deliveries`;
       out.push(`${head}${tail}.`);
     }
     const sc = s.delivery && s.delivery.deliveredEvents > 0 ? s.server?.cpuMsPer1kEvents : undefined;
@@ -132,17 +160,24 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
   return out;
 }
 
-/** "HTTP/2 (ALPN h2 on its 10 connections)": what one transport's TLS connections negotiated. */
-function alpnText(alpn: Record<string, number>): string {
+/** "HTTP/2 (ALPN h2, 10 connections)": what one transport's TLS connections negotiated; `each` for several transports alike. */
+function alpnText(alpn: Record<string, number>, each: boolean): string {
   const parts = Object.entries(alpn)
     .filter(([, n]) => n > 0)
     .map(([proto, n]) => {
-      const conns = `${formatCount(n)} connection${n === 1 ? '' : 's'}`;
+      const conns = `${formatCount(n)} connection${n === 1 ? '' : 's'}${each ? ' each' : ''}`;
       if (proto === 'h2') return `HTTP/2 (ALPN h2, ${conns})`;
       if (proto === 'none') return `HTTP/1.1 (no ALPN offered, ${conns})`;
       return `HTTP/1.1 (ALPN ${proto}, ${conns})`;
     });
   return parts.length === 0 ? 'no connection' : parts.join(' and ');
+}
+
+/** `items` grouped by `key`, in order of each key's first item. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return [...groups.values()];
 }
 
 /** Only h2 among a transport's TLS connections. */
@@ -161,7 +196,11 @@ function wireSentences(result: RunResult, ts: readonly TransportResult[]): strin
   const out: string[] = [];
   const sameSuite = secured.every((t) => t.wire?.tls?.protocol === first.protocol && t.wire.tls.cipher === first.cipher);
   const suite = (t: TransportResult): string => (sameSuite ? '' : ` over ${t.wire?.tls?.protocol ?? ''} (${t.wire?.tls?.cipher ?? ''})`);
-  out.push(`${sameSuite ? `Over ${first.protocol} (${first.cipher}) with ${o.http2 === true ? '--http2' : '--tls'}` : `With ${o.http2 === true ? '--http2' : '--tls'}`}, ${secured.map((t) => `${t.transport} rode ${alpnText(t.wire?.tls?.alpn ?? {})}${suite(t)}`).join('; ')}.`);
+  const rode = groupBy(secured, (t) => `${alpnText(t.wire?.tls?.alpn ?? {}, false)}${suite(t)}`).map((g) => {
+    const [one] = g as [TransportResult];
+    return `${listText(g.map((t) => t.transport))} rode ${alpnText(one.wire?.tls?.alpn ?? {}, g.length > 1)}${suite(one)}`;
+  });
+  out.push(`${sameSuite ? `Over ${first.protocol} (${first.cipher}) with ${o.http2 === true ? '--http2' : '--tls'}` : `With ${o.http2 === true ? '--http2' : '--tls'}`}, ${rode.join('; ')}.`);
   if (o.http2 === true) {
     const h1 = secured.filter((t) => (t.transport === 'ws' || isSocketIo(t.transport)) && !onlyH2(t)).map((t) => t.transport);
     if (h1.length > 0) {
@@ -178,14 +217,14 @@ function wireSentences(result: RunResult, ts: readonly TransportResult[]): strin
     const streams = secured.filter((t) => STREAMS.includes(t.transport) && t.wire && (t.delivery?.deliveredEvents ?? 0) > 0 && t.wire.bytesPerEvent < MAX_RECORD_PLAINTEXT);
     const trusted = streams.filter((t) => untrusted(t) === undefined);
     const left = streams.filter((t) => untrusted(t) !== undefined);
-    const each = trusted.map((t) => {
-      const h2 = onlyH2(t);
-      return `of ${t.transport}'s ${bytes(t.wire?.bytesPerEvent ?? 0)} per event at most ${recBytes + (h2 ? HTTP2_FRAME_HEADER_BYTES : 0)} B are ${h2 ? 'TLS record and DATA frame header' : 'TLS record'}`;
+    const each = groupBy(trusted, (t) => String(onlyH2(t))).map((g) => {
+      const h2 = onlyH2(g[0] as TransportResult);
+      return `of ${listText(g.map((t) => `${t.transport}'s ${bytes(t.wire?.bytesPerEvent ?? 0)}`))} per event at most ${recBytes + (h2 ? HTTP2_FRAME_HEADER_BYTES : 0)} B are ${h2 ? 'TLS record and DATA frame header' : 'TLS record'}`;
     });
     out.push(
       `Bytes per event count the encrypted bytes on the wire, handshakes included: every ${first.protocol} record adds ${recBytes} B to what it carries (${parts.join(', ')})${anyH2 ? `, and every HTTP/2 DATA frame a ${HTTP2_FRAME_HEADER_BYTES} B header` : ''}` +
-        (each.length > 0 ? `. A stream writes one publish tick's events at a time, so ${each.join(', ')}` : '') +
-        (left.length > 0 ? ` (${left.map((t) => untrusted(t) ?? '').join('; ')})` : '') +
+        (each.length > 0 ? `. A stream writes one publish tick's events at a time, so ${each.join('; ')}` : '') +
+        (left.length > 0 ? ` (${untrustedText(left)})` : '') +
         (secured.some((t) => !STREAMS.includes(t.transport)) ? "; a poll's answer carries its own records and frames, whatever it holds" : '') +
         '.',
     );
@@ -213,7 +252,7 @@ function browserSentences(result: RunResult, ts: readonly TransportResult[]): st
 
   const timed = inBrowser.filter((t) => t.latency && t.latency.count > 0);
   const trusted = timed.filter((t) => untrusted(t) === undefined);
-  const left = timed.filter((t) => untrusted(t) !== undefined).map((t) => untrusted(t) ?? '');
+  const left = untrustedText(timed);
   if (trusted.length > 0) {
     const u = (t: TransportResult): number => t.browser?.uncertaintyUs ?? 0;
     const close: string[] = [];
@@ -232,10 +271,10 @@ function browserSentences(result: RunResult, ts: readonly TransportResult[]): st
           ? `: the p50s of ${listText(close)} are not told apart by this run`
           : ': every two p50s here differ by more than that';
     out.push(
-      `Every browser latency is uncertain by ±${rangeText(trusted.map(u), formatUs)} (the page clock's alignment with the host's), so a latency difference smaller than two transports' uncertainties together is not meaningful${verdict}${left.length > 0 ? ` (${left.join('; ')})` : ''}.`,
+      `Every browser latency is uncertain by ±${rangeText(trusted.map(u), formatUs)} (the page clock's alignment with the host's), so a latency difference smaller than two transports' uncertainties together is not meaningful${verdict}${left === '' ? '' : ` (${left})`}.`,
     );
-  } else if (left.length > 0) {
-    out.push(`No browser latency is compared: ${left.join('; ')}.`);
+  } else if (left !== '') {
+    out.push(`No browser latency is compared: ${left}.`);
   }
 
   const h2 = result.options.http2 === true;

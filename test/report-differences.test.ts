@@ -69,6 +69,8 @@ test('a generator-bound socketio is named as such, not compared; a churn run say
     differences(run([churned])).at(-1),
     "socketio-ws resumed 120 reconnections in the window from the cursor in its CONNECT packet's auth (Socket.IO's own connection state recovery is off in rtbench's server): 0 lost, 0 duplicates, 0 out of order.",
   );
+  const wsBound = transport('ws', { bytesPerEvent: 142.3, saturated: true });
+  assert.equal(differences(run([wsBound, bound]))[0], "socketio is not compared with ws here: socketio and ws were generator-bound, so their figures show the load generator's limits, not the transports'.");
   // a Socket.IO transport that never started says nothing about what Socket.IO did
   const notStarted: TransportResult = { transport: 'socketio', status: 'interrupted', error: 'not started', wallMs: 0 };
   assert.deepEqual(differences(run([ws, notStarted])), ['socketio is not compared with ws here: socketio was interrupted.']);
@@ -86,9 +88,9 @@ test('--http2: what each transport rode, why ws stayed on HTTP/1.1, and the reco
     { tls: true, http2: true },
   );
   assert.deepEqual(differences(r), [
-    'Over TLSv1.3 (TLS_AES_256_GCM_SHA384) with --http2, short-poll rode HTTP/2 (ALPN h2, 10 connections); ws rode HTTP/1.1 (no ALPN offered, 10 connections); sse rode HTTP/2 (ALPN h2, 10 connections).',
+    'Over TLSv1.3 (TLS_AES_256_GCM_SHA384) with --http2, short-poll and sse rode HTTP/2 (ALPN h2, 10 connections each); ws rode HTTP/1.1 (no ALPN offered, 10 connections).',
     "ws stayed on HTTP/1.1 under --http2: the ws library, which rtbench's WebSocket server and client are built on, takes only an HTTP/1.1 Upgrade, so the server does not offer RFC 8441's extended CONNECT and a WebSocket gets a TLS connection of its own.",
-    "Bytes per event count the encrypted bytes on the wire, handshakes included: every TLSv1.3 record adds 22 B to what it carries (5 B header, 1 B content type, 16 B tag), and every HTTP/2 DATA frame a 9 B header. A stream writes one publish tick's events at a time, so of ws's 170.2 B per event at most 22 B are TLS record, of sse's 180.4 B per event at most 31 B are TLS record and DATA frame header; a poll's answer carries its own records and frames, whatever it holds.",
+    "Bytes per event count the encrypted bytes on the wire, handshakes included: every TLSv1.3 record adds 22 B to what it carries (5 B header, 1 B content type, 16 B tag), and every HTTP/2 DATA frame a 9 B header. A stream writes one publish tick's events at a time, so of ws's 170.2 B per event at most 22 B are TLS record; of sse's 180.4 B per event at most 31 B are TLS record and DATA frame header; a poll's answer carries its own records and frames, whatever it holds.",
   ]);
   // a plain run has no such sentences, and compares with no run it does not hold
   assert.deepEqual(differences(run([syntheticTransport('sse', SYNTHETIC_TYPICAL.sse)])), []);
@@ -111,6 +113,11 @@ test('--clients-in chromium: the native APIs, the clock uncertainty against the 
   assert.equal(
     differences(run([longPoll, a, bound], { clientsIn: 'chromium' }))[1],
     "Every browser latency is uncertain by ±105–120 µs (the page clock's alignment with the host's), so a latency difference smaller than two transports' uncertainties together is not meaningful: every two p50s here differ by more than that (sse was generator-bound, so its figures show the load generator's limits, not the transport's).",
+  );
+  const boundToo = inPage(syntheticTransport('long-poll', { ...SYNTHETIC_TYPICAL['long-poll'], saturated: true }), 120);
+  assert.equal(
+    differences(run([boundToo, a, bound], { clientsIn: 'chromium' }))[1],
+    "Every browser latency is uncertain by ±105 µs (the page clock's alignment with the host's), so a latency difference smaller than two transports' uncertainties together is not meaningful (long-poll and sse were generator-bound, so their figures show the load generator's limits, not the transports').",
   );
 });
 
