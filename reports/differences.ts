@@ -111,7 +111,7 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
     const wb = ws.wire && ws.delivery && ws.delivery.deliveredEvents > 0 ? ws.wire.bytesPerEvent : undefined;
     if (sb !== undefined && wb !== undefined) {
       const d = sb - wb;
-      const head = `${s.transport} carries ${bytes(Math.abs(d))} ${d >= 0 ? 'more' : 'less'} per event than ws (${bytes(sb)} vs ${bytes(wb)}): Socket.IO's ${SOCKETIO_PACKET_BYTES} B packet 42["${SOCKETIO_EVENT}",...] around the same event JSON`;
+      const head = `${s.transport} carries ${bytes(Math.abs(d))} ${d >= 0 ? 'more' : 'less'} per event than ws (${bytes(sb)} vs ${bytes(wb)}): Socket.IO's packet 42["${SOCKETIO_EVENT}",...] adds ${SOCKETIO_PACKET_BYTES} B around the same event JSON`;
       const rest = d - SOCKETIO_PACKET_BYTES;
       let tail = '';
       if (result.options.wsCompression) tail = '; with ws compression on, both figures are compressed bytes, so the packet does not show one for one';

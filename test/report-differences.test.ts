@@ -37,10 +37,10 @@ const CPU_WHY =
 
 test('--transports ws,socketio,socketio-ws: framing bytes, CPU and p50 against ws, the polling start, resume not exercised', () => {
   assert.deepEqual(differences(run([ws, socketio, socketioWs])), [
-    `socketio carries 16.4 B more per event than ws (158.7 B vs 142.3 B): Socket.IO's 12 B packet 42["event",...] around the same event JSON; the other 4.4 B per event are what it sends per connection (Engine.IO's handshake, the long-polling requests before the upgrade, pings), spread over the run's deliveries.`,
+    `socketio carries 16.4 B more per event than ws (158.7 B vs 142.3 B): Socket.IO's packet 42["event",...] adds 12 B around the same event JSON; the other 4.4 B per event are what it sends per connection (Engine.IO's handshake, the long-polling requests before the upgrade, pings), spread over the run's deliveries.`,
     `socketio's server spent 2.40 ms of CPU per 1 000 deliveries against ws's 1.20 ms (2.0×, with no per-second series to tell it from noise): ${CPU_WHY}`,
     "socketio's latency p50 was 520 µs against ws's 420 µs, with no per-second series to tell it from noise.",
-    `socketio-ws carries 12.0 B more per event than ws (154.3 B vs 142.3 B): Socket.IO's 12 B packet 42["event",...] around the same event JSON.`,
+    `socketio-ws carries 12.0 B more per event than ws (154.3 B vs 142.3 B): Socket.IO's packet 42["event",...] adds 12 B around the same event JSON.`,
     `socketio-ws's server spent 1.80 ms of CPU per 1 000 deliveries against ws's 1.20 ms (1.5×, with no per-second series to tell it from noise): ${CPU_WHY}`,
     "socketio-ws's latency p50 was 450 µs against ws's 420 µs, with no per-second series to tell it from noise.",
     "socketio is Socket.IO's default configuration, as rtbench's server and client set it: each client connected with HTTP long-polling first, then upgraded to a WebSocket; that start costs it 4.4 B more per event than socketio-ws, which opens one WebSocket from the start (158.7 B vs 154.3 B, spread over the run's deliveries).",
