@@ -5,6 +5,11 @@ import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { UsageError } from './errors.ts';
 
+/** Held connections per origin (host and port) an HTTP/1.1 browser opens at most: Chromium's limit, as every major browser's. */
+export const HTTP1_CONNECTIONS_PER_ORIGIN = 6;
+/** The host name every browser subscriber's own origin lies under; Chromium resolves it to 127.0.0.1 (--host-resolver-rules). */
+export const ORIGIN_DOMAIN = 'rtbench.test';
+
 /** Where Chromium is looked for: RTBENCH_CHROMIUM, else Debian's /usr/bin/chromium. */
 export const CHROMIUM_PATH = process.env.RTBENCH_CHROMIUM ?? '/usr/bin/chromium';
 

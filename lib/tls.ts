@@ -52,3 +52,32 @@ export function wireModeLabel(mode: Partial<WireMode> & { tlsVersion?: string })
   const version = mode.tlsVersion?.replace(/^TLSv/, 'TLS ') ?? 'TLS';
   return mode.http2 === true ? `over ${version}, HTTP/2` : `over ${version}`;
 }
+
+/** Bytes of an HTTP/2 frame header (RFC 9113 §4.1): every DATA frame carries one. */
+export const HTTP2_FRAME_HEADER_BYTES = 9;
+
+/** What a TLS record adds to its plaintext, bytes: header, explicit nonce (TLS 1.2 AES-GCM), inner content type (TLS 1.3) and AEAD tag. */
+export interface TlsRecordOverhead {
+  headerBytes: number;
+  nonceBytes: number;
+  contentTypeBytes: number;
+  tagBytes: number;
+}
+
+/**
+ * What a TLS record adds to its plaintext: the 5-byte record header and the AEAD tag (16 bytes for AES-GCM and
+ * ChaCha20-Poly1305), plus TLS 1.3's inner content-type byte, or TLS 1.2 AES-GCM's 8-byte explicit nonce;
+ * undefined for a version or cipher without that formula. `protocol` and `cipher` as node reports them.
+ */
+export function tlsRecordOverhead(protocol: string, cipher: string): TlsRecordOverhead | undefined {
+  if (!/GCM|CHACHA20/.test(cipher)) return undefined;
+  if (protocol === 'TLSv1.3') return { headerBytes: 5, nonceBytes: 0, contentTypeBytes: 1, tagBytes: 16 };
+  if (protocol === 'TLSv1.2') return { headerBytes: 5, nonceBytes: cipher.includes('GCM') ? 8 : 0, contentTypeBytes: 0, tagBytes: 16 };
+  return undefined;
+}
+
+/** The sum of tlsRecordOverhead's parts, bytes; undefined without a formula. */
+export function tlsRecordOverheadBytes(protocol: string, cipher: string): number | undefined {
+  const o = tlsRecordOverhead(protocol, cipher);
+  return o === undefined ? undefined : o.headerBytes + o.nonceBytes + o.contentTypeBytes + o.tagBytes;
+}

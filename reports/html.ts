@@ -9,6 +9,7 @@ import { TRANSPORT_LABELS, type Transport } from '../lib/transports.ts';
 import { TRANSPORT_COLORS, chartNotes, chartsFor, type ChartNote, type ChartSpec, type TaggedRun } from './charts.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatRate, formatSig, formatUs } from './format.ts';
 import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
+import { differences } from './differences.ts';
 import { floorText } from './floor.ts';
 import { linkText } from './link.ts';
 import { BOUND_EXPLAIN, VALID_EXPLAIN, boundOf, boundText, cellText, explainText, hasHealth, loadText, metric, orderedTransports, pathNote, pathText, processesText, statusText, validText, visibleMetrics, wireText, type MetricDef } from './metrics.ts';
@@ -134,6 +135,7 @@ function renderRun(result: RunResult, idPrefix: string, charts: ChartSpec[], lev
     renderCapacityTable(ts, h),
     runCharts.length + notes.length > 0 ? `<${h}>Charts</${h}>\n${renderChartBoxes(runCharts, notes)}` : '',
     `<${h}>Why the transports differ</${h}>`,
+    renderDifferences(result),
     renderHow(result, ts.map((t) => t.transport)),
     `<${h}>Settings and environment</${h}>`,
     renderSettings(result),
@@ -314,6 +316,13 @@ function renderChartBoxes(specs: readonly ChartSpec[], notes: readonly ChartNote
   });
   for (const n of notes) boxes.push(`<figure class="chart not-measured" id="box-${n.id}"><h3>${esc(n.title)}</h3><p class="note">${esc(n.note)}</p></figure>`);
   return `<div class="charts">\n${boxes.join('\n')}\n</div>`;
+}
+
+/** The sentences computed from this run's figures on why its transports differ (nothing when none applies). */
+function renderDifferences(result: RunResult): string {
+  const why = differences(result);
+  if (why.length === 0) return '';
+  return `<p class="muted">In this run:</p>\n<ul class="differences">\n${why.map((d) => `<li>${esc(d)}</li>`).join('\n')}\n</ul>\n<p class="muted">How each transport works:</p>`;
 }
 
 /** One line per transport on how it works, which is why its numbers look the way they do. */

@@ -3,6 +3,7 @@
 import type { RunResult, TransportResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import { CHANGE_LEGEND, GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
+import { DIFFERENCES_TITLE, differences } from './differences.ts';
 import { floorText } from './floor.ts';
 import { linkText } from './link.ts';
 import { BOUND_EXPLAIN, VALID_EXPLAIN, boundText, cellText, environmentLine, explainText, hasHealth, orderedTransports, pathNote, pathText, settingsLine, statusText, validText, visibleMetrics, type MetricDef } from './metrics.ts';
@@ -76,6 +77,8 @@ function renderOne(result: RunResult, prefix: string): string {
   lines.push('');
   const floor = floorText(result);
   if (floor) lines.push(floor, '');
+  const why = differences(result);
+  if (why.length > 0) lines.push(`### ${DIFFERENCES_TITLE}`, '', ...why.map((d) => `- ${d}`), '');
   for (const section of sections) {
     lines.push(`### ${section.title}`);
     lines.push('');

@@ -4,6 +4,7 @@
 import type { RunResult, TransportResult } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import { NONE, formatBytes, formatCount, formatRate } from './format.ts';
+import { DIFFERENCES_TITLE, differences } from './differences.ts';
 import { floorText } from './floor.ts';
 import { GATE_SENTENCE, NOISE_TAGS, beforeAfterCell, layoutFor } from './change.ts';
 import { linkText } from './link.ts';
@@ -190,6 +191,8 @@ export function renderTerminal(result: RunResult, opts: TerminalOptions = {}): s
       const findings = section.findings?.(ts) ?? [];
       if (findings.length > 0) lines.push(...wrap(`${section.title}: ${findings.join(' ')}`), '');
     }
+    const why = differences(result);
+    if (why.length > 0) lines.push(`${DIFFERENCES_TITLE}:`, ...why.flatMap((d) => wrap(`- ${d}`, NOTE_WIDTH, '  ')), '');
     const legend = `${color ? 'green' : '*'} = best in row (lowest, or highest where more is wanted); a timed row's best must stand clear of this run's per-second noise (notched medians of the window seconds, docs/reports.md); timed rows without a per-second series are not ranked.`;
     lines.push(...wrap(legend).map((l) => paint(l, 'dim')));
     lines.push(...tieLines([...summary, ...sections.flatMap((s) => s.rows)], result));

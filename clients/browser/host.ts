@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { nowUs } from '../../lib/clock.ts';
-import { launchChromium, trustCertificateArg } from '../../lib/chromium.ts';
+import { ORIGIN_DOMAIN, launchChromium, trustCertificateArg } from '../../lib/chromium.ts';
 import type { BrowserClock } from '../../lib/result.ts';
 import type { Transport } from '../../lib/transports.ts';
 import type { Client, ClientOptions } from '../client.ts';
@@ -20,10 +20,7 @@ export const SUBSCRIBERS_PER_PAGE = 25;
  * WebSockets), so more would queue in the browser rather than measure the transport.
  */
 export const SUBSCRIBERS_PER_BROWSER = 200;
-/** Held connections per origin (host and port) an HTTP/1.1 browser opens at most: Chromium's limit, as every major browser's. */
-export const HTTP1_CONNECTIONS_PER_ORIGIN = 6;
-/** The host name every subscriber's own origin lies under; Chromium resolves it to 127.0.0.1 (--host-resolver-rules). */
-export const ORIGIN_DOMAIN = 'rtbench.test';
+export { HTTP1_CONNECTIONS_PER_ORIGIN, ORIGIN_DOMAIN } from '../../lib/chromium.ts';
 /** Host-clock exchanges per page at each alignment. */
 export const CLOCK_EXCHANGES = 100;
 
