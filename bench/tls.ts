@@ -4,7 +4,7 @@
 // and HTTP/2 frames included). WebSocket's HTTP/2 row is WebSocket over TLS on HTTP/1.1 (rtbench's WebSocket does
 // not use RFC 8441). Writes bench/results/tls-<date>.json (every result) and prints one table; run it on a quiet
 // machine.
-// Knobs: RTBENCH_TLS_TRANSPORTS=ws,sse RTBENCH_TLS_SWEEP=0,500,1000 RTBENCH_TLS_SETTLE_MS RTBENCH_TLS_CLIENTS
+// Knobs: RTBENCH_TLS_PARTS=idle,fanout RTBENCH_TLS_TRANSPORTS=ws,sse RTBENCH_TLS_SWEEP=0,500,1000 RTBENCH_TLS_SETTLE_MS RTBENCH_TLS_CLIENTS
 // RTBENCH_TLS_RATE RTBENCH_TLS_DURATION_MS RTBENCH_TLS_WORKERS
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { runIdle } from '../driver/scenarios/idle/run.ts';
@@ -22,6 +22,8 @@ const MODES = [
 const env = process.env;
 const transports = parseTransports('RTBENCH_TLS_TRANSPORTS', env.RTBENCH_TLS_TRANSPORTS);
 const sweep = (env.RTBENCH_TLS_SWEEP ?? '0,500,1000').split(',').map(Number);
+const parts = (env.RTBENCH_TLS_PARTS ?? 'idle,fanout').split(',').map((p) => p.trim());
+if (parts.length === 0 || parts.some((p) => p !== 'idle' && p !== 'fanout')) throw new Error(`RTBENCH_TLS_PARTS must list idle and/or fanout, got "${env.RTBENCH_TLS_PARTS}"`);
 const clients = Number(env.RTBENCH_TLS_CLIENTS ?? 100);
 const rate = Number(env.RTBENCH_TLS_RATE ?? 200);
 const durationMs = Number(env.RTBENCH_TLS_DURATION_MS ?? 10_000);
@@ -34,10 +36,10 @@ const hooks = {
   onProgress: (p: { transport: string; phase: string; elapsedMs: number }) => process.stderr.write(`\r${p.transport} ${p.phase} ${Math.round(p.elapsedMs / 1000)} s   `),
 };
 
-const results: { mode: string; idle: RunResult; fanout: RunResult }[] = [];
+const results: { mode: string; idle?: RunResult; fanout?: RunResult }[] = [];
 for (const mode of MODES) {
-  process.stderr.write(`\n${mode.name}: idle sweep ${sweep.join(', ')}\n`);
-  const idle = await runIdle(
+  if (parts.includes('idle')) process.stderr.write(`\n${mode.name}: idle sweep ${sweep.join(', ')}\n`);
+  const idle = !parts.includes('idle') ? undefined : await runIdle(
     {
       ...DEFAULT_FANOUT,
       scenario: `bench-tls-idle-${mode.name}`,
@@ -56,9 +58,9 @@ for (const mode of MODES) {
     hooks,
   );
   if (abort.signal.aborted) break;
-  process.stderr.write(`\n${mode.name}: fan-out ${clients} clients x ${rate} events/s\n`);
-  const fanout = await runFanout({ ...DEFAULT_FANOUT, scenario: `bench-tls-fanout-${mode.name}`, transports, tls: mode.tls, http2: mode.http2, clients, rate, durationMs, workers }, hooks);
-  results.push({ mode: mode.name, idle, fanout });
+  if (parts.includes('fanout')) process.stderr.write(`\n${mode.name}: fan-out ${clients} clients x ${rate} events/s\n`);
+  const fanout = !parts.includes('fanout') ? undefined : await runFanout({ ...DEFAULT_FANOUT, scenario: `bench-tls-fanout-${mode.name}`, transports, tls: mode.tls, http2: mode.http2, clients, rate, durationMs, workers }, hooks);
+  results.push({ mode: mode.name, ...(idle ? { idle } : {}), ...(fanout ? { fanout } : {}) });
   if (abort.signal.aborted) break;
 }
 process.stderr.write('\n');
@@ -72,16 +74,16 @@ const kb = (b: number | undefined): string => (b === undefined ? 'not measured' 
 const lines = [`${'transport'.padEnd(13)}${'mode'.padEnd(7)}${'idle RSS/conn'.padStart(15)}${'heap/conn'.padStart(12)}${'CPU ms/1k ev'.padStart(14)}${'B/event'.padStart(9)}  wire`];
 for (const transport of transports) {
   for (const r of results) {
-    const i = r.idle.transports.find((t) => t.transport === transport);
-    const f = r.fanout.transports.find((t) => t.transport === transport);
+    const i = r.idle?.transports.find((t) => t.transport === transport);
+    const f = r.fanout?.transports.find((t) => t.transport === transport);
     const invalid = (f?.invalid?.length ?? 0) > 0 ? ' [fan-out INVALID: see the result]' : '';
     const tls = f?.wire?.tls;
-    const wire = tls ? `${tls.protocol} ${tls.cipher}, ALPN ${Object.entries(tls.alpn).map(([k, n]) => `${k} x${n}`).join(' ')}` : 'plain HTTP/1.1';
+    const wire = !r.fanout ? '(no fan-out run)' : tls ? `${tls.protocol} ${tls.cipher}, ALPN ${Object.entries(tls.alpn).map(([k, n]) => `${k} x${n}`).join(' ')}` : 'plain HTTP/1.1';
     lines.push(
       `${transport.padEnd(13)}${r.mode.padEnd(7)}` +
-        `${(i?.status === 'ok' && i.idle ? kb(i.idle.rssBytesPerConnection) : (i?.status ?? 'missing')).padStart(15)}` +
+        `${(i?.status === 'ok' && i.idle ? kb(i.idle.rssBytesPerConnection) : (i?.status ?? (r.idle ? 'missing' : 'not run'))).padStart(15)}` +
         `${(i?.idle ? kb(i.idle.heapBytesPerConnection) : '').padStart(12)}` +
-        `${(f?.status === 'ok' && f.server ? f.server.cpuMsPer1kEvents.toFixed(2) : (f?.status ?? 'missing')).padStart(14)}` +
+        `${(f?.status === 'ok' && f.server ? f.server.cpuMsPer1kEvents.toFixed(2) : (f?.status ?? (r.fanout ? 'missing' : 'not run'))).padStart(14)}` +
         `${(f?.wire ? f.wire.bytesPerEvent.toFixed(0) : '').padStart(9)}  ${wire}${invalid}`,
     );
   }
