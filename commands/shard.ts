@@ -32,6 +32,9 @@ export function registerShard(program: Command): void {
       .argument('<i/N>', 'which shard, 0-based: 0/3, 1/3, 2/3')
       .argument('<url>', 'the shared server, as rtbench shard-server printed it, e.g. http://10.0.0.5:8080'),
   ).action(async (spec: string, url: string, flags: ScenarioFlags, cmd: Command) => {
+    if (flags.target !== undefined || flags.serverCmd !== undefined || flags.serverUrl !== undefined || flags.serverPort !== undefined) {
+      throw new UsageError('rtbench shard takes the shard server as its URL argument, so --target, --server-cmd, --server-url and --server-port do not apply');
+    }
     const shard = parseShard('the shard', spec);
     let parsed: URL | undefined;
     try {

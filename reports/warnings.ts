@@ -30,6 +30,10 @@ export function warningsFor(result: RunResult): Warning[] {
     out.push({ level: 'warning', message: 'The run was interrupted before it finished; figures cover only what was measured.' });
   }
   for (const w of result.warnings ?? []) out.push({ level: 'warning', message: `Before the run: ${sentence(w)}` });
+  if (result.shard) {
+    const { index, count } = result.shard;
+    out.push({ level: 'note', message: `This is shard ${index} of ${count}'s partial result: its latencies and deliveries are its own clients', but the server's figures (bytes and CPU per event, requests, connections, memory) are the shared server's, divided by this shard's deliveries where per event; rtbench merge gives the run's figures.` });
+  }
   for (const t of orderedTransports(result)) {
     const name = t.transport;
     if (t.status === 'errored') {
