@@ -85,7 +85,7 @@ export function warningsFor(result: RunResult): Warning[] {
 function socketIoNote(name: 'socketio' | 'socketio-ws', result: RunResult): string {
   const own = result.transports.find((t) => t.transport === name)?.wire?.bytesPerEvent;
   const ws = result.transports.find((t) => t.transport === 'ws')?.wire?.bytesPerEvent;
-  const bytes = own !== undefined && ws !== undefined ? ` (here ${formatSig(own)} B per event against ws's ${formatSig(ws)} B)` : '';
+  const bytes = own !== undefined && ws !== undefined ? ` (here ${formatSig(own)} B per event against ws's ${formatSig(ws)} B, per-connection bytes included)` : '';
   const how =
     name === 'socketio'
       ? 'in its default configuration each client connects over HTTP long-polling (a handshake and a few requests before the window) and then upgrades to a WebSocket'
