@@ -74,6 +74,12 @@ function untrusted(t: TransportResult): string | undefined {
   return untrustedKind(t) === undefined ? undefined : untrustedText([t]);
 }
 
+/** True when `t`'s bytes per event are compared: a generator or host that ran late changes timings, not the bytes the server wrote per delivery. */
+function bytesKept(t: TransportResult): boolean {
+  const kind = untrustedKind(t);
+  return kind === undefined || kind === 'generator' || kind === 'host';
+}
+
 /** Where a pair's difference lies against the run's per-second noise, as a clause after the figures. */
 function noiseClause(id: string, pair: readonly TransportResult[]): string {
   const r = rankMetric(metric(id), pair);
@@ -102,11 +108,10 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
   for (const s of named) {
     if (ws === undefined) break;
     const why = untrustedText([s, ws]);
-    // a generator or host that ran late changes timings, not the bytes the server wrote per delivery
-    const bytesKept = [s, ws].every((t) => [undefined, 'generator', 'host'].includes(untrustedKind(t)));
+    const pairBytesKept = bytesKept(s) && bytesKept(ws);
     const sb = s.wire && s.delivery && s.delivery.deliveredEvents > 0 ? s.wire.bytesPerEvent : undefined;
     const wb = ws.wire && ws.delivery && ws.delivery.deliveredEvents > 0 ? ws.wire.bytesPerEvent : undefined;
-    if (bytesKept && sb !== undefined && wb !== undefined) {
+    if (pairBytesKept && sb !== undefined && wb !== undefined) {
       const d = sb - wb;
       const head = `${s.transport} carries ${bytes(Math.abs(d))} ${d >= 0 ? 'more' : 'less'} per event than ws (${bytes(sb)} vs ${bytes(wb)}): Socket.IO's packet 42["${SOCKETIO_EVENT}",...] adds ${SOCKETIO_PACKET_BYTES} B around the same event JSON`;
       const rest = d - SOCKETIO_PACKET_BYTES;
@@ -119,7 +124,7 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
       out.push(`${head}${tail}.`);
     }
     if (why !== '') {
-      out.push(`${s.transport}'s ${bytesKept ? 'server CPU and latency are' : 'figures are'} not compared with ws's here: ${why}.`);
+      out.push(`${s.transport}'s ${pairBytesKept ? 'server CPU and latency are' : 'figures are'} not compared with ws's here: ${why}.`);
       continue;
     }
     const pair = [ws, s];
@@ -217,8 +222,8 @@ function wireSentences(result: RunResult, ts: readonly TransportResult[]): strin
     const parts = [`${rec.headerBytes} B header`, ...(rec.nonceBytes > 0 ? [`${rec.nonceBytes} B explicit nonce`] : []), ...(rec.contentTypeBytes > 0 ? [`${rec.contentTypeBytes} B content type`] : []), `${rec.tagBytes} B tag`];
     const anyH2 = secured.some(onlyH2);
     const streams = secured.filter((t) => STREAMS.includes(t.transport) && t.wire && (t.delivery?.deliveredEvents ?? 0) > 0 && t.wire.bytesPerEvent < MAX_RECORD_PLAINTEXT);
-    const trusted = streams.filter((t) => untrusted(t) === undefined);
-    const left = streams.filter((t) => untrusted(t) !== undefined);
+    const trusted = streams.filter(bytesKept);
+    const left = streams.filter((t) => !bytesKept(t));
     const each = groupBy(trusted, (t) => String(onlyH2(t))).map((g) => {
       const h2 = onlyH2(g[0] as TransportResult);
       return `of ${listText(g.map((t) => `${t.transport}'s ${bytes(t.wire?.bytesPerEvent ?? 0)}`))} per event at most ${recBytes + (h2 ? HTTP2_FRAME_HEADER_BYTES : 0)} B are ${h2 ? 'TLS record and DATA frame header' : 'TLS record'}`;

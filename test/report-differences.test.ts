@@ -93,6 +93,15 @@ test('--http2: what each transport rode, why ws stayed on HTTP/1.1, and the reco
     "ws stayed on HTTP/1.1 under --http2: the ws library, which rtbench's WebSocket server and client are built on, takes only an HTTP/1.1 Upgrade, so the server does not offer RFC 8441's extended CONNECT and a WebSocket gets a TLS connection of its own.",
     "Bytes per event count the encrypted bytes on the wire, handshakes included: every TLSv1.3 record adds 22 B to what it carries (5 B header, 1 B content type, 16 B tag), and every HTTP/2 DATA frame a 9 B header. A stream writes one publish tick's events at a time, so of ws's 170.2 B per event at most 22 B are TLS record; of sse's 180.4 B per event at most 31 B are TLS record and DATA frame header; a poll's answer carries its own records and frames, whatever it holds.",
   ]);
+  // a generator-bound sse ran late, but the bytes the server wrote for it are the same: still in the sentence
+  const lateSse = withTls(syntheticTransport('sse', { ...SYNTHETIC_TYPICAL.sse, bytesPerEvent: 180.4, saturated: true }), { h2: 10 });
+  if (lateSse.driver) lateSse.driver.bound = 'generator';
+  const late = run([lateSse], { tls: true, http2: true });
+  assert.equal(renderTerminal(late).includes('sse (generator-bound)'), true, 'the sse of this case is generator-bound');
+  assert.equal(
+    differences(late)[1],
+    "Bytes per event count the encrypted bytes on the wire, handshakes included: every TLSv1.3 record adds 22 B to what it carries (5 B header, 1 B content type, 16 B tag), and every HTTP/2 DATA frame a 9 B header. A stream writes one publish tick's events at a time, so of sse's 180.4 B per event at most 31 B are TLS record and DATA frame header.",
+  );
   // a plain run has no such sentences, and compares with no run it does not hold
   assert.deepEqual(differences(run([syntheticTransport('sse', SYNTHETIC_TYPICAL.sse)])), []);
 });
