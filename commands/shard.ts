@@ -42,7 +42,7 @@ export function registerShard(program: Command): void {
     } catch {
       parsed = undefined;
     }
-    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new UsageError(`the server URL must be http://HOST:PORT, got "${url}"`);
+    if (!parsed || parsed.protocol !== 'http:') throw new UsageError(`the server URL must be http://HOST:PORT, got "${url}"`);
     const options = shardOptions(flags, cmd);
     const target = { shard, url: parsed.origin, transport: options.transports[0] as Transport };
     await executeRuns([options], flags, undefined, shardRunner(target, [options], flags));

@@ -121,7 +121,8 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
   let base: StatsSnapshot | undefined;
   while (!base) {
     base = await run.guard(server.stats()).catch((err: unknown) => {
-      if (err instanceof ControlTokenRefused || Date.now() > deadline) throw new Error(`the shared server at ${url} did not answer within ${SHARD_CONNECT_TIMEOUT_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof ControlTokenRefused) throw err;
+      if (Date.now() > deadline) throw new Error(`the shared server at ${url} did not answer within ${SHARD_CONNECT_TIMEOUT_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     });
     if (!base) await run.sleep(500);
