@@ -185,7 +185,11 @@ test('shard sets that are not one whole run are refused with one sentence', () =
   assert.throws(() => mergeShards([a, c], ['a.json', 'c.json']), (e: unknown) => e instanceof UsageError && e.message === 'shard(s) 1/3 missing: merge needs all 3');
   assert.throws(() => mergeShards([a, a, b, c], ['a.json', 'a2.json', 'b.json', 'c.json']), /shard 0\/3 is given twice \("a2.json"\)/);
   assert.throws(() => mergeShards([a, run(all)], ['a.json', 'whole.json']), /"whole.json" is a whole run, not a shard's partial result/);
-  assert.throws(() => mergeShards([a, { ...b, options: { ...b.options, rate: 7 } }, c], ['a.json', 'b.json', 'c.json']), /"b.json" ran with rate 7 but "a.json" with/);
+  assert.throws(() => mergeShards([a, { ...b, options: { ...b.options, rate: 7 } }, c], ['a.json', 'b.json', 'c.json']), /"b.json" ran with --rate 7 but "a.json" with/);
+  assert.throws(
+    () => mergeShards([a, { ...b, options: { ...b.options, warmupMs: 3000 } }, c], ['a.json', 'b.json', 'c.json']),
+    (e: unknown) => e instanceof UsageError && e.message === `"b.json" ran with --warmup 3000 ms but "a.json" with ${a.options.warmupMs} ms: shards of one run share every option`,
+  );
 });
 
 test('rtbench merge writes the merged result and its HTML report', { timeout: 60_000 }, async () => {
