@@ -1,6 +1,7 @@
 // rtbench command line: argv -> command modules. The only place that prints errors and picks exit codes.
 import { Command, CommanderError } from 'commander';
 import { EXIT, RtbenchError, UsageError } from './lib/errors.ts';
+import { TRANSPORTS } from './lib/transports.ts';
 import { registerCompare } from './commands/compare.ts';
 import { registerRun } from './commands/run.ts';
 import { registerServe } from './commands/serve.ts';
@@ -17,7 +18,7 @@ const VERSION = '0.1.0';
 /** Builds the commander program with every subcommand. */
 export function buildProgram(): Command {
   const program = new Command('rtbench')
-    .description('Measure and compare realtime web transports: short-poll, long-poll, ws, sse, fetch-stream')
+    .description(`Measure and compare realtime web transports: ${TRANSPORTS.join(', ')}`)
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseBandwidthKbit, parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
 import { Interrupted, UsageError } from '../lib/errors.ts';
-import type { Transport } from '../lib/transports.ts';
+import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { runScenario } from '../driver/scenarios/index.ts';
 import { checkMachineLimits } from '../driver/preflight.ts';
 import { checkLinkAllowed } from '../net/link.ts';
@@ -65,12 +65,13 @@ export function addScenarioFlags(cmd: Command): Command {
 export function addOptionFlags(cmd: Command): Command {
   cmd
     .option('--profile <name>', `profile of the scenario: smoke, ci or full (default: ${DEFAULT_PROFILE})`)
-    .option('-t, --transports <list>', "comma-separated transports: short-poll,long-poll,ws,sse,fetch-stream (default: the scenario's)");
+    .option('-t, --transports <list>', `comma-separated transports: ${TRANSPORTS.join(',')} (default: the scenario's)`);
   for (const name of FLAGGED) {
     const spec = FIELDS[name] as FieldSpec;
     const flag = spec.flag as string;
     const names = 'short' in spec && spec.short ? `${spec.short}, ${flag}` : flag;
-    if (spec.type === 'boolean') cmd.option(names, spec.doc);
+    // a --no- flag turns off what the option's doc describes, which is on by default
+    if (spec.type === 'boolean') cmd.option(names, flag.startsWith('--no-') ? `off: ${spec.doc} (on by default)` : spec.doc);
     else if (spec.type === 'enum') cmd.option(`${names} <name>`, `${spec.doc}; one of: ${spec.values.join(', ')} (default: ${spec.default})`);
     else if ('unit' in spec && spec.unit === 'kbit') cmd.option(`${names} <rate>`, `${spec.doc}, e.g. 512kbit, 2mbit, 1gbit`);
     else cmd.option(`${names} <${'unit' in spec && spec.unit === 'ms' ? 'time' : 'n'}>`, spec.doc + ('unit' in spec && spec.unit === 'ms' ? ', e.g. 500ms, 8s, 2m' : ''));

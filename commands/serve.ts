@@ -36,7 +36,7 @@ const ENDPOINT: Record<Transport, string> = {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('start the reference servers (all five by default) and print their URLs; Ctrl-C stops them')
+    .description('start the reference servers (the five plain transports by default, Socket.IO when named) and print their URLs; Ctrl-C stops them')
     .argument('[transports...]', `transports to serve: ${TRANSPORTS.join(', ')}`)
     .option('--host <addr>', 'address to listen on; beyond loopback (e.g. 0.0.0.0) the control endpoints need the token printed at start', '127.0.0.1')
     .option('-r, --rate <n>', 'events each server publishes per second (0: only POST /publish)', '1')

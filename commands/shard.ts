@@ -32,6 +32,9 @@ export function registerShard(program: Command): void {
       .argument('<i/N>', 'which shard, 0-based: 0/3, 1/3, 2/3')
       .argument('<url>', 'the shared server, as rtbench shard-server printed it, e.g. http://10.0.0.5:8080'),
   ).action(async (spec: string, url: string, flags: ScenarioFlags, cmd: Command) => {
+    if (flags.target !== undefined || flags.serverCmd !== undefined || flags.serverUrl !== undefined || flags.serverPort !== undefined) {
+      throw new UsageError('rtbench shard takes the shard server as its URL argument, so --target, --server-cmd, --server-url and --server-port do not apply');
+    }
     const shard = parseShard('the shard', spec);
     let parsed: URL | undefined;
     try {
@@ -39,7 +42,7 @@ export function registerShard(program: Command): void {
     } catch {
       parsed = undefined;
     }
-    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new UsageError(`the server URL must be http://HOST:PORT, got "${url}"`);
+    if (!parsed || parsed.protocol !== 'http:') throw new UsageError(`the server URL must be http://HOST:PORT, got "${url}"`);
     const options = shardOptions(flags, cmd);
     const target = { shard, url: parsed.origin, transport: options.transports[0] as Transport };
     await executeRuns([options], flags, undefined, shardRunner(target, [options], flags));

@@ -52,9 +52,10 @@ export function judgeHealth(i: HealthInputs): DriverHealth {
   }
   if (i.processes.length > 0 && maxEld >= limit) {
     generator = true;
-    reasons.push(
-      `a client process's event loop was late by ${ms(maxEld)} ms at p99, ${GENERATOR_ELD_SHARE_PERCENT}% or more of the ${ms(i.latency.p99Us)} ms latency p99 it reports (limit ${ms(limit)} ms): its own delay, not the transport's, shapes the tail`,
-    );
+    // below the floor the share would be under a timer's jitter: say which of the two set the limit
+    const share = `${GENERATOR_ELD_SHARE_PERCENT}% or more of the ${ms(i.latency.p99Us)} ms latency p99 it reports (limit ${ms(limit)} ms)`;
+    const floor = `at least the limit's floor of ${ms(limit)} ms (${GENERATOR_ELD_SHARE_PERCENT}% of the ${ms(i.latency.p99Us)} ms latency p99 it reports would be less)`;
+    reasons.push(`a client process's event loop was late by ${ms(maxEld)} ms at p99, ${limit > (i.latency.p99Us * GENERATOR_ELD_SHARE_PERCENT) / 100 ? floor : share}: its own delay, not the transport's, shapes the tail`);
   }
   let hostBound = false;
   if (i.host && i.host.busyPercent >= HOST_BUSY_PERCENT) {

@@ -3,6 +3,7 @@
 // server measured is the one shared server's, read by shard 0; a saturated or invalid shard marks the whole.
 import { mergeEncoded, mergeEncodedToEncoded } from '../lib/histogram.ts';
 import { UsageError } from '../lib/errors.ts';
+import { FIELDS } from '../lib/options.ts';
 import { summarizeLoopDelay } from '../lib/loop-delay.ts';
 import { latencyUncertaintyUs, type Bound, type DeliveryFigures, type DriverHealth, type RunResult, type TimelinePoint, type TransportResult } from '../lib/result.ts';
 import { LatencyRecorder } from '../clients/recorder.ts';
@@ -46,7 +47,9 @@ function checkShards(parts: readonly RunResult[], names: readonly string[]): Run
     if (p.scenario !== 'fanout') throw new UsageError(`"${name}" is a ${p.scenario} run; rtbench merge combines fan-out shards only`);
     const first = parts[0] as RunResult;
     for (const key of SHARED_OPTIONS) {
-      if (p.options[key] !== first.options[key]) throw new UsageError(`"${name}" ran with ${key} ${String(p.options[key])} but "${names[0]}" with ${String(first.options[key])}: shards of one run share every option`);
+      const spec = FIELDS[key];
+      const value = (v: unknown): string => `${String(v)}${'unit' in spec && spec.unit === 'ms' ? ' ms' : ''}`;
+      if (p.options[key] !== first.options[key]) throw new UsageError(`"${name}" ran with ${spec.flag ?? key} ${value(p.options[key])} but "${names[0]}" with ${value(first.options[key])}: shards of one run share every option`);
     }
     if (p.transports.map((t) => t.transport).join() !== first.transports.map((t) => t.transport).join()) throw new UsageError(`"${name}" measured other transports than "${names[0]}"`);
     out[p.shard.index] = p;

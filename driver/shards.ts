@@ -7,7 +7,7 @@
 import { nowUs } from '../lib/clock.ts';
 import { UsageError } from '../lib/errors.ts';
 import type { FanoutOptions, ScenarioOptions } from '../lib/options.ts';
-import type { RunHooks, RunResult, ShardSpec } from '../lib/result.ts';
+import { shardClients, type RunHooks, type RunResult, type ShardSpec } from '../lib/result.ts';
 import type { Transport } from '../lib/transports.ts';
 import type { ServerProcess } from '../servers/spawn.ts';
 import type { StatsSnapshot } from '../servers/stats.ts';
@@ -34,12 +34,6 @@ export function parseShard(flag: string, raw: string): ShardSpec {
   const count = Number(m?.[2]);
   if (!m || count < 1 || index >= count || count > 1000) throw new UsageError(`${flag} must be i/N with 0 <= i < N <= 1000 (e.g. 0/3), got "${raw}"`);
   return { index, count };
-}
-
-/** The clients of shard `s` among `clients`: indexes [offset, offset + count), the --shard i/N share i*C/N .. (i+1)*C/N - 1. */
-export function shardClients(s: ShardSpec, clients: number): { offset: number; count: number } {
-  const offset = Math.floor((s.index * clients) / s.count);
-  return { offset, count: Math.floor(((s.index + 1) * clients) / s.count) - offset };
 }
 
 /** The events of a sharded run: warm-up, then the window; seqs from 1 on a fresh server. */
@@ -74,10 +68,19 @@ export function shardWindow(plan: ShardPlan, t0Us: number): { startUs: number; e
 /** Checks that `o` can run sharded: fan-out, one transport, a warm-up every shard can learn the start within. */
 export function checkShardable(o: ScenarioOptions): void {
   if (o.kind !== 'fanout') throw new UsageError(`a sharded run measures the fan-out scenario only; got ${o.kind}`);
-  if (o.transports.length !== 1) throw new UsageError(`a sharded run measures one transport (one shared server); got --transports ${o.transports.join(',')}`);
+  if (o.transports.length !== 1) throw new UsageError(`a sharded run measures one transport (one shared server), named with -t (e.g. -t sse); got ${o.transports.join(',')}`);
   if (o.warmupMs < MIN_SHARD_WARMUP_MS) throw new UsageError(`--warmup must be at least ${MIN_SHARD_WARMUP_MS} ms in a sharded run (every shard learns the publisher's start from its first event), got ${o.warmupMs} ms`);
   const t = o.transports[0] as Transport;
-  if ((t === 'short-poll' || t === 'long-poll') && !o.keepAlive) throw new UsageError(`a sharded ${t} run needs --keep-alive: the server counts every shard's pollers by their open connections`);
+  const ignored = [
+    o.tls ? '--tls' : '',
+    o.http2 ? '--http2' : '',
+    (o.via ?? 'direct') !== 'direct' ? `--via ${o.via ?? ''}` : '',
+    (o.link ?? 'loopback') !== 'loopback' || (o.rttMs ?? 0) > 0 || (o.jitterMs ?? 0) > 0 || (o.bandwidthKbit ?? 0) > 0 ? 'a --link' : '',
+    o.injectDelayMs > 0 ? '--inject-delay-ms' : '',
+    o.injectCpuUs > 0 ? '--inject-cpu-us' : '',
+  ].filter((f) => f !== '');
+  if (ignored.length > 0) throw new UsageError(`a sharded run cannot take ${ignored.join(', ')}: the shard server serves plain HTTP/1.1 to the shards' clients directly, with no test knobs`);
+  if ((t === 'short-poll' || t === 'long-poll') && !o.keepAlive) throw new UsageError(`a sharded ${t} run cannot take --no-keep-alive: the server counts every shard's pollers by their open connections`);
 }
 
 /** What the server counts for `transport`: subscribers, or open connections for the pollers. */
@@ -118,7 +121,8 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
   let base: StatsSnapshot | undefined;
   while (!base) {
     base = await run.guard(server.stats()).catch((err: unknown) => {
-      if (err instanceof ControlTokenRefused || Date.now() > deadline) throw new Error(`the shared server at ${url} did not answer within ${SHARD_CONNECT_TIMEOUT_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof ControlTokenRefused) throw err;
+      if (Date.now() > deadline) throw new Error(`the shared server at ${url} did not answer within ${SHARD_CONNECT_TIMEOUT_MS / 1000} s: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     });
     if (!base) await run.sleep(500);

@@ -666,6 +666,12 @@ export interface ShardSpec {
   count: number;
 }
 
+/** The clients of shard `s` among `clients`: indexes [offset, offset + count), the --shard i/N share i*C/N .. (i+1)*C/N - 1. */
+export function shardClients(s: ShardSpec, clients: number): { offset: number; count: number } {
+  const offset = Math.floor((s.index * clients) / s.count);
+  return { offset, count: Math.floor(((s.index + 1) * clients) / s.count) - offset };
+}
+
 /** The result of one rtbench run. */
 export interface RunResult {
   /** A shard's partial result (merge the shards with `rtbench merge`); absent: a whole run. */

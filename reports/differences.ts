@@ -74,6 +74,12 @@ function untrusted(t: TransportResult): string | undefined {
   return untrustedKind(t) === undefined ? undefined : untrustedText([t]);
 }
 
+/** True when `t`'s bytes per event are compared: a generator or host that ran late changes timings, not the bytes the server wrote per delivery. */
+function bytesKept(t: TransportResult): boolean {
+  const kind = untrustedKind(t);
+  return kind === undefined || kind === 'generator' || kind === 'host';
+}
+
 /** Where a pair's difference lies against the run's per-second noise, as a clause after the figures. */
 function noiseClause(id: string, pair: readonly TransportResult[]): string {
   const r = rankMetric(metric(id), pair);
@@ -102,14 +108,10 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
   for (const s of named) {
     if (ws === undefined) break;
     const why = untrustedText([s, ws]);
-    if (why !== '') {
-      out.push(`${s.transport} is not compared with ws here: ${why}.`);
-      continue;
-    }
-    const pair = [ws, s];
+    const pairBytesKept = bytesKept(s) && bytesKept(ws);
     const sb = s.wire && s.delivery && s.delivery.deliveredEvents > 0 ? s.wire.bytesPerEvent : undefined;
     const wb = ws.wire && ws.delivery && ws.delivery.deliveredEvents > 0 ? ws.wire.bytesPerEvent : undefined;
-    if (sb !== undefined && wb !== undefined) {
+    if (pairBytesKept && sb !== undefined && wb !== undefined) {
       const d = sb - wb;
       const head = `${s.transport} carries ${bytes(Math.abs(d))} ${d >= 0 ? 'more' : 'less'} per event than ws (${bytes(sb)} vs ${bytes(wb)}): Socket.IO's packet 42["${SOCKETIO_EVENT}",...] adds ${SOCKETIO_PACKET_BYTES} B around the same event JSON`;
       const rest = d - SOCKETIO_PACKET_BYTES;
@@ -121,6 +123,11 @@ function socketIoSentences(result: RunResult, ts: readonly TransportResult[]): s
       } else if (rest <= -MIN_REST_BYTES) tail = `; ws's own per-connection bytes (its upgrade) outweigh Socket.IO's by ${bytes(-rest)} per event, spread over the run's deliveries`;
       out.push(`${head}${tail}.`);
     }
+    if (why !== '') {
+      out.push(`${s.transport}'s ${pairBytesKept ? 'server CPU and latency are' : 'figures are'} not compared with ws's here: ${why}.`);
+      continue;
+    }
+    const pair = [ws, s];
     const sc = s.delivery && s.delivery.deliveredEvents > 0 ? s.server?.cpuMsPer1kEvents : undefined;
     const wc = ws.delivery && ws.delivery.deliveredEvents > 0 ? ws.server?.cpuMsPer1kEvents : undefined;
     if (sc !== undefined && wc !== undefined && sc > 0 && wc > 0) {
@@ -215,8 +222,8 @@ function wireSentences(result: RunResult, ts: readonly TransportResult[]): strin
     const parts = [`${rec.headerBytes} B header`, ...(rec.nonceBytes > 0 ? [`${rec.nonceBytes} B explicit nonce`] : []), ...(rec.contentTypeBytes > 0 ? [`${rec.contentTypeBytes} B content type`] : []), `${rec.tagBytes} B tag`];
     const anyH2 = secured.some(onlyH2);
     const streams = secured.filter((t) => STREAMS.includes(t.transport) && t.wire && (t.delivery?.deliveredEvents ?? 0) > 0 && t.wire.bytesPerEvent < MAX_RECORD_PLAINTEXT);
-    const trusted = streams.filter((t) => untrusted(t) === undefined);
-    const left = streams.filter((t) => untrusted(t) !== undefined);
+    const trusted = streams.filter(bytesKept);
+    const left = streams.filter((t) => !bytesKept(t));
     const each = groupBy(trusted, (t) => String(onlyH2(t))).map((g) => {
       const h2 = onlyH2(g[0] as TransportResult);
       return `of ${listText(g.map((t) => `${t.transport}'s ${bytes(t.wire?.bytesPerEvent ?? 0)}`))} per event at most ${recBytes + (h2 ? HTTP2_FRAME_HEADER_BYTES : 0)} B are ${h2 ? 'TLS record and DATA frame header' : 'TLS record'}`;
@@ -271,7 +278,7 @@ function browserSentences(result: RunResult, ts: readonly TransportResult[]): st
           ? `: the p50s of ${listText(close)} are not told apart by this run`
           : ': every two p50s here differ by more than that';
     out.push(
-      `Every browser latency is uncertain by ±${rangeText(trusted.map(u), formatUs)} (the page clock's alignment with the host's), so a latency difference smaller than two transports' uncertainties together is not meaningful${verdict}${left === '' ? '' : ` (${left})`}.`,
+      `Every browser latency is uncertain by ±${rangeText(timed.map(u), formatUs)} (the page clock's alignment with the host's), so a latency difference smaller than two transports' uncertainties together is not meaningful${verdict}${left === '' ? '' : ` (${left})`}.`,
     );
   } else if (left !== '') {
     out.push(`No browser latency is compared: ${left}.`);

@@ -73,6 +73,11 @@ export function clockText(result: RunResult): string | undefined {
   const processes = clocks.flatMap((c) => c.processes);
   const applied = processes.filter((p) => p.appliedOffsetUs !== 0);
   const inherited = Math.max(...clocks.map((c) => c.latencyUncertaintyUs));
-  if (applied.length === 0) return `client clocks: all ${processes.length} client processes read the server's clock (no offset applied, latencies carry no alignment uncertainty)`;
+  if (applied.length === 0) {
+    const who = processes.length === 1 ? 'the one client process' : `all ${processes.length} client processes`;
+    // in Chromium the pages stamp the deliveries, on their own aligned clocks (the browser clause says how well)
+    const latencies = result.options.clientsIn === 'chromium' ? "the latencies are the pages', each on its own aligned clock: see Browser clients below" : 'latencies carry no alignment uncertainty';
+    return `client clocks: ${who} read the server's clock (no offset applied, ${latencies})`;
+  }
   return `client clocks: ${applied.length} of ${processes.length} client processes aligned to the server's clock by offsets of ${rangeText(applied.map((p) => p.appliedOffsetUs), formatUs)}, so every latency figure carries ±${formatUs(inherited)}`;
 }

@@ -1,6 +1,6 @@
 // The metric rows every report shows: labels, units, which way is better, and how a row tells a winner from
 // noise. One table of definitions so the terminal, Markdown and HTML reports agree on labels, units and winners.
-import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, type RunResult, type TimelinePoint, type TransportResult } from '../lib/result.ts';
+import { MIN_CLIENTS_FOR_RSS_PER_CONNECTION, shardClients, type RunResult, type TimelinePoint, type TransportResult } from '../lib/result.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
 import { wireModeLabel } from '../lib/tls.ts';
 import { NONE, formatBytes, formatCount, formatMs, formatPercent, formatRate, formatRatio, formatSeconds, formatUs } from './format.ts';
@@ -244,7 +244,7 @@ export const VALID_EXPLAIN = 'no: the figures cannot be trusted (the warnings sa
 export function loadText(result: RunResult): string {
   const o = result.options;
   const ts = result.transports;
-  const clients = `${formatCount(o.clients)} client${o.clients === 1 ? '' : 's'} per transport`;
+  const clients = `${formatCount(o.clients)} client${o.clients === 1 ? '' : 's'} per transport${shardText(result)}`;
   const cap = ts.find((t) => t.capacity && t.capacity.steps.length > 0)?.capacity;
   if (cap) {
     const xs = [...new Set(ts.flatMap((t) => t.capacity?.steps.map((s) => (t.capacity?.axis === 'rate' ? s.rate : s.clients)) ?? []))].sort((a, b) => a - b);
@@ -268,6 +268,13 @@ export function loadText(result: RunResult): string {
   if (burst) return `${clients}, ${formatCount(burst.bursts)} bursts of ${formatCount(burst.eventsPerBurst)} events`;
   if (ts.some((t) => t.roundTrip)) return `${clients}, ${formatRate(o.rate, ' messages/s')} sent upstream (all clients)`;
   return `${clients}, ${formatRate(o.rate, ' events/s')}`;
+}
+
+/** " (shard 1 of 2: its 3 of them)" on a shard's partial result, " (merged from 2 shards)" on a merged one, else ''. */
+function shardText(result: RunResult): string {
+  const s = result.shard;
+  if (s) return ` (shard ${s.index} of ${s.count}: its ${formatCount(shardClients(s, result.options.clients).count)} of them)`;
+  return result.merged ? ` (merged from ${result.merged.shards} shards)` : '';
 }
 
 /** "500 ms", "2.00 s". */

@@ -30,6 +30,10 @@ export function warningsFor(result: RunResult): Warning[] {
     out.push({ level: 'warning', message: 'The run was interrupted before it finished; figures cover only what was measured.' });
   }
   for (const w of result.warnings ?? []) out.push({ level: 'warning', message: `Before the run: ${sentence(w)}` });
+  if (result.shard) {
+    const { index, count } = result.shard;
+    out.push({ level: 'note', message: `This is shard ${index} of ${count}'s partial result: its latencies and deliveries are its own clients', but the server's figures (bytes and CPU per event, requests, connections, memory) are the shared server's, divided by this shard's deliveries where per event; rtbench merge gives the run's figures.` });
+  }
   for (const t of orderedTransports(result)) {
     const name = t.transport;
     if (t.status === 'errored') {
@@ -81,7 +85,7 @@ export function warningsFor(result: RunResult): Warning[] {
 function socketIoNote(name: 'socketio' | 'socketio-ws', result: RunResult): string {
   const own = result.transports.find((t) => t.transport === name)?.wire?.bytesPerEvent;
   const ws = result.transports.find((t) => t.transport === 'ws')?.wire?.bytesPerEvent;
-  const bytes = own !== undefined && ws !== undefined ? ` (here ${formatSig(own)} B per event against ws's ${formatSig(ws)} B)` : '';
+  const bytes = own !== undefined && ws !== undefined ? ` (here ${formatSig(own)} B per event against ws's ${formatSig(ws)} B, per-connection bytes included)` : '';
   const how =
     name === 'socketio'
       ? 'in its default configuration each client connects over HTTP long-polling (a handshake and a few requests before the window) and then upgrades to a WebSocket'

@@ -110,6 +110,10 @@ test('the reports state the uncertainty latencies inherit: none on one host, the
     transports: run.transports.map((t) => ({ ...t, clock: { processes: processes.map((p) => ({ ...p, samples: 4, rttMinUs: 50 })), latencyUncertaintyUs } })),
   });
   assert.equal(clockText(run), undefined);
-  assert.equal(clockText(withClock([{ offsetUs: 2, uncertaintyUs: 30, appliedOffsetUs: 0 }], 0)), "client clocks: all 1 client processes read the server's clock (no offset applied, latencies carry no alignment uncertainty)");
+  assert.equal(clockText(withClock([{ offsetUs: 2, uncertaintyUs: 30, appliedOffsetUs: 0 }], 0)), "client clocks: the one client process read the server's clock (no offset applied, latencies carry no alignment uncertainty)");
+  assert.equal(
+    clockText({ ...withClock([{ offsetUs: 2, uncertaintyUs: 30, appliedOffsetUs: 0 }, { offsetUs: 1, uncertaintyUs: 30, appliedOffsetUs: 0 }], 0), options: { ...run.options, clientsIn: 'chromium' } }),
+    "client clocks: all 2 client processes read the server's clock (no offset applied, the latencies are the pages', each on its own aligned clock: see Browser clients below)",
+  );
   assert.match(clockText(withClock([{ offsetUs: 2, uncertaintyUs: 30, appliedOffsetUs: 0 }, { offsetUs: -30_000_010, uncertaintyUs: 120, appliedOffsetUs: -30_000_010 }], 120)) ?? '', /^client clocks: 1 of 2 client processes aligned to the server's clock by offsets of .*, so every latency figure carries ±120 µs$/);
 });

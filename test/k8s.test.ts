@@ -116,5 +116,5 @@ test('bad input is refused with one sentence', { timeout: 60_000 }, async () => 
   assert.equal(noImage.code, 2);
   assert.equal(noImage.stderr, 'rtbench: --image is required: a container image with rtbench on its PATH (see docs/scale-out.md)\n');
   const two = await k8s(['--shards', '2', '--image', 'x', '-t', 'sse,ws']);
-  assert.equal(two.stderr, 'rtbench: a sharded run measures one transport (one shared server); got --transports sse,ws\n');
+  assert.equal(two.stderr, 'rtbench: a sharded run measures one transport (one shared server), named with -t (e.g. -t sse); got sse,ws\n');
 });

@@ -135,6 +135,7 @@ function singleRun(all: RawClient[]): RunResult {
  * What may differ between the HTML report of merged shards and of the single run, each replaced explicitly:
  * - the generated-at line (the time of rendering; both rendered with one value here, the line is dropped anyway);
  * - the client process count ("N client processes per transport"): each shard ran its own processes, a shard annotation.
+ * - "(merged from N shards)" after the clients per transport: the merge saying what it is, a shard annotation.
  * Nothing else: no file names appear in the report, and the start/finish timestamps are the same raw data's.
  */
 function normaliseReport(html: string): string {
@@ -142,7 +143,8 @@ function normaliseReport(html: string): string {
     .split('\n')
     .filter((line) => !line.includes(GENERATED_AT_MARKER))
     .join('\n')
-    .replace(/\d+ client process(es)? per transport/g, 'N client processes per transport');
+    .replace(/\d+ client process(es)? per transport/g, 'N client processes per transport')
+    .replace(/ \(merged from \d+ shards\)/g, '');
 }
 
 for (const n of [2, 3]) {
@@ -152,9 +154,21 @@ for (const n of [2, 3]) {
     const single = normaliseReport(renderHtml([singleRun(all)], opts));
     const merged = normaliseReport(renderHtml([mergeShards(shardsOf(all, n))], opts));
     assert.ok(single.includes('N client processes per transport'), 'the process line is where the normalisation expects it');
+    assert.ok(renderHtml([mergeShards(shardsOf(all, n))], opts).includes(`clients per transport (merged from ${n} shards)`), 'the merge says what it is');
     assert.equal(merged, single);
   });
 }
+
+test("a shard's own report says it is one shard's share and that the server's figures are the shared server's", () => {
+  const [, second] = shardsOf(rawClients(60, 5), 2) as [RunResult, RunResult];
+  const html = renderHtml([second], { generatedAt: '2026-01-01T00:00:00.000Z' });
+  assert.ok(html.includes('60 clients per transport (shard 1 of 2: its 30 of them)'));
+  assert.ok(
+    html.includes(
+      "This is shard 1 of 2's partial result: its latencies and deliveries are its own clients', but the server's figures (bytes and CPU per event, requests, connections, memory) are the shared server's, divided by this shard's deliveries where per event; rtbench merge gives the run's figures.",
+    ),
+  );
+});
 
 test('a saturated shard marks the merged result saturated and says which shard', () => {
   const all = rawClients(12, 3);
@@ -171,7 +185,11 @@ test('shard sets that are not one whole run are refused with one sentence', () =
   assert.throws(() => mergeShards([a, c], ['a.json', 'c.json']), (e: unknown) => e instanceof UsageError && e.message === 'shard(s) 1/3 missing: merge needs all 3');
   assert.throws(() => mergeShards([a, a, b, c], ['a.json', 'a2.json', 'b.json', 'c.json']), /shard 0\/3 is given twice \("a2.json"\)/);
   assert.throws(() => mergeShards([a, run(all)], ['a.json', 'whole.json']), /"whole.json" is a whole run, not a shard's partial result/);
-  assert.throws(() => mergeShards([a, { ...b, options: { ...b.options, rate: 7 } }, c], ['a.json', 'b.json', 'c.json']), /"b.json" ran with rate 7 but "a.json" with/);
+  assert.throws(() => mergeShards([a, { ...b, options: { ...b.options, rate: 7 } }, c], ['a.json', 'b.json', 'c.json']), /"b.json" ran with --rate 7 but "a.json" with/);
+  assert.throws(
+    () => mergeShards([a, { ...b, options: { ...b.options, warmupMs: 3000 } }, c], ['a.json', 'b.json', 'c.json']),
+    (e: unknown) => e instanceof UsageError && e.message === `"b.json" ran with --warmup 3000 ms but "a.json" with ${a.options.warmupMs} ms: shards of one run share every option`,
+  );
 });
 
 test('rtbench merge writes the merged result and its HTML report', { timeout: 60_000 }, async () => {

@@ -94,7 +94,10 @@ describe('the saturation verdict', () => {
     assert.equal(eldLimitUs(400), 1000);
     assert.equal(eldLimitUs(12_000), 3000);
     assert.equal(judgeHealth({ latency: latency(400), processes: [proc(10, 999)], eventLoopDelay: eld, clientCpuUs: 0, windowDeliveries: 0 }).saturated, false);
-    assert.equal(judgeHealth({ latency: latency(400), processes: [proc(10, 1000)], eventLoopDelay: eld, clientCpuUs: 0, windowDeliveries: 0 }).saturated, true);
+    const floored = judgeHealth({ latency: latency(400), processes: [proc(10, 1000)], eventLoopDelay: eld, clientCpuUs: 0, windowDeliveries: 0 });
+    assert.equal(floored.saturated, true);
+    // the sentence names the floor as the limit, not a 25% share that would be 0.1 ms
+    assert.equal(floored.reasons[0], "a client process's event loop was late by 1.00 ms at p99, at least the limit's floor of 1.00 ms (25% of the 0.40 ms latency p99 it reports would be less): its own delay, not the transport's, shapes the tail");
   });
   it('a client process at 90% of a core is the bound', () => {
     const h = judgeHealth({ latency: latency(5000), processes: [proc(30, 100), proc(91, 100)], eventLoopDelay: eld, clientCpuUs: 2_000_000, windowDeliveries: 1_000_000 });
