@@ -3,6 +3,7 @@
 // (`rtbench compare --shard i/N --target T=URL`, or its shorthand `rtbench shard i/N URL`) connects its share,
 // measures the window the seqs define and writes a partial result for `rtbench merge`.
 import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import type { Command } from 'commander';
 import { isLoopback } from '../servers/control.ts';
 import { Interrupted, RtbenchError, UsageError } from '../lib/errors.ts';
@@ -10,7 +11,7 @@ import type { ScenarioOptions } from '../lib/options.ts';
 import { parseIntIn } from '../lib/validate.ts';
 import type { Transport } from '../lib/transports.ts';
 import { loadBuiltin, resolveOptions } from '../scenarios/load.ts';
-import { spawnServer } from '../servers/spawn.ts';
+import { spawnServer, urlHost } from '../servers/spawn.ts';
 import { SHARD_SERVER_LINGER_MS, checkShardable, coordinate, parseShard, shardPlan } from '../driver/shards.ts';
 import { addScenarioFlags, executeRuns, overridesFrom, profileFrom, type ScenarioFlags } from './run.ts';
 import { shardRunner } from './shard-flag.ts';
@@ -78,11 +79,21 @@ async function shardServer(o: ScenarioOptions, host: string, port: number, contr
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  const url = `http://${urlHost(host)}:${server.port}`;
+  // A wildcard address is no URL for another host: name the addresses this machine can be reached on.
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const others = wildcard
+    ? Object.values(networkInterfaces())
+        .flat()
+        .flatMap((a) => (a && !a.internal && (host === '::' || a.family === 'IPv4') ? [`http://${urlHost(a.address)}:${server.port}`] : []))
+    : [];
   try {
     process.stdout.write(`rtbench shard-server: ${transport} for ${o.clients} clients, ${plan.lastSeq} events at ${o.rate}/s (window: seqs ${plan.windowFromSeq}..${plan.windowToSeq})\nurl: ${url}\n`);
+    if (wildcard) process.stdout.write(`listening on ${host}: from other hosts use this machine's address${others.length > 0 ? `, e.g. ${others.join(' or ')}` : ''}\n`);
     if (controlToken !== '') process.stdout.write(`control token: ${controlToken}\n  (rtbench compare --shard i/N --target ${transport}=URL --control-token TOKEN, or RTBENCH_CONTROL_TOKEN=TOKEN)\n`);
     const died = server.exited.then((e) => {
+      // Ctrl-C reaches the server process too: its exit then is the interruption's, not a failure.
+      if (controller.signal.aborted) return;
       throw new RtbenchError('ESERVER', `${transport} server exited (${e.signal ?? `code ${e.code}`})${e.reason === undefined ? '' : `: ${e.reason}`}`);
     });
     const s = server;

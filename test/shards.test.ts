@@ -53,7 +53,7 @@ async function shardedRun(star: Star, count: number, skewShard?: number, tokenle
   let ready!: (v: { port: string; token: string }) => void;
   const started = new Promise<{ port: string; token: string }>((resolve) => (ready = resolve));
   const server = inNamespace(star.hub, ['shard-server', ...FLAGS, '--host', '0.0.0.0', '--port', '0'], {}, (out) => {
-    const m = /^url: http:\/\/0\.0\.0\.0:(\d+)$/m.exec(out);
+    const m = /^url: http:\/\/127\.0\.0\.1:(\d+)$/m.exec(out);
     const t = /^control token: (\S+)$/m.exec(out);
     if (m && t) ready({ port: m[1] as string, token: t[1] as string });
   });
