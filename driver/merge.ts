@@ -20,6 +20,13 @@ export function mergeShards(parts: readonly RunResult[], names: readonly string[
   const windowSec = first.options.durationMs / 1000;
   const transports = first.transports.map((t) => mergeTransport(windowSec, byIndex.map((p) => p.transports.find((x) => x.transport === t.transport) as TransportResult)));
   const warnings = [...new Set(byIndex.flatMap((p) => p.warnings ?? []))];
+  // Each shard's URL of the shared server (hosts may reach it at different addresses): one, or each once.
+  const targets = Object.fromEntries(
+    first.transports.flatMap(({ transport }) => {
+      const urls = [...new Set(byIndex.flatMap((p) => (p.targets?.[transport] === undefined ? [] : [p.targets[transport]])))];
+      return urls.length === 0 ? [] : [[transport, urls.join(', ')]];
+    }),
+  );
   return {
     schemaVersion: first.schemaVersion,
     scenario: first.scenario,
@@ -29,6 +36,7 @@ export function mergeShards(parts: readonly RunResult[], names: readonly string[
     options: first.options,
     invalid: transports.some((t) => (t.invalid?.length ?? 0) > 0),
     ...(warnings.length > 0 ? { warnings } : {}),
+    ...(Object.keys(targets).length > 0 ? { targets } : {}),
     merged: { shards: byIndex.length, hostnames: byIndex.map((p) => p.environment.hostname) },
     environment: first.environment,
     transports,

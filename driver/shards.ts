@@ -177,5 +177,5 @@ async function shardFigures(run: TransportRun, o: FanoutOptions, shard: ShardSpe
 export async function runShard(o: ScenarioOptions & FanoutOptions, shard: ShardSpec, url: string, hooks: RunHooks = {}, skewUs?: number, token?: string): Promise<RunResult> {
   checkShardable(o);
   const result = await runTransports(o, hooks, { plannedMs: o.warmupMs + o.durationMs }, (run) => shardFigures(run, o, shard, url, skewUs, token));
-  return { ...result, shard };
+  return { ...result, shard, targets: Object.fromEntries(o.transports.map((t) => [t, url])) };
 }

@@ -118,6 +118,9 @@ test('a single run, a two- and a three-shard run across namespaces deliver the s
   const two = mergeShards(await shardedRun(s, 2));
   assert.deepEqual(delivered(two.transports[0] as TransportResult), expected);
   assert.equal(two.merged?.shards, 2);
+  // Each shard records the URL it reached the shared server at (each spoke by its own veth), the merge both.
+  assert.match(single.targets?.sse ?? '', /^http:\/\/[\d.]+:\d+$/);
+  assert.match(two.targets?.sse ?? '', /^http:\/\/[\d.]+:\d+, http:\/\/[\d.]+:\d+$/);
   // Shard 1 of 3 reads its clock 30 s ahead: unaligned, every one of its latencies would read over 30 s.
   const parts = await shardedRun(s, 3, 1);
   const three = mergeShards(parts);
