@@ -3,7 +3,7 @@
 // its terminal, Markdown and HTML renderings (reports/paths.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError, Interrupted } from '../lib/errors.ts';
 import { LINK_PROFILES, type LinkProfileName, type ProfileValues } from '../lib/options.ts';
 import { VIAS, type Via } from '../net/path.ts';
@@ -46,7 +46,7 @@ export function registerPaths(program: Command): void {
       .option('--vias <list>', `comma-separated proxies: ${VIAS.join(', ')} (default: ${DEFAULT_VIAS.join(',')})`),
   )
     .option('-o, --out <dir>', 'directory for result files', 'results')
-    .option('--html [file]', 'write the HTML report (default: next to the JSON result)', true)
+    .addOption(new Option('--html [file]', 'write the HTML report to this file').default(true, 'next to the JSON result'))
     .option('--no-html', 'do not write the HTML report')
     .option('--md <file>', 'write the Markdown matrix to a file (- for stdout)')
     .option('--json', 'print the combined result JSON to stdout instead of the matrix', false)

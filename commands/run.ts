@@ -2,7 +2,7 @@
 // validated before anything starts; plus what `compare` shares with it: the override flags and the output.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseBandwidthKbit, parseDurationMs, parseIntIn, parseNumberIn, parseTransports } from '../lib/validate.ts';
 import { Interrupted, UsageError } from '../lib/errors.ts';
 import { TRANSPORTS, type Transport } from '../lib/transports.ts';
@@ -53,7 +53,7 @@ export function attributeOf(flag: string): string {
 export function addScenarioFlags(cmd: Command): Command {
   return addServerFlags(addOptionFlags(cmd))
     .option('-o, --out <dir>', 'directory for result files', 'results')
-    .option('--html [file]', 'write the HTML report (default: next to each JSON result)', true)
+    .addOption(new Option('--html [file]', 'write the HTML report to this file').default(true, 'next to each JSON result'))
     .option('--no-html', 'do not write the HTML report')
     .option('--md <file>', 'write the Markdown summary to a file (- for stdout)')
     .option('--json', 'print the result JSON to stdout instead of the table', false)

@@ -311,7 +311,9 @@ export function wireText(result: RunResult): string {
 /** One-line description of a run's settings ("200 clients per transport, 100 events/s, 256 B payload, ..."). */
 export function settingsLine(result: RunResult): string {
   const o = result.options;
-  if (o.kind === 'browser-limits') return `${formatCount(o.clients)} subscriptions from one Chromium page to one origin per transport, held ${formatSeconds(o.holdMs / 1000)}, ${formatBytes(o.payloadBytes)} payload, short-poll every ${formatCount(o.pollIntervalMs)} ms`;
+  // The poll interval is a setting of short-poll alone: said only when short-poll ran.
+  const shortPoll = o.transports.includes('short-poll') ? [`short-poll every ${formatCount(o.pollIntervalMs)} ms`] : [];
+  if (o.kind === 'browser-limits') return [`${formatCount(o.clients)} subscriptions from one Chromium page to one origin per transport, held ${formatSeconds(o.holdMs / 1000)}`, `${formatBytes(o.payloadBytes)} payload`, ...shortPoll].join(', ');
   const pollCeiling = result.transports.some((t) => t.pollCeiling);
   const parts = pollCeiling
     ? [loadText(result), `poll interval ${formatCount(o.pollIntervalMs)} ms`]
@@ -320,7 +322,7 @@ export function settingsLine(result: RunResult): string {
         `${formatBytes(o.payloadBytes)} payload`,
         `${formatSeconds(o.warmupMs / 1000)} warm-up`,
         `${formatSeconds(o.durationMs / 1000)} measured`,
-        `short-poll every ${formatCount(o.pollIntervalMs)} ms`,
+        ...shortPoll,
         processesText(result),
       ];
   const wire = wireText(result);

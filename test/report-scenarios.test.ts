@@ -271,6 +271,9 @@ test('browser-limits (real smoke run): which subscriptions stalled behind the si
   const bl = fixture('result-browser-limits.json');
   const lines = renderTerminal(bl).split('\n');
   assert.equal(lines[2], '8 subscriptions from one Chromium page to one origin per transport, held 1.00 s, 16 B payload, short-poll every 200 ms');
+  // The poll interval is short-poll's setting: a run without short-poll does not state it.
+  const noPoll = { ...bl, options: { ...bl.options, transports: bl.options.transports.filter((t) => t !== 'short-poll') } };
+  assert.equal(renderTerminal(noPoll).split('\n')[2], '8 subscriptions from one Chromium page to one origin per transport, held 1.00 s, 16 B payload');
   const md = renderMarkdown([bl]);
   assert.ok(md.includes('### Browser connection limits\n\nOne headless Chromium page opens more subscriptions'), 'the Markdown section and its note');
   assert.ok(md.includes('| held at the server | 0 | 6 | 8 | 6 | 6 |'), 'the server held six streams or polls, and every WebSocket');
