@@ -359,6 +359,7 @@ function mergeBrowserClock(clocks: BrowserClock[]): BrowserClock {
     ...(clocks.every((c) => c.windowCpuUs !== undefined && c.windowUs !== undefined)
       ? { windowCpuUs: clocks.reduce((a, c) => a + (c.windowCpuUs ?? 0), 0), windowUs: Math.max(...clocks.map((c) => c.windowUs ?? 0)) }
       : {}),
+    ...(clocks.every((c) => c.pagesProbed === true) ? { pagesProbed: true } : {}),
   };
 }
 

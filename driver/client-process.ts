@@ -311,6 +311,8 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
   behaviour?.stop();
   // The pages' clocks aligned again: how far they moved over the run.
   await browser?.realign().catch(() => undefined);
+  // Browser clients stamp their deliveries in the pages: the pages' event loops are the ones that can delay a stamp.
+  const pageLoopDelay = await browser?.pageLoopDelay().catch(() => undefined);
   await Promise.all([...clients.map((cl) => cl.close()), clockSync?.close()]);
   const browserClock = browser?.clock();
   await browser?.close();
@@ -331,13 +333,13 @@ async function finish(lastSeq: number, drainMs: number): Promise<void> {
     failedMissed: 0,
     ...(firstError === undefined ? {} : { firstError }),
     lastReceiveUs,
-    eventLoopDelay: eld.encodeWindow(),
+    eventLoopDelay: pageLoopDelay ?? eld.encodeWindow(),
     cpuUs: windowCpuUs,
     windowUs,
     windowLateUs,
     ...(clockEstimate ? { clock: { offsetUs: clockEstimate.offsetUs, uncertaintyUs: clockEstimate.uncertaintyUs, appliedOffsetUs: clockOffsetUs, samples: clockEstimate.samples, rttMinUs: clockEstimate.rttMinUs } } : {}),
     ...(behaviour ? { scenario: behaviour.report(lastSeq) } : {}),
-    ...(browserClock ? { browser: browserClock } : {}),
+    ...(browserClock ? { browser: { ...browserClock, ...(pageLoopDelay === undefined ? {} : { pagesProbed: true }) } } : {}),
   };
   for (const s of sinks) {
     report.received += s.tracker.received;

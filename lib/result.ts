@@ -141,6 +141,12 @@ export interface BrowserClock {
   /** CPU of every Chromium process over the measured window, µs, and the span it was measured over, µs (absent: not measured, off Linux). The client process's own CPU is in `driver`. */
   windowCpuUs?: number;
   windowUs?: number;
+  /**
+   * True when the event-loop delay of these clients (driver.eventLoopDelay, and the generator-bound judgement made
+   * from it) is the pages' own, probed in each page: the loops that stamp the deliveries. Absent: the relaying
+   * client process's (a page without the probe).
+   */
+  pagesProbed?: boolean;
 }
 
 /** One subscription of the browser-limits page, in the order the page opened them. */

@@ -62,6 +62,7 @@ export function browserClockText(result: RunResult): string | undefined {
     `a second alignment at the end moved the offsets by ${rangeText(clocks.map((c) => c.driftUs), formatUs)} at most` +
     (clamped > 0 ? `; ${clamped} receive times fell before their event's ts within that uncertainty and count as 0 µs` : '') +
     (reconnects > 0 ? `; EventSource reconnected by itself ${reconnects} times` : '') +
+    (clocks.every((c) => c.pagesProbed === true) ? "; the event-loop delay is the pages' own (a probe in each page), the loops that stamp the deliveries" : "; the event-loop delay is the relaying client process's (the pages' were not probed)") +
     (cpu.length > 0 ? `; Chromium's processes used ${rangeText(cpu, (v) => `${formatSig(v, 2)}%`)} of a core over the window (not in the client CPU rows, which are the client process's own).` : '.')
   );
 }

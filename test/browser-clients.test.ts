@@ -125,6 +125,9 @@ describe('--clients-in chromium through the pipeline', () => {
     assert.equal(b.pages, 1);
     assert.equal(b.uncertaintyUs, Math.round(b.bestRttUs / 2 + b.timerResolutionUs));
     assert.ok((b.windowCpuUs ?? 0) > 0 && (b.windowUs ?? 0) > 0, "Chromium's CPU over the window was measured");
+    // The event-loop delay judged for the generator is the page's own: its probe posted every 10 ms of the window.
+    assert.equal(b.pagesProbed, true);
+    assert.ok((t.driver?.eventLoopDelay?.count ?? 0) > 0, "the page's probes were recorded");
   });
 });
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { nowUs } from '../../lib/clock.ts';
+import { HIGHEST_TRACKABLE_US, createHistogram, encodeHistogram } from '../../lib/histogram.ts';
 import { ORIGIN_DOMAIN, launchChromium, trustCertificateArg } from '../../lib/chromium.ts';
 import type { BrowserClock } from '../../lib/result.ts';
 import type { Transport } from '../../lib/transports.ts';
@@ -168,6 +169,9 @@ interface PageApi {
     close(id: number): void;
     clock(url: string, count: number): Promise<[number, number, number][]>;
     timerResolution(): { stepMs: number; isolated: boolean };
+    lagStart(): void;
+    lagStop(): void;
+    lagTake(): number[] | null;
   };
 }
 
@@ -287,12 +291,29 @@ export class BrowserHost {
   windowOpened(): void {
     this.windowCpuStartUs = descendantsCpuUs();
     this.windowStartedUs = nowUs();
+    for (const { page } of this.slots) void page.evaluate(() => (window as unknown as PageApi).rtb.lagStart()).catch(() => undefined);
   }
 
   /** The measured window closed. */
   windowClosed(): void {
     const now = descendantsCpuUs();
     if (this.windowCpuStartUs !== undefined && now !== undefined) this.windowCpu = { cpuUs: now - this.windowCpuStartUs, spanUs: nowUs() - this.windowStartedUs };
+    for (const { page } of this.slots) void page.evaluate(() => (window as unknown as PageApi).rtb.lagStop()).catch(() => undefined);
+  }
+
+  /**
+   * The pages' event-loop delay over the window, every page's probes in one encoded histogram, µs: the loops that
+   * stamp the deliveries (the relaying process's own loop does not delay a stamp). Undefined when a page has no
+   * probe or none was recorded.
+   */
+  async pageLoopDelay(): Promise<string | undefined> {
+    const h = createHistogram();
+    for (const { page } of this.slots) {
+      const us = await page.evaluate(() => (window as unknown as PageApi).rtb.lagTake());
+      if (us === null) return undefined;
+      for (const v of us) h.recordValue(Math.min(v, HIGHEST_TRACKABLE_US));
+    }
+    return h.totalCount === 0 ? undefined : encodeHistogram(h);
   }
 
   /** How the pages' clocks were aligned (undefined before the first page). */

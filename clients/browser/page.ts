@@ -6,7 +6,7 @@
 /**
  * The page's script, as the browser runs it (a string: nothing of the host's build reaches the page). It defines
  * `window.rtb` with subscribe(id, transport, url, options) (resolves once subscribed, like Client.connect()),
- * close(id), clock(url, count) (host-clock exchanges) and timerResolution().
+ * close(id), clock(url, count) (host-clock exchanges), timerResolution() and the event-loop probe (lagStart/Stop/Take).
  */
 export const PAGE_SCRIPT = String.raw`
 'use strict';
@@ -28,6 +28,25 @@ function deliver(id, m, now) {
   if (sub.seqs !== undefined) return void sub.seqs.push(m.seq);
   batch.push(id, m.seq, m.ts, now);
   if (flushTimer === 0) flushTimer = setTimeout(flush, 5);
+}
+// The page's own event-loop delay, as rtbench measures a Node client's (lib/loop-delay.ts): a worker posts a probe
+// every 10 ms stamped with the time it was due on its own clock, or with the time it posted when it woke less than
+// 2 ms late (its own wake-up jitter does not count); the main thread records how long each probe waited before the
+// page's loop ran it while the window is open. The two threads' performance.now() count from different origins
+// (timeOrigin does not line them up to the millisecond), so each wait is read against the shortest one recorded,
+// a probe the loop ran at once.
+const lag = { on: false, raw: [], failed: false };
+try {
+  // every 10 ms: a browser's nested timers wait at least 4 ms, so a shorter interval could never catch up after a stall
+  const src = 'let due=performance.now()+10;' +
+    'function t(){const n=performance.now();postMessage(n-due>2?due:n);due+=10;setTimeout(t,Math.max(0,due-performance.now()));}setTimeout(t,10);';
+  const probe = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })));
+  probe.onmessage = (m) => {
+    if (lag.on) lag.raw.push(performance.now() - m.data);
+  };
+  probe.onerror = () => (lag.failed = true);
+} catch {
+  lag.failed = true;
 }
 function fail(sub, message) {
   if (sub.closed) return;
@@ -180,6 +199,20 @@ window.rtb = {
       };
       ws.onerror = () => reject(new Error('the clock exchange failed'));
     });
+  },
+  /** The event-loop probe: lagStart() clears and records, lagStop() stops, lagTake() gives the delays, µs (null: no probe). */
+  lagStart() {
+    lag.raw = [];
+    lag.on = true;
+  },
+  lagStop() {
+    lag.on = false;
+  },
+  lagTake() {
+    if (lag.failed) return null;
+    let min = Infinity;
+    for (const r of lag.raw) if (r < min) min = r;
+    return lag.raw.map((r) => Math.round((r - min) * 1000));
   },
   /** The smallest step performance.now() takes, ms, over many reads; and whether the page is cross-origin isolated. */
   timerResolution() {
