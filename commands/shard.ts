@@ -4,6 +4,7 @@
 // measures the window the seqs define and writes a partial result for `rtbench merge`.
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { isLoopback } from '../servers/control.ts';
 import { Interrupted, RtbenchError, UsageError } from '../lib/errors.ts';
@@ -114,10 +115,8 @@ async function shardServer(o: ScenarioOptions, host: string, port: number, contr
         await new Promise((r) => setTimeout(r, 100));
       }
       process.stdout.write(`every shard's clients have left; answering the shards' last requests for ${SHARD_SERVER_LINGER_MS / 1000} s\n`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, SHARD_SERVER_LINGER_MS);
-        controller.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-      });
+      // Ctrl-C cuts the wait short (the rejection is the abort's, reported below as the interruption).
+      await delay(SHARD_SERVER_LINGER_MS, undefined, { signal: controller.signal }).catch(() => undefined);
     };
     await Promise.race([run(), died]);
     if (controller.signal.aborted) throw new Interrupted('interrupted');
